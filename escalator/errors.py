@@ -1,0 +1,115 @@
+"""The exceptions escalate-action raises, each with a hint that says what to change.
+
+::
+
+    EscalatorError                  every error of this project; .hint says what to fix
+    ├── InputError                  an input is invalid; .input names it (nothing was sent)
+    ├── ApiError                    a service answered with an error status
+    │   ├── PagerDutyError          .service == "PagerDuty", .code is PagerDuty's error code
+    │   └── PortError               .service == "Port", .code is Port's error string
+    ├── ServiceUnavailable          no usable answer within the retries or the deadline
+    ├── UnexpectedResponse          an answer that is not what the API documents
+    └── ReportingError              PagerDuty was changed, but reporting to Port failed
+
+Foreign exceptions (requests, pydantic) are translated into these at the client boundary with
+``raise ... from exc``; nothing else is caught by the entrypoint, so any other exception is a bug
+and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class EscalatorError(Exception):
+    """Base class: a message, and a hint that tells the user what to change."""
+
+    title = "Escalation failed"
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+class InputError(EscalatorError):
+    """An input is missing or invalid; raised before any request is sent."""
+
+    title = "Invalid input"
+
+    def __init__(self, input_name: str, message: str, *, hint: str = "") -> None:
+        super().__init__(f"Input '{input_name}': {message}", hint=hint)
+        self.input = input_name
+
+
+class ApiError(EscalatorError):
+    """A service answered with an error status."""
+
+    service = "API"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str | int | None = None,
+        method: str = "",
+        path: str = "",
+        hint: str = "",
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.code = code
+        self.method = method
+        self.path = path
+
+    @property
+    def title(self) -> str:  # type: ignore[override]  # a computed title per service
+        return f"{self.service} answered {self.status}"
+
+
+class PagerDutyError(ApiError):
+    """PagerDuty answered with an error status."""
+
+    service = "PagerDuty"
+
+
+class PortError(ApiError):
+    """Port answered with an error status."""
+
+    service = "Port"
+
+
+class ServiceUnavailable(EscalatorError):
+    """A service gave no usable answer within the allowed attempts or the run's deadline."""
+
+    title = "Service unavailable"
+
+    def __init__(self, service: str, message: str, *, hint: str = "") -> None:
+        super().__init__(f"{service}: {message}", hint=hint)
+        self.service = service
+
+
+class UnexpectedResponse(EscalatorError):
+    """A service answered something the API does not document (not JSON, missing fields)."""
+
+    title = "Unexpected response"
+
+    def __init__(self, service: str, message: str, *, hint: str = "") -> None:
+        super().__init__(f"{service}: {message}", hint=hint)
+        self.service = service
+
+
+class ReportingError(EscalatorError):
+    """The escalation happened in PagerDuty, but reporting it to Port failed."""
+
+    title = "Escalated, but Port was not updated"
+
+    def __init__(self, cause: EscalatorError, *, not_done: str) -> None:
+        super().__init__(
+            f"The incident was escalated in PagerDuty, but {not_done}: {cause.message}",
+            hint=cause.hint,
+        )
+        self.cause = cause
+        self.not_done = not_done

@@ -1,0 +1,137 @@
+"""Typed views of what PagerDuty and Port answer: only the fields the action uses, extras kept.
+
+Each model keeps unknown fields (``extra="allow"``) so the full incident can be written to the
+``incident`` output as PagerDuty sent it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class Reference(_Lenient):
+    """A PagerDuty reference ``{id, type, summary, self, html_url}``; expansions add fields."""
+
+    id: str
+    type: str = ""
+    summary: str | None = None
+    name: str | None = None
+    email: str | None = None
+    html_url: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The human name PagerDuty gives the object."""
+        return self.summary or self.name or self.id
+
+
+class Assignment(_Lenient):
+    """One assignee of an incident."""
+
+    at: str | None = None
+    assignee: Reference
+
+
+class Incident(_Lenient):
+    """A PagerDuty incident, as ``GET`` and ``PUT /incidents/{id}`` answer it."""
+
+    id: str
+    incident_number: int | None = None
+    title: str = ""
+    summary: str | None = None
+    description: str | None = None
+    status: str
+    urgency: str = "high"
+    self_url: str | None = Field(default=None, alias="self")
+    html_url: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    service: Reference | None = None
+    escalation_policy: Reference | None = None
+    assignments: list[Assignment] = []
+    assigned_via: str | None = None
+    priority: Reference | None = None
+    first_trigger_log_entry: dict[str, Any] | None = None
+
+    @property
+    def responder(self) -> str:
+        """The first assignee's name, or '' when nobody is assigned."""
+        return self.assignments[0].assignee.label if self.assignments else ""
+
+    @property
+    def policy_id(self) -> str:
+        return self.escalation_policy.id if self.escalation_policy else ""
+
+    @property
+    def policy_name(self) -> str:
+        return self.escalation_policy.label if self.escalation_policy else ""
+
+    def as_json(self) -> dict[str, Any]:
+        """The incident as PagerDuty sent it (with ``self``, not ``self_url``)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+class PortRelation(_Lenient):
+    """A relation as a blueprint declares it."""
+
+    target: str = ""
+    many: bool = False
+    required: bool = False
+
+
+class PortBlueprint(_Lenient):
+    """A Port blueprint: its property schemas and its relations."""
+
+    identifier: str
+    properties: dict[str, dict[str, Any]] = {}
+    required: list[str] = []
+    relations: dict[str, PortRelation] = {}
+
+    @classmethod
+    def from_api(cls, document: dict[str, Any]) -> PortBlueprint:
+        """Build from ``GET /v1/blueprints/{id}``'s ``blueprint`` object."""
+        schema = document.get("schema") or {}
+        return cls(
+            identifier=document.get("identifier", ""),
+            properties=schema.get("properties") or {},
+            required=schema.get("required") or [],
+            relations=document.get("relations") or {},
+        )
+
+
+class PortEntity(BaseModel):
+    """An entity to upsert into Port."""
+
+    model_config = ConfigDict(frozen=True)
+
+    identifier: str
+    title: str
+    properties: dict[str, Any] = {}
+    relations: dict[str, Any] = {}
+
+
+class EscalationRule(_Lenient):
+    """One level of an escalation policy."""
+
+    escalation_delay_in_minutes: int | None = None
+    targets: list[Reference] = []
+
+
+class EscalationPolicy(_Lenient):
+    """A PagerDuty escalation policy and its levels (``escalation_rules``)."""
+
+    id: str
+    name: str | None = None
+    summary: str | None = None
+    escalation_rules: list[EscalationRule] = []
+    num_loops: int | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.summary or self.id

@@ -1,0 +1,253 @@
+"""A thin typed client for the PagerDuty REST API v2: read an incident, update it.
+
+Statuses and error codes are translated into :class:`PagerDutyError` with a hint that names the
+input to change (:data:`ERROR_RULES`). Ids are validated by :mod:`escalator.inputs` and quoted here
+again, so no value can change a request's path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import ValidationError
+
+from escalator.errors import PagerDutyError, UnexpectedResponse
+from escalator.http import PAGERDUTY_POLICIES, Deadline, HttpResponse, Transport, parse_json_body
+from escalator.models import EscalationPolicy, Incident
+
+SERVICE = "PagerDuty"
+ACCEPT = "application/vnd.pagerduty+json;version=2"
+MISSING_FROM_MESSAGE = 'You must specify a user\'s email address in the "From" header'
+
+
+@dataclass(frozen=True)
+class ErrorRule:
+    """What a PagerDuty error means for the user: a message and the fix."""
+
+    message: str
+    hint: str
+
+
+_REGION_HINT = (
+    "Check pagerduty_token (a REST API key from Integrations > API Access Keys, not an Events "
+    "integration key) and pagerduty_region: an account in PagerDuty's EU service region needs "
+    "pagerduty_region: eu."
+)
+
+#: By PagerDuty error code first (codes are more precise than statuses), then by status.
+ERROR_RULES: Mapping[int | str, ErrorRule] = {
+    1001: ErrorRule(
+        "the incident is already resolved.",
+        "A resolved incident cannot be escalated; trigger a new incident instead.",
+    ),
+    1006: ErrorRule(
+        "PagerDuty cannot escalate this incident (it is low urgency or resolved).",
+        "Low-urgency incidents cannot be escalated to a level: add urgency: high, or reassign "
+        "it with escalation_policy_id.",
+    ),
+    1008: ErrorRule(
+        "no PagerDuty user has the email given in 'from'.",
+        "Set from to the email of an existing PagerDuty user (Port's user input: the user's email "
+        "as it is in PagerDuty).",
+    ),
+    1014: ErrorRule(
+        "the escalation policy was not found.",
+        "Check escalation_policy_id: copy the ID from the policy's page in PagerDuty.",
+    ),
+    1015: ErrorRule(
+        "the escalation policy has nobody on call.",
+        "Pick another escalation_policy_id, or fix the policy's schedules in PagerDuty.",
+    ),
+    1018: ErrorRule(
+        "the user in 'from' is not allowed to change this incident.",
+        "Set from to a PagerDuty user with rights on the incident's service.",
+    ),
+    "missing_from": ErrorRule(
+        "PagerDuty needs the email of the user making the change.",
+        "Set from to the email of a PagerDuty user (required with an account-level API key).",
+    ),
+    "level_out_of_range": ErrorRule(
+        "the escalation level does not exist in the incident's escalation policy.",
+        "Set escalation_level to a level the policy has (1 is its first rule).",
+    ),
+    401: ErrorRule("the API key was rejected.", _REGION_HINT),
+    402: ErrorRule(
+        "your PagerDuty plan does not include this change.",
+        "Ask your PagerDuty admin about the plan, or drop the input that needs it (urgency "
+        "changes need a plan with dynamic notifications).",
+    ),
+    403: ErrorRule(
+        "the API key is not allowed to make this change.",
+        "pagerduty_token may be a read-only key: create a full-access REST API key, or use a "
+        "user key whose user has rights on the service.",
+    ),
+    404: ErrorRule(
+        "the incident was not found.",
+        "Check incident_id (or the entity in port_context): PagerDuty IDs are case-sensitive. An "
+        "account in the EU service region needs pagerduty_region: eu.",
+    ),
+    429: ErrorRule(
+        "PagerDuty kept rate limiting the API key.",
+        "Too many requests are using this key; try again in a minute.",
+    ),
+    400: ErrorRule(
+        "PagerDuty refused the change.",
+        "Check escalation_policy_id, escalation_level and urgency.",
+    ),
+    500: ErrorRule(
+        "PagerDuty had an internal error, after every retry.",
+        "Try again later; see status.pagerduty.com.",
+    ),
+}
+
+
+class PagerDutyClient:
+    """Reads and updates incidents. Writes carry ``From`` when one was given."""
+
+    def __init__(self, transport: Transport, *, from_email: str | None = None) -> None:
+        self.transport = transport
+        self.from_email = from_email
+
+    @classmethod
+    def connect(
+        cls, base_url: str, token: str, *, from_email: str | None, deadline: Deadline
+    ) -> PagerDutyClient:
+        """A client with its own pooled session for ``base_url``."""
+        transport = Transport(
+            SERVICE,
+            base_url,
+            headers={"Authorization": f"Token token={token}", "Accept": ACCEPT},
+            policies=PAGERDUTY_POLICIES,
+            deadline=deadline,
+            hint_unreachable="Check pagerduty_api_url / pagerduty_region and the runner's network.",
+        )
+        return cls(transport, from_email=from_email)
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def get_incident(
+        self, incident_id: str, *, include: tuple[str, ...] = ("assignees",)
+    ) -> Incident:
+        """``GET /incidents/{id}`` (id or number), with ``include[]`` expansions."""
+        path = f"/incidents/{quote(incident_id, safe='')}"
+        params = {"include[]": list(include)} if include else None
+        response = self.transport.request("read", "GET", path, params=params)
+        return self._incident(response, "GET", path)
+
+    def get_escalation_policy(self, policy_id: str) -> EscalationPolicy:
+        """``GET /escalation_policies/{id}``: the policy and its levels."""
+        path = f"/escalation_policies/{quote(policy_id, safe='')}"
+        response = self.transport.request("read", "GET", path)
+        if not response.ok:
+            error = error_for(response, "GET", path)
+            if response.status == 404:
+                error = PagerDutyError(
+                    f"GET {path} answered 404: the escalation policy was not found.",
+                    status=404,
+                    method="GET",
+                    path=path,
+                    hint=ERROR_RULES[1014].hint,
+                )
+            raise error
+        document = parse_json_body(response, SERVICE, f"GET {path}")
+        try:
+            return EscalationPolicy.model_validate(document["escalation_policy"])
+        except (KeyError, TypeError, ValidationError) as exc:
+            raise UnexpectedResponse(
+                SERVICE,
+                f"GET {path}: the answer has no valid escalation policy ({_first_error(exc)}).",
+            ) from None
+
+    def update_incident(self, incident_id: str, fields: Mapping[str, Any]) -> Incident:
+        """``PUT /incidents/{id}`` with ``{"incident": {"type": "incident_reference", ...fields}}``.
+
+        Raises :class:`escalator.http.OutcomeUnknown` when the request was sent but no answer
+        came: the caller reads the incident before deciding to send it again.
+        """
+        path = f"/incidents/{quote(incident_id, safe='')}"
+        headers = {"Content-Type": "application/json"}
+        if self.from_email:
+            headers["From"] = self.from_email
+        body = {"incident": {"type": "incident_reference", **fields}}
+        response = self.transport.request("write", "PUT", path, json_body=body, headers=headers)
+        return self._incident(response, "PUT", path)
+
+    def _incident(self, response: HttpResponse, method: str, path: str) -> Incident:
+        if not response.ok:
+            raise error_for(response, method, path)
+        document = parse_json_body(response, SERVICE, f"{method} {path}")
+        try:
+            return Incident.model_validate(document["incident"])
+        except (KeyError, TypeError, ValidationError) as exc:
+            raise UnexpectedResponse(
+                SERVICE,
+                f"{method} {path}: the answer has no valid incident ({_first_error(exc)}).",
+                hint="PagerDuty's API answered in an unexpected shape; try again later.",
+            ) from None
+
+
+def error_for(response: HttpResponse, method: str, path: str) -> PagerDutyError:
+    """Translate an error answer into a :class:`PagerDutyError` with the right hint."""
+    error = response.body.get("error") if isinstance(response.body, dict) else None
+    error = error if isinstance(error, dict) else {}
+    code = error.get("code")
+    server_message = str(error.get("message") or "").strip()
+    details = _details(error.get("errors"))
+    status = response.status
+
+    rule: ErrorRule | None = None
+    if MISSING_FROM_MESSAGE.lower() in (server_message + " " + details).lower():
+        rule = ERROR_RULES["missing_from"]
+    elif isinstance(code, int) and code in ERROR_RULES:
+        rule = ERROR_RULES[code]
+    elif status == 400 and "escalation_level" in (server_message + details).lower():
+        rule = ERROR_RULES["level_out_of_range"]
+    elif status in ERROR_RULES:
+        rule = ERROR_RULES[status]
+    elif status >= 500:
+        rule = ERROR_RULES[500]
+    message = rule.message if rule else "PagerDuty answered with an error."
+    if status == 404 and not path.startswith("/incidents/"):
+        message = "the requested object was not found."
+    said = "; ".join(part for part in (server_message, details) if part)
+    full = f"{method} {path} answered {status}: {message}"
+    if said:
+        full += f" PagerDuty said: {_clip(said)}"
+    if isinstance(code, int):
+        full += f" (code {code})"
+    return PagerDutyError(
+        full,
+        status=status,
+        code=code if isinstance(code, int) else None,
+        method=method,
+        path=path,
+        hint=rule.hint if rule else "See PagerDuty's message above.",
+    )
+
+
+def _details(errors: Any) -> str:
+    """PagerDuty's ``errors``: a list of strings, an object of field -> messages, or absent."""
+    if isinstance(errors, list):
+        return "; ".join(str(item) for item in errors if item)
+    if isinstance(errors, dict):
+        parts = []
+        for field, messages in errors.items():
+            text = ", ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+            parts.append(f"{field}: {text}")
+        return "; ".join(parts)
+    return ""
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
+    return "no 'incident' object"

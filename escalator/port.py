@@ -1,0 +1,315 @@
+"""A thin typed client for Port's REST API: one access token, run logs, run updates, entities.
+
+The access token is minted once per run (Port limits unauthenticated calls) and handed to
+``on_token`` at once, so the caller can mask it before anything is printed. A 401 in the middle of a
+run mints a new token once and repeats the call.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from escalator.errors import PortError, UnexpectedResponse
+from escalator.http import PORT_POLICIES, Deadline, HttpResponse, Transport, parse_json_body
+from escalator.models import PortBlueprint, PortEntity
+
+SERVICE = "Port"
+
+
+@dataclass(frozen=True)
+class ErrorRule:
+    """What a Port error means for the user: a message and the fix."""
+
+    message: str
+    hint: str
+
+
+_CREDENTIALS_HINT = (
+    "Check port_client_id and port_client_secret (Port: ... > Credentials) and port_region: an "
+    "organization on Port's US region needs port_region: us."
+)
+
+#: By Port's error string first, then by status.
+ERROR_RULES: Mapping[str | int, ErrorRule] = {
+    "run_exhausted": ErrorRule(
+        "the Port action run has already finished.",
+        "Something ended the run before this step (another step, or finish_port_run: true in an "
+        "earlier step): keep finish_port_run: false and let Port end the run "
+        "(reportWorkflowStatus).",
+    ),
+    "blueprint_schema_mismatch": ErrorRule(
+        "the entity does not match the blueprint.",
+        "Change the blueprint's property, or leave the property out with port_property_mapping, "
+        'for example {"<property>": null}.',
+    ),
+    "relation_many_violation": ErrorRule(
+        "a relation's value does not match the relation (one identifier or a list).",
+        "Check the blueprint's relation (many: true takes a list) and the relations in "
+        "port_context.",
+    ),
+    "missing_permissions": ErrorRule(
+        "the Port credentials may not do this.",
+        "Use credentials of a Port user or machine with rights on the blueprint and the action.",
+    ),
+    "required_relation": ErrorRule(
+        "the blueprint requires a relation that is not set.",
+        'Pass the entity\'s relations in port_context ("relations": "{{.entity.relations}}").',
+    ),
+    "identifier_taken": ErrorRule(
+        "another entity already uses this identifier.",
+        "Check port_blueprint: the identifier belongs to an entity of another blueprint.",
+    ),
+    401: ErrorRule("Port rejected the credentials.", _CREDENTIALS_HINT),
+    403: ErrorRule(
+        "the Port credentials may not do this.",
+        "Use credentials with rights on the blueprint and the action.",
+    ),
+    413: ErrorRule(
+        "the request is larger than Port accepts (1 MiB).",
+        "Leave large properties out with port_property_mapping (description, for example).",
+    ),
+    429: ErrorRule(
+        "Port kept rate limiting the organization.",
+        "Too many requests are using this organization's API; try again in a minute.",
+    ),
+    500: ErrorRule("Port had an internal error, after every retry.", "Try again later."),
+}
+
+
+class PortClient:
+    """Port API calls for one run, sharing one access token."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        client_id: str,
+        client_secret: str,
+        on_token: Callable[[str], None] = lambda _token: None,
+    ) -> None:
+        self.transport = transport
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._on_token = on_token
+        self._token: str | None = None
+        self._token_lock = threading.Lock()
+        self.tokens_minted = 0
+
+    def __repr__(self) -> str:
+        return f"PortClient({self.transport.base_url!r})"
+
+    @classmethod
+    def connect(
+        cls,
+        base_url: str,
+        *,
+        client_id: str,
+        client_secret: str,
+        deadline: Deadline,
+        on_token: Callable[[str], None] = lambda _token: None,
+    ) -> PortClient:
+        """A client with its own pooled session for ``base_url`` (without ``/v1``)."""
+        transport = Transport(
+            SERVICE,
+            base_url,
+            headers={"Accept": "application/json"},
+            policies=PORT_POLICIES,
+            deadline=deadline,
+            hint_unreachable="Check port_api_url / port_region and the runner's network.",
+        )
+        return cls(transport, client_id=client_id, client_secret=client_secret, on_token=on_token)
+
+    def close(self) -> None:
+        self.transport.close()
+
+    # --- authentication ---------------------------------------------------------------------
+
+    def authenticate(self) -> None:
+        """Mint the run's access token, unless one is already held."""
+        with self._token_lock:
+            if self._token is None:
+                self._mint()
+
+    def _mint(self) -> None:
+        path = "/v1/auth/access_token"
+        response = self.transport.request(
+            "token",
+            "POST",
+            path,
+            json_body={"clientId": self._client_id, "clientSecret": self._client_secret},
+            headers={"Content-Type": "application/json"},
+        )
+        if not response.ok:
+            raise error_for(response, "POST", path)
+        body = parse_json_body(response, SERVICE, f"POST {path}")
+        token = body.get("accessToken")
+        if not isinstance(token, str) or not token:
+            raise UnexpectedResponse(SERVICE, f"POST {path}: the answer has no accessToken.")
+        self._on_token(token)  # masked before it can ever be printed
+        self._token = token
+        self.tokens_minted += 1
+        self.transport.set_header("Authorization", f"Bearer {token}")
+
+    def _call(
+        self,
+        policy: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+    ) -> dict[str, Any]:
+        self.authenticate()
+        headers = {"Content-Type": "application/json"} if json_body is not None else None
+        token_used = self._token
+        response = self.transport.request(
+            policy, method, path, params=params, json_body=json_body, headers=headers
+        )
+        if response.status == 401:
+            # The token expired or was revoked mid-run: mint a new one once and repeat.
+            with self._token_lock:
+                if self._token == token_used:
+                    self._token = None
+                    self._mint()
+            response = self.transport.request(
+                policy, method, path, params=params, json_body=json_body, headers=headers
+            )
+        if not response.ok:
+            raise error_for(response, method, path)
+        if response.status == 204 or (response.body is None and response.body_error is None):
+            return {}
+        return parse_json_body(response, SERVICE, f"{method} {path}")
+
+    # --- action runs --------------------------------------------------------------------------
+
+    def add_run_log(
+        self,
+        run_id: str,
+        message: str,
+        *,
+        termination_status: str | None = None,
+        status_label: str | None = None,
+    ) -> None:
+        """``POST /v1/actions/runs/{run_id}/logs``; a termination status ends the run."""
+        body: dict[str, Any] = {"message": message}
+        if termination_status:
+            body["terminationStatus"] = termination_status
+        if status_label:
+            body["statusLabel"] = status_label
+        self._call("run_log", "POST", f"/v1/actions/runs/{_q(run_id)}/logs", json_body=body)
+
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: str | None = None,
+        status_label: str | None = None,
+        link: str | list[str] | None = None,
+        summary: str | None = None,
+    ) -> dict[str, Any]:
+        """``PATCH /v1/actions/runs/{run_id}``: only the keys given are sent (each overwrites)."""
+        body: dict[str, Any] = {}
+        if status:
+            body["status"] = status
+        if status_label:
+            body["statusLabel"] = status_label
+        if link:
+            body["link"] = link
+        if summary:
+            body["summary"] = summary
+        return self._call("run_update", "PATCH", f"/v1/actions/runs/{_q(run_id)}", json_body=body)
+
+    # --- catalog ------------------------------------------------------------------------------
+
+    def get_blueprint(self, blueprint: str) -> PortBlueprint:
+        """``GET /v1/blueprints/{blueprint}``."""
+        body = self._call("read", "GET", f"/v1/blueprints/{_q(blueprint)}")
+        document = body.get("blueprint")
+        if not isinstance(document, dict):
+            raise UnexpectedResponse(SERVICE, f"GET /v1/blueprints/{blueprint}: no blueprint.")
+        return PortBlueprint.from_api(document)
+
+    def upsert_entity(
+        self, blueprint: str, entity: PortEntity, *, run_id: str | None = None
+    ) -> dict[str, Any]:
+        """``POST /v1/blueprints/{bp}/entities?upsert=true&merge=true[&run_id=...]``."""
+        params = {
+            "upsert": "true",
+            "merge": "true",
+            "create_missing_related_entities": "true",
+        }
+        if run_id:
+            params["run_id"] = run_id
+        return self._call(
+            "upsert",
+            "POST",
+            f"/v1/blueprints/{_q(blueprint)}/entities",
+            params=params,
+            json_body=entity.model_dump(mode="json"),
+        )
+
+    def request(
+        self, policy: str, method: str, path: str, *, json_body: Any = None
+    ) -> dict[str, Any]:
+        """Any other authenticated call (used by ``escalator port-setup``)."""
+        return self._call(policy, method, path, json_body=json_body)
+
+
+def _q(value: str) -> str:
+    return quote(value, safe="")
+
+
+_PROPERTY_IN_MESSAGE = re.compile(r"""(?:property|field)\s+["'`]?([A-Za-z0-9_@=-]+)""", re.I)
+
+
+def error_for(response: HttpResponse, method: str, path: str) -> PortError:
+    """Translate a Port error answer into a :class:`PortError` with the right hint."""
+    body = response.body if isinstance(response.body, dict) else {}
+    code = body.get("error") if isinstance(body.get("error"), str) else None
+    server_message = str(body.get("message") or "").strip()
+    status = response.status
+    rule: ErrorRule | None = ERROR_RULES.get(code) if code else None
+    if rule is None and status == 404:
+        rule = _not_found_rule(path)
+    if rule is None:
+        rule = ERROR_RULES.get(status) or (ERROR_RULES[500] if status >= 500 else None)
+    message = rule.message if rule else "Port answered with an error."
+    hint = rule.hint if rule else "See Port's message above."
+    if code == "blueprint_schema_mismatch":
+        found = _PROPERTY_IN_MESSAGE.search(server_message)
+        if found:
+            prop = found.group(1)
+            message = f"the entity does not match the blueprint (property '{prop}')."
+            hint = hint.replace("<property>", prop)
+    full = f"{method} {path} answered {status}: {message}"
+    if server_message:
+        full += f" Port said: {_clip(server_message)}"
+    return PortError(full, status=status, code=code, method=method, path=path, hint=hint)
+
+
+def _not_found_rule(path: str) -> ErrorRule:
+    parts = path.split("/")
+    if path.startswith("/v1/blueprints/"):
+        blueprint = parts[3] if len(parts) > 3 else "?"
+        return ErrorRule(
+            f"the blueprint '{blueprint}' does not exist in this Port organization.",
+            "Create it (escalator port-setup, or examples/port/blueprints.json), or set "
+            "port_blueprint to the incident blueprint you have (the PagerDuty integration "
+            "creates pagerdutyIncident).",
+        )
+    if path.startswith("/v1/actions/runs/"):
+        return ErrorRule(
+            "the Port action run was not found.",
+            'Check port_context: template the run as "run_id": "{{.run.id}}", and check '
+            "port_region.",
+        )
+    return ErrorRule("Port did not find the requested object.", "Check the identifiers.")
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,198 @@
+"""The GitHub runner's side: workflow commands, masking, step outputs and the job summary.
+
+Everything the action prints goes through :class:`Console`, which redacts every registered secret
+(after ``::add-mask::`` has told the runner to do the same) and neutralises text that could be
+read as a workflow command. Outputs leave through :class:`OutputWriter` with a random delimiter
+per value, so no value can forge another output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import re
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import quote, urlsplit
+
+#: Secrets shorter than this are not redacted by substring (it would garble ordinary text); the
+#: runner masks them anyway through ``::add-mask::``.
+MIN_REDACTED_LENGTH = 4
+_OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def escape_data(text: str) -> str:
+    """Escape a workflow command's message (``%``, CR, LF)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a workflow command's property value (also ``:`` and ``,``)."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def one_line(text: str) -> str:
+    """Text from a service (anyone's words) made safe for one log line: no line breaks, no
+    control characters, never read as a workflow command."""
+    cleaned = "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in text)
+    stripped = cleaned.lstrip()
+    if stripped.startswith(("::", "##[")):
+        cleaned = "\u00b7" + stripped  # a visible dot: the runner reads commands only at the start
+    return cleaned
+
+
+class Console:
+    """Where the action talks to the user: the job log on GitHub, a terminal elsewhere."""
+
+    def __init__(
+        self, stream: TextIO | None = None, *, github: bool = True, debug: bool = False
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stdout
+        self.github = github
+        self.debug_enabled = debug
+        self._secrets: list[str] = []
+        self._lock = threading.Lock()
+
+    # --- secrets ------------------------------------------------------------------------------
+
+    def add_secret(self, value: str | None) -> None:
+        """Mask ``value`` from now on: in the runner's log and in everything printed here."""
+        if not value:
+            return
+        for line in value.splitlines() or [value]:
+            line = line.strip()
+            if not line or line in self._secrets:
+                continue
+            with self._lock:
+                self._secrets.append(line)
+                self._secrets.sort(key=len, reverse=True)
+            if self.github:
+                self._write(f"::add-mask::{escape_data(line)}")
+
+    def redact(self, text: str) -> str:
+        """``text`` with every registered secret replaced by ``***``."""
+        for secret in self._secrets:
+            if len(secret) >= MIN_REDACTED_LENGTH:
+                text = text.replace(secret, "***")
+        return text
+
+    # --- messages -----------------------------------------------------------------------------
+
+    def info(self, text: str) -> None:
+        for line in self.redact(text).splitlines() or [""]:
+            self._write(one_line(line))
+
+    def debug(self, text: str) -> None:
+        if self.github:
+            self._write(f"::debug::{escape_data(self.redact(text))}")
+        elif self.debug_enabled:
+            self.info(f"debug: {text}")
+
+    def notice(self, text: str, *, title: str = "") -> None:
+        self._annotate("notice", text, title)
+
+    def warning(self, text: str, *, title: str = "") -> None:
+        self._annotate("warning", text, title)
+
+    def error(self, text: str, *, title: str = "") -> None:
+        self._annotate("error", text, title)
+
+    def _annotate(self, level: str, text: str, title: str) -> None:
+        text = self.redact(text)
+        title = self.redact(title)
+        if self.github:
+            props = f" title={escape_property(title)}" if title else ""
+            self._write(f"::{level}{props}::{escape_data(text)}")
+        else:
+            head = f"{level}: {title}: " if title else f"{level}: "
+            for index, line in enumerate(text.splitlines() or [""]):
+                self._write(one_line((head if index == 0 else " " * len(head)) + line))
+
+    @contextlib.contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        """A collapsible group in the job log (a heading elsewhere)."""
+        title = one_line(self.redact(title))
+        self._write(f"::group::{title}" if self.github else f"== {title}")
+        try:
+            yield
+        finally:
+            if self.github:
+                self._write("::endgroup::")
+
+    def _write(self, line: str) -> None:
+        with self._lock:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+
+class OutputWriter:
+    """Appends step outputs to ``$GITHUB_OUTPUT`` with a fresh random delimiter per value."""
+
+    def __init__(self, path: Path | None, console: Console) -> None:
+        self.path = path
+        self.console = console
+        self.written: dict[str, str] = {}
+
+    def set(self, name: str, value: str) -> None:
+        if not _OUTPUT_NAME.fullmatch(name):
+            raise ValueError(f"invalid output name {name!r}")
+        value = self.console.redact(value)
+        delimiter = f"ghadelimiter_{uuid.uuid4()}"
+        if delimiter in name or delimiter in value:  # cannot happen by chance; refuse if crafted
+            raise ValueError(f"output {name} contains its delimiter")
+        self.written[name] = value
+        if self.path is None:
+            return
+        with self.path.open("a", encoding="utf-8") as file:
+            file.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+
+
+class SummaryWriter:
+    """Appends GitHub-flavoured Markdown to ``$GITHUB_STEP_SUMMARY`` (1 MiB per step)."""
+
+    LIMIT = 1024 * 1024
+
+    def __init__(self, path: Path | None, console: Console) -> None:
+        self.path = path
+        self.console = console
+        self.text = ""
+
+    def append(self, markdown: str) -> None:
+        markdown = self.console.redact(markdown)
+        if len((self.text + markdown).encode("utf-8")) > self.LIMIT:
+            markdown = "\n_(summary cut: over GitHub's 1 MiB limit)_\n"
+        self.text += markdown
+        if self.path is not None:
+            with self.path.open("a", encoding="utf-8") as file:
+                file.write(markdown)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~>])")
+
+
+def md(text: object) -> str:
+    """Any text made inert in a Markdown table cell: no HTML, no markup, one line."""
+    flat = " ".join(str(text).split())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(flat, quote=True))
+
+
+def md_code(text: object) -> str:
+    """Text shown as inline code: Markdown escapes do not work there, so backticks are dropped."""
+    flat = " ".join(str(text).replace("`", "'").split())
+    return f"`{flat}`"
+
+
+def md_link(text: object, url: str | None) -> str:
+    """A Markdown link to an http(s) URL, or the bare text when the URL is not one."""
+    if not url:
+        return md(text)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return md(text)
+    safe_url = quote(url, safe=":/?&=#%~.,;@+-_!$'*")
+    safe_url = safe_url.replace("(", "%28").replace(")", "%29")
+    return f"[{md(text)}]({safe_url})"
