@@ -1,0 +1,326 @@
+"""Checks that the Port setup kit in examples/ is valid and consistent with the action.
+
+The Port JSON files are validated against the request bodies of Port's own API description
+(`../shared/contracts/port-api-openapi.yaml`), read in place and never copied into the project.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import regress
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+PORT = EXAMPLES / "port"
+CONTRACTS = REPO.parent / "shared" / "contracts"
+BIN = Path(sys.executable).parent
+
+GITHUB_ACTION = PORT / "escalate-incident-action.json"
+WEBHOOK_ACTION = PORT / "escalate-incident-webhook-action.json"
+AUTOMATION = PORT / "sync-incident-automation.json"
+BLUEPRINTS = PORT / "blueprints.json"
+WORKFLOW = EXAMPLES / "escalate-incident.yml"
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def workflow_dispatch_inputs(workflow: dict[str, Any]) -> dict[str, Any]:
+    # PyYAML reads the bare key `on` as the boolean True (YAML 1.1).
+    triggers = workflow.get("on", workflow.get(True))
+    inputs: dict[str, Any] = triggers["workflow_dispatch"]["inputs"]
+    return inputs
+
+
+def action_steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        step
+        for job in workflow["jobs"].values()
+        for step in job.get("steps", [])
+        if "escalate-action@" in str(step.get("uses", ""))
+    ]
+
+
+class _OpenApiLoader(yaml.SafeLoader):
+    """SafeLoader that reads a bare `=` as the string it is (see contracts/SOURCES.md)."""
+
+
+_OpenApiLoader.add_constructor(
+    "tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node)
+)
+
+
+@cache
+def port_spec() -> dict[str, Any]:
+    path = CONTRACTS / "port-api-openapi.yaml"
+    if not path.is_file():
+        pytest.skip(f"Port's API description is not at {path} (../shared/contracts is absent)")
+    spec: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=_OpenApiLoader)  # noqa: S506 - a SafeLoader subclass
+    return spec
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    # Port's patterns are ECMA-262 with Unicode classes such as \p{L}, which Python's re lacks.
+    if validator.is_type(instance, "string") and regress.Regex(pattern, "u").find(instance) is None:
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_PortValidator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator, {"pattern": _ecma_pattern}
+)
+
+
+def request_body_validator(path: str, method: str = "post") -> Any:
+    spec = port_spec()
+    body = spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+    # The body's $refs point into the document's components; give them a root to resolve in.
+    return _PortValidator({**body, "components": spec["components"]})
+
+
+def assert_valid(validator: Any, document: Any) -> None:
+    errors = sorted(validator.iter_errors(document), key=lambda error: list(error.absolute_path))
+    messages = [f"{list(error.absolute_path)}: {error.message[:300]}" for error in errors]
+    assert not messages, "\n".join(messages)
+
+
+@pytest.mark.parametrize("path", [GITHUB_ACTION, WEBHOOK_ACTION, AUTOMATION], ids=lambda p: p.name)
+def test_port_actions_match_port_api_schema(path: Path) -> None:
+    """Each self-service action and the automation is a valid body for Port's POST /v1/actions."""
+    assert_valid(request_body_validator("/v1/actions"), load_json(path))
+
+
+def test_blueprints_match_port_api_schema() -> None:
+    """Each blueprint is a valid body for Port's POST /v1/blueprints."""
+    validator = request_body_validator("/v1/blueprints")
+    for blueprint in load_json(BLUEPRINTS):
+        assert_valid(validator, blueprint)
+
+
+def test_port_schema_check_rejects_a_broken_action() -> None:
+    """The schema check fails for an action whose invocation lacks the workflow to dispatch."""
+    action = load_json(GITHUB_ACTION)
+    del action["invocationMethod"]["workflow"]
+    assert list(request_body_validator("/v1/actions").iter_errors(action))
+
+
+def _key_fields(blueprint: dict[str, Any]) -> dict[str, Any]:
+    properties = {
+        name: {key: spec.get(key) for key in ("type", "format", "enum")}
+        for name, spec in blueprint["schema"]["properties"].items()
+    }
+    relations = {
+        name: {key: spec.get(key) for key in ("target", "many", "required")}
+        for name, spec in blueprint.get("relations", {}).items()
+    }
+    return {
+        "identifier": blueprint["identifier"],
+        "properties": properties,
+        "required": sorted(blueprint["schema"].get("required", [])),
+        "relations": relations,
+    }
+
+
+def test_blueprints_agree_with_the_guides_blueprints() -> None:
+    """The kit's blueprints have the identifiers, types, enums and relations of Port's guide."""
+    path = CONTRACTS / "port-pagerduty-blueprints.json"
+    if not path.is_file():
+        pytest.skip(f"the guide's blueprints are not at {path} (../shared/contracts is absent)")
+    ours = {bp["identifier"]: _key_fields(bp) for bp in load_json(BLUEPRINTS)}
+    theirs = {bp["identifier"]: _key_fields(bp) for bp in load_json(path)}
+    assert ours == theirs
+
+
+def test_blueprints_create_the_relation_target_first() -> None:
+    """Every relation targets a blueprint listed earlier, so the file can be applied in order."""
+    seen: set[str] = set()
+    for blueprint in load_json(BLUEPRINTS):
+        for relation in blueprint.get("relations", {}).values():
+            assert relation["target"] in seen, relation
+        seen.add(blueprint["identifier"])
+
+
+def test_example_workflow_matches_workflow_schema() -> None:
+    """The user's workflow is valid against the GitHub workflow schema."""
+    result = subprocess.run(
+        [
+            str(BIN / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(WORKFLOW),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_port_action_dispatches_the_example_workflow() -> None:
+    """The GitHub action names the example workflow's file, so Port dispatches that file."""
+    invocation = load_json(GITHUB_ACTION)["invocationMethod"]
+    assert invocation["type"] == "GITHUB"
+    assert invocation["workflow"] == WORKFLOW.name
+
+
+def test_port_workflow_inputs_match_workflow_dispatch_inputs() -> None:
+    """Port sends exactly the inputs the workflow declares (GitHub rejects unknown ones)."""
+    sent = set(load_json(GITHUB_ACTION)["invocationMethod"]["workflowInputs"])
+    declared = workflow_dispatch_inputs(load_yaml(WORKFLOW))
+    assert sent == set(declared)
+    required = {name for name, spec in declared.items() if spec.get("required")}
+    assert required <= sent
+
+
+def test_port_context_carries_what_the_action_reads() -> None:
+    """The port_context Port sends has the blueprint, entity, run_id and relations."""
+    context = load_json(GITHUB_ACTION)["invocationMethod"]["workflowInputs"]["port_context"]
+    assert set(context) == {"blueprint", "entity", "run_id", "relations"}
+    assert "{{ .run.id }}" in context["run_id"]
+
+
+def test_port_action_leaves_the_final_status_to_port() -> None:
+    """Port reports the workflow's status, matching the action's default finish_port_run: false."""
+    assert load_json(GITHUB_ACTION)["invocationMethod"]["reportWorkflowStatus"] is True
+    finish = load_yaml(REPO / "action.yml")["inputs"]["finish_port_run"]
+    assert finish["default"] == "false"
+
+
+def test_port_user_inputs_all_reach_the_workflow() -> None:
+    """Every input the user fills in Port is passed on to the workflow."""
+    action = load_json(GITHUB_ACTION)
+    user_inputs = set(action["trigger"]["userInputs"]["properties"])
+    templates = json.dumps(action["invocationMethod"]["workflowInputs"])
+    for name in user_inputs:
+        assert f".inputs.{name}" in templates, name
+
+
+def test_example_workflow_passes_only_declared_action_inputs() -> None:
+    """The workflow's `with:` uses only inputs action.yml declares and gives every required one."""
+    declared = load_yaml(REPO / "action.yml")["inputs"]
+    required = {name for name, spec in declared.items() if spec.get("required")}
+    steps = action_steps(load_yaml(WORKFLOW))
+    assert len(steps) == 1
+    given = set(steps[0]["with"])
+    assert given <= set(declared), given - set(declared)
+    assert required <= given
+
+
+def test_example_workflow_forwards_every_dispatch_input() -> None:
+    """Each workflow_dispatch input is handed to the action input of the same name."""
+    workflow = load_yaml(WORKFLOW)
+    given = action_steps(workflow)[0]["with"]
+    for name in workflow_dispatch_inputs(workflow):
+        assert given.get(name) == f"${{{{ inputs.{name} }}}}", name
+
+
+def test_example_workflow_has_least_privilege_and_a_timeout() -> None:
+    """The user's workflow grants no token scope by default and bounds its job in time."""
+    workflow = load_yaml(WORKFLOW)
+    assert workflow["permissions"] == {}
+    for job in workflow["jobs"].values():
+        assert "timeout-minutes" in job
+        assert set(job.get("permissions", {}).values()) <= {"read", "none"}
+
+
+def test_example_workflow_keeps_secrets_in_secrets() -> None:
+    """The tokens and the Port client secret come from repository secrets, never literals."""
+    given = action_steps(load_yaml(WORKFLOW))[0]["with"]
+    for name in ("pagerduty_token", "port_client_id", "port_client_secret"):
+        assert re.fullmatch(r"\$\{\{ secrets\.[A-Z_]+ \}\}", given[name]), name
+
+
+def test_automation_maps_url_to_the_web_page() -> None:
+    """The synced-webhook automation stores the incident's html_url, not the API `self` URL."""
+    properties = load_json(AUTOMATION)["invocationMethod"]["mapping"]["properties"]
+    assert ".incident.html_url" in properties["url"]
+    assert ".self" not in json.dumps(properties)
+
+
+def test_automation_templates_are_valid_jq_paths() -> None:
+    """Array elements are read with [0], which jq accepts, not with .0, which it rejects."""
+    automation = load_json(AUTOMATION)
+    templates = re.findall(r"\{\{(.*?)\}\}", json.dumps(automation["invocationMethod"]))
+    templates += automation["trigger"]["condition"]["expressions"]
+    assert templates
+    for template in templates:
+        assert not re.search(r"\.\d", template), template
+
+
+def test_automation_follows_the_webhook_action() -> None:
+    """The automation listens to the webhook action's runs and writes the blueprint it acts on."""
+    webhook = load_json(WEBHOOK_ACTION)
+    automation = load_json(AUTOMATION)
+    assert automation["trigger"]["event"]["actionIdentifier"] == webhook["identifier"]
+    assert (
+        automation["invocationMethod"]["blueprintIdentifier"]
+        == webhook["trigger"]["blueprintIdentifier"]
+    )
+
+
+def test_automation_relation_shape_matches_the_blueprint() -> None:
+    """A many-relation gets a list of identifiers, a single relation one identifier."""
+    blueprints = {bp["identifier"]: bp for bp in load_json(BLUEPRINTS)}
+    mapping = load_json(AUTOMATION)["invocationMethod"]["mapping"]
+    relations = blueprints["pagerdutyIncident"]["relations"]
+    for name, value in mapping["relations"].items():
+        assert isinstance(value, list) == relations[name]["many"], name
+
+
+def test_mapped_properties_exist_in_the_blueprint() -> None:
+    """The automation writes only properties the incident blueprint defines."""
+    blueprints = {bp["identifier"]: bp for bp in load_json(BLUEPRINTS)}
+    mapping = load_json(AUTOMATION)["invocationMethod"]["mapping"]
+    defined = set(blueprints["pagerdutyIncident"]["schema"]["properties"])
+    assert set(mapping["properties"]) <= defined
+
+
+def test_webhook_action_sends_what_pagerduty_requires() -> None:
+    """The webhook sends PagerDuty's auth, API version and From headers and an incident body."""
+    invocation = load_json(WEBHOOK_ACTION)["invocationMethod"]
+    headers = invocation["headers"]
+    assert headers["Authorization"].startswith("Token token={{ .secrets.")
+    assert headers["Accept"] == "application/vnd.pagerduty+json;version=2"
+    assert headers["From"] == "{{ .inputs.from }}"
+    assert invocation["method"] == "PUT"
+    assert invocation["synchronized"] is True
+    assert invocation["body"]["incident"]["type"] == "incident_reference"
+
+
+def test_examples_readme_explains_every_file() -> None:
+    """examples/README.md names each file of the kit."""
+    readme = (EXAMPLES / "README.md").read_text(encoding="utf-8")
+    files = [p for p in EXAMPLES.rglob("*") if p.is_file() and p.name != "README.md"]
+    assert files
+    for path in files:
+        assert str(path.relative_to(EXAMPLES)) in readme, path
+
+
+def _fenced_blocks(text: str, language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```$", text, flags=re.S | re.M)
+
+
+def test_readme_opens_with_the_example_workflow() -> None:
+    """The README's first YAML block is the example workflow, so the two cannot drift apart."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert _fenced_blocks(readme, "yaml")[0] == WORKFLOW.read_text(encoding="utf-8")
+
+
+def test_readme_shows_the_port_action() -> None:
+    """The README's first JSON block is the kit's Port self-service action."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert json.loads(_fenced_blocks(readme, "json")[0]) == load_json(GITHUB_ACTION)

@@ -1,0 +1,421 @@
+"""Checks that the repository's own files are valid: metadata, workflows, image, lock and docs.
+
+The linters are the ones `scripts/bootstrap` installs next to the interpreter running the tests.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
+DOCKERFILE = REPO / "Dockerfile"
+README = REPO / "README.md"
+
+
+def run_tool(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
+    executable = BIN / tool
+    assert executable.exists(), (
+        f"{tool} is not installed next to {sys.executable}: run scripts/bootstrap"
+    )
+    return subprocess.run(
+        [str(executable), *args], cwd=REPO, capture_output=True, text=True, check=False
+    )
+
+
+def assert_tool_passes(tool: str, *args: str) -> None:
+    result = run_tool(tool, *args)
+    assert result.returncode == 0, f"{tool} {' '.join(args)}\n{result.stdout}\n{result.stderr}"
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def action_metadata() -> dict[str, Any]:
+    metadata: dict[str, Any] = load_yaml(REPO / "action.yml")
+    return metadata
+
+
+def workflow_steps(workflow: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (job_id, step) for job_id, job in workflow["jobs"].items() for step in job.get("steps", [])
+    ]
+
+
+def shell_scripts() -> list[Path]:
+    candidates = [*sorted((REPO / "scripts").glob("*")), REPO / ".ci" / "run"]
+    return [
+        path
+        for path in candidates
+        if path.is_file()
+        and re.match(r"#!.*\b(ba)?sh\b", path.read_text(encoding="utf-8").partition("\n")[0])
+    ]
+
+
+# --- linters -----------------------------------------------------------------------------------
+
+
+def test_action_metadata_matches_schema() -> None:
+    """action.yml is valid against the GitHub action metadata schema."""
+    assert_tool_passes(
+        "check-jsonschema", "--builtin-schema", "vendor.github-actions", "action.yml"
+    )
+
+
+def test_workflows_match_schema() -> None:
+    """Every workflow, the project's and the example, is valid against the workflow schema."""
+    examples = sorted((REPO / "examples").glob("*.yml"))
+    assert WORKFLOWS
+    assert_tool_passes(
+        "check-jsonschema",
+        "--builtin-schema",
+        "vendor.github-workflows",
+        *(str(path) for path in [*WORKFLOWS, *examples]),
+    )
+
+
+def test_dependabot_config_matches_schema() -> None:
+    """.github/dependabot.yml is valid against the Dependabot schema."""
+    assert_tool_passes(
+        "check-jsonschema", "--builtin-schema", "vendor.dependabot", ".github/dependabot.yml"
+    )
+
+
+def test_dockerfile_passes_hadolint() -> None:
+    """The Dockerfile has no hadolint finding."""
+    assert_tool_passes("hadolint", "Dockerfile")
+
+
+def test_workflows_pass_zizmor() -> None:
+    """zizmor finds no issue in the workflows, action.yml, dependabot.yml or the example."""
+    assert_tool_passes("zizmor", "--offline", ".", "examples/escalate-incident.yml")
+
+
+def test_shell_scripts_pass_shellcheck() -> None:
+    """Every shell script in scripts/ and .ci/run passes shellcheck."""
+    scripts = shell_scripts()
+    if not scripts:
+        pytest.skip("no shell scripts in scripts/ or .ci/")
+    assert_tool_passes("shellcheck", *(str(path.relative_to(REPO)) for path in scripts))
+
+
+# --- Dockerfile and lock -----------------------------------------------------------------------
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text(encoding="utf-8"))
+    instructions = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            keyword, _, rest = stripped.partition(" ")
+            instructions.append((keyword.upper(), rest.strip()))
+    return instructions
+
+
+def test_base_image_is_official_python_slim_pinned_by_digest() -> None:
+    """The image starts from the official python:3.X-slim, pinned by a sha256 digest."""
+    froms = [rest for keyword, rest in dockerfile_instructions() if keyword == "FROM"]
+    assert len(froms) == 1
+    assert re.fullmatch(r"python:3\.1[23]-slim@sha256:[0-9a-f]{64}", froms[0]), froms[0]
+
+
+def test_dependencies_install_from_the_hashed_lock_before_the_code() -> None:
+    """pip installs only the hash-locked requirements, and does so before the code is copied."""
+    instructions = dockerfile_instructions()
+    runs = [
+        i
+        for i, (keyword, rest) in enumerate(instructions)
+        if keyword == "RUN" and "pip install" in rest
+    ]
+    code = [
+        i
+        for i, (keyword, rest) in enumerate(instructions)
+        if keyword == "COPY" and "escalator" in rest
+    ]
+    assert len(runs) == 1
+    assert code
+    pip = instructions[runs[0]][1]
+    for flag in ("--no-cache-dir", "--require-hashes", "-r"):
+        assert flag in pip
+    assert "requirements.lock" in pip
+    assert runs[0] < min(code)
+
+
+def test_image_follows_the_docker_action_rules() -> None:
+    """The image runs as root, relies on no WORKDIR and has an absolute exec-form ENTRYPOINT."""
+    instructions = dockerfile_instructions()
+    keywords = [keyword for keyword, _ in instructions]
+    assert "USER" not in keywords
+    assert "WORKDIR" not in keywords
+    entrypoints = [rest for keyword, rest in instructions if keyword == "ENTRYPOINT"]
+    assert entrypoints == ['["/usr/local/bin/python", "/action/entrypoint.py"]']
+    env = " ".join(rest for keyword, rest in instructions if keyword == "ENV")
+    for setting in ("PYTHONPATH=/action", "PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1"):
+        assert setting in env
+    copies = " ".join(rest for keyword, rest in instructions if keyword == "COPY")
+    assert "escalator/ /action/escalator/" in copies
+    assert "entrypoint.py /action/entrypoint.py" in copies
+
+
+def dockerignore_allows(path: str) -> bool:
+    """Whether the build context keeps `path`, by .dockerignore's last-match-wins rule."""
+    allowed = True
+    for raw in (REPO / ".dockerignore").read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        negated = line.startswith("!")
+        pattern = line.removeprefix("!").rstrip("/")
+        regex = re.escape(pattern).replace(r"\*\*/", "(.*/)?").replace(r"\*", "[^/]*")
+        if re.fullmatch(f"{regex}(/.*)?", path):
+            allowed = negated
+    return allowed
+
+
+@pytest.mark.parametrize(
+    ("path", "kept"),
+    [
+        ("requirements.lock", True),
+        ("entrypoint.py", True),
+        ("escalator/cli.py", True),
+        ("escalator/sandbox/server.py", True),
+        ("escalator/__pycache__/cli.cpython-313.pyc", False),
+        ("tests/test_examples.py", False),
+        ("examples/escalate-incident.yml", False),
+        (".git/HEAD", False),
+        (".venv/bin/python", False),
+        ("README.md", False),
+        ("escalator/sandbox/README.md", False),
+    ],
+)
+def test_build_context_holds_only_what_the_image_needs(path: str, kept: bool) -> None:
+    """.dockerignore keeps the package, the entrypoint and the lock, and drops the rest."""
+    assert dockerignore_allows(path) is kept
+
+
+def lock_requirements() -> dict[str, list[str]]:
+    text = (REPO / "requirements.lock").read_text(encoding="utf-8")
+    entries: dict[str, list[str]] = {}
+    for block in re.split(r"\n(?=[A-Za-z0-9])", text):
+        block = block.strip()
+        if not block or block.startswith("#"):
+            continue
+        name = re.match(r"[A-Za-z0-9._-]+", block)
+        assert name, block
+        assert re.match(r"[A-Za-z0-9._-]+==\S+", block), f"not pinned with ==: {block[:80]}"
+        entries[re.sub(r"[-_.]+", "-", name.group(0).lower())] = re.findall(
+            r"--hash=sha256:([0-9a-f]{64})", block
+        )
+    return entries
+
+
+def test_lock_pins_every_package_with_hashes() -> None:
+    """Every package in requirements.lock is pinned with == and carries at least one sha256 hash."""
+    entries = lock_requirements()
+    assert entries
+    for name, hashes in entries.items():
+        assert hashes, name
+
+
+def test_lock_covers_the_runtime_dependencies() -> None:
+    """Each runtime dependency of pyproject.toml is in requirements.lock."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    locked = lock_requirements()
+    for requirement in project["dependencies"]:
+        name = re.match(r"[A-Za-z0-9._-]+", requirement)
+        assert name
+        assert re.sub(r"[-_.]+", "-", name.group(0).lower()) in locked, requirement
+
+
+# --- workflows ---------------------------------------------------------------------------------
+
+
+def test_third_party_actions_are_pinned_by_commit() -> None:
+    """Each action used is local, or pinned by commit SHA with a version comment, or by digest."""
+    for path in WORKFLOWS:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for line in lines:
+            match = re.match(r"\s*(?:-\s+)?uses:\s*(\S+)(.*)", line)
+            if not match or match.group(1).startswith("./"):
+                continue
+            reference, comment = match.groups()
+            if reference.startswith("docker://"):
+                assert re.search(r"@sha256:[0-9a-f]{64}$", reference), f"{path.name}: {line}"
+            else:
+                assert re.search(r"@[0-9a-f]{40}$", reference), f"{path.name}: {line}"
+                assert re.search(r"#\s*v\d", comment), f"{path.name}: no version comment: {line}"
+
+
+def test_every_job_has_a_timeout() -> None:
+    """Every job that runs steps sets timeout-minutes."""
+    for path in WORKFLOWS:
+        for job_id, job in load_yaml(path)["jobs"].items():
+            if "steps" in job:
+                assert "timeout-minutes" in job, f"{path.name}: {job_id}"
+
+
+def test_workflows_default_to_least_privilege() -> None:
+    """Each workflow grants at most read access at the top; writes are granted per job."""
+    for path in WORKFLOWS:
+        workflow = load_yaml(path)
+        assert "permissions" in workflow, path.name
+        assert set(workflow["permissions"].values()) <= {"read", "none"}, path.name
+
+
+def test_checkouts_do_not_persist_credentials() -> None:
+    """No checkout leaves the job's token in .git/config."""
+    for path in WORKFLOWS:
+        for job_id, step in workflow_steps(load_yaml(path)):
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                assert step.get("with", {}).get("persist-credentials") is False, (
+                    f"{path.name}: {job_id}"
+                )
+
+
+def ci_workflow() -> dict[str, Any]:
+    workflow: dict[str, Any] = load_yaml(REPO / ".github" / "workflows" / "ci.yml")
+    return workflow
+
+
+def test_ci_tests_every_supported_python() -> None:
+    """The CI test matrix is exactly the Python versions pyproject.toml's classifiers declare."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = {
+        classifier.rsplit(" :: ", 1)[1]
+        for classifier in project["classifiers"]
+        if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", classifier)
+    }
+    matrix = ci_workflow()["jobs"]["test"]["strategy"]["matrix"]["python-version"]
+    assert set(matrix) == declared == {"3.11", "3.12", "3.13"}
+
+
+def test_ci_runs_every_check() -> None:
+    """CI runs ruff, mypy, schema checks, hadolint, zizmor, shellcheck, actionlint and pytest."""
+    text = (REPO / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    for check in (
+        "ruff check",
+        "ruff format --check",
+        "mypy",
+        "vendor.github-actions",
+        "vendor.github-workflows",
+        "vendor.dependabot",
+        "hadolint",
+        "zizmor",
+        "shellcheck",
+        "rhysd/actionlint",
+        "pytest",
+    ):
+        assert check in text, check
+
+
+def test_ci_runs_the_action_on_itself_and_checks_its_outputs() -> None:
+    """The self-test job runs `uses: ./` against the sandbox and asserts the outputs it needs."""
+    steps = ci_workflow()["jobs"]["self-test"]["steps"]
+    runs = [step for step in steps if step.get("uses") == "./"]
+    assert runs
+    first = runs[0]
+    assert "escalator sandbox" in " ".join(str(step.get("run", "")) for step in steps)
+    assert "ESCALATOR_INSECURE_HTTP_HOSTS" in first["env"]
+    later = " ".join(str(step.get("env", "")) + str(step.get("run", "")) for step in steps)
+    for output in ("changed", "escalation_policy_id"):
+        assert f"steps.{first['id']}.outputs.{output}" in later, output
+    declared = set(action_metadata()["inputs"])
+    for step in runs:
+        assert set(step["with"]) <= declared
+
+
+def test_release_builds_both_platforms_and_pins_the_image() -> None:
+    """The release pushes an amd64 and arm64 image and points action.yml at its digest."""
+    text = (REPO / ".github" / "workflows" / "release.yml").read_text(encoding="utf-8")
+    workflow = load_yaml(REPO / ".github" / "workflows" / "release.yml")
+    triggers = workflow.get("on", workflow.get(True))
+    assert triggers["push"]["tags"]
+    assert "linux/amd64,linux/arm64" in text
+    assert "image: docker://$IMAGE@$DIGEST" in text
+    assert "ghcr.io/" in text
+    for tag in ("$image:$version", "$image:$major.$minor", "$image:$major"):
+        assert tag in text, tag
+
+
+def test_source_action_builds_from_the_dockerfile() -> None:
+    """On main, action.yml builds from the Dockerfile; release commits use the prebuilt image."""
+    assert action_metadata()["runs"] == {"using": "docker", "image": "Dockerfile"}
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+def readme_table(heading: str) -> list[list[str]]:
+    text = README.read_text(encoding="utf-8")
+    section = re.search(rf"^## {heading}\n(.*?)(?=^## |\Z)", text, flags=re.S | re.M)
+    assert section, f"README has no '## {heading}' section"
+    rows = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in section.group(1).splitlines()
+        if line.startswith("|")
+    ]
+    assert len(rows) > 2, f"README's {heading} section has no table"
+    assert set("".join(rows[1])) <= set("-: "), "second row must be the separator"
+    return [rows[0], *rows[2:]]
+
+
+def test_readme_inputs_table_matches_action_yml() -> None:
+    """The README's inputs table lists action.yml's inputs in order, with required and default."""
+    header, *rows = readme_table("Inputs")
+    assert header == ["Input", "Required", "Default", "Description"]
+    inputs = action_metadata()["inputs"]
+    assert [row[0] for row in rows] == [f"`{name}`" for name in inputs]
+    for row, (name, spec) in zip(rows, inputs.items(), strict=True):
+        assert row[1] == ("yes" if spec.get("required") else "no"), name
+        default = str(spec.get("default", ""))
+        assert row[2] == (f"`{default}`" if default else "—"), name
+        assert row[3], name
+
+
+def test_readme_outputs_table_matches_action_yml() -> None:
+    """The README's outputs table lists action.yml's outputs in order, each described."""
+    header, *rows = readme_table("Outputs")
+    assert header == ["Output", "Description"]
+    outputs = action_metadata()["outputs"]
+    assert [row[0] for row in rows] == [f"`{name}`" for name in outputs]
+    assert all(row[1] for row in rows)
+
+
+def test_readme_has_the_sections_users_look_for() -> None:
+    """The README has every section the project promises, in a findable heading."""
+    headings = re.findall(r"^## (.+)$", README.read_text(encoding="utf-8"), flags=re.M)
+    for section in (
+        "Inputs",
+        "Outputs",
+        "Try it and test it",
+        "Port setup",
+        "Secrets",
+        "Regions",
+        "Using the outputs",
+        "Migrating from the chained workflow",
+        "Troubleshooting",
+        "Security",
+        "Releases and the prebuilt image",
+        "Non-goals",
+        "Development",
+    ):
+        assert any(heading.startswith(section) for heading in headings), section
+
+
+def test_license_is_mit_for_the_maintainers() -> None:
+    """LICENSE is the MIT licence held by the escalate-action maintainers."""
+    text = (REPO / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License")
+    assert re.search(r"Copyright \(c\) \d{4} escalate-action maintainers", text)
+    assert "WITHOUT WARRANTY OF ANY KIND" in text
