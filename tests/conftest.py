@@ -1,0 +1,28 @@
+"""Isolation for every test: no runner variables leak in from the machine."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Clear INPUT_* and GITHUB_* variables and point the runner files at tmp_path."""
+    for name in list(os.environ):
+        if name.startswith(("INPUT_", "GITHUB_", "RUNNER_", "PAGERDUTY_", "PORT_")):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("ESCALATOR_INSECURE_HTTP_HOSTS", raising=False)
+    for name, file in (
+        ("GITHUB_OUTPUT", "github_output"),
+        ("GITHUB_STEP_SUMMARY", "step_summary.md"),
+        ("GITHUB_ENV", "github_env"),
+    ):
+        path = tmp_path / "runner" / file
+        path.parent.mkdir(exist_ok=True)
+        path.touch()
+        monkeypatch.setenv(name, str(path))
+    yield
