@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Clear INPUT_* and GITHUB_* variables and point the runner files at tmp_path."""
     for name in list(os.environ):
         if name.startswith(("INPUT_", "GITHUB_", "RUNNER_", "PAGERDUTY_", "PORT_")):
@@ -25,4 +24,4 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
         path.parent.mkdir(exist_ok=True)
         path.touch()
         monkeypatch.setenv(name, str(path))
-    yield
+    return

@@ -136,7 +136,8 @@ def test_seed_case_policy_and_urgency(action: Any) -> None:
     assert entity["relations"]["pagerdutyService"] == ["PSVCPAY"]
     upsert = run.requests("POST", "/entities")[0]
     assert upsert["query"]["run_id"] == [seed.DEMO_RUN_ID]
-    assert upsert["query"]["upsert"] == ["true"] and upsert["query"]["merge"] == ["true"]
+    assert upsert["query"]["upsert"] == ["true"]
+    assert upsert["query"]["merge"] == ["true"]
     port_run = run.state["port"]["runs"][seed.DEMO_RUN_ID]
     assert port_run["status"] == "IN_PROGRESS"  # finish_port_run is false by default
     assert port_run["statusLabel"] == "Escalated to Platform Escalation"
@@ -253,7 +254,8 @@ def test_incident_not_found(action: Any) -> None:
     assert run.code == 1
     assert run.requests("PUT", "/incidents/") == []
     (error,) = run.errors()
-    assert "incident was not found" in error and "Check incident_id" in error
+    assert "incident was not found" in error
+    assert "Check incident_id" in error
     assert any("Escalation failed" in log for log in run.run_logs())
     assert "How to fix" in run.summary
 
@@ -282,7 +284,8 @@ def test_port_credentials_rejected_stop_before_any_write(action: Any) -> None:
     assert run.requests("PUT", "/incidents/") == []
     assert run.incident()["escalation_policy"]["id"] == "PPAYMNT"
     (error,) = run.errors()
-    assert "port_client_secret" in error and "port_region" in error
+    assert "port_client_secret" in error
+    assert "port_region" in error
     shown = [line for line in run.stdout.splitlines() if not line.startswith("::add-mask::")]
     assert "wrong-secret-value" not in "\n".join(shown) + run.stderr
 
@@ -293,7 +296,8 @@ def test_invalid_input_sends_nothing_to_pagerduty_and_tells_port(action: Any) ->
     assert run.code == 1
     assert [e for e in run.journal if e["path"].startswith("/pagerduty")] == []
     (error,) = run.errors()
-    assert "Input 'urgency'" in error and "high or low" in error
+    assert "Input 'urgency'" in error
+    assert "high or low" in error
     assert any("Escalation not started" in log for log in run.run_logs())
 
 
@@ -338,7 +342,8 @@ def test_finish_port_run_sets_the_final_status(action: Any) -> None:
     patch = run.requests("PATCH", "/actions/runs/")[-1]
     last_log = run.requests("POST", "/logs")[-1]
     upsert = run.requests("POST", "/entities")[-1]
-    assert patch["started"] >= last_log["ended"] and patch["started"] >= upsert["ended"]
+    assert patch["started"] >= last_log["ended"]
+    assert patch["started"] >= upsert["ended"]
 
 
 def test_finished_run_explains_finish_port_run(action: Any) -> None:
@@ -354,7 +359,7 @@ def test_finished_run_explains_finish_port_run(action: Any) -> None:
 
 
 def test_integration_blueprint_gets_the_integration_shape(action: Any, sandbox: Sandbox) -> None:
-    """Against the integration's blueprint the entity has assignees and a single service relation."""
+    """Against the integration blueprint the entity has assignees and one service relation."""
     sandbox.set_blueprint_shape("integration")
     try:
         run = action(escalation_policy_id="PPLATFM")
@@ -387,7 +392,8 @@ def test_unknown_blueprint_names_it_and_how_to_create_it(action: Any) -> None:
     run = action(escalation_policy_id="PPLATFM", port_blueprint="pdIncidentX")
     assert run.code == 1
     (error,) = run.errors()
-    assert "pdIncidentX" in error and "port-setup" in error
+    assert "pdIncidentX" in error
+    assert "port-setup" in error
 
 
 def test_every_request_matches_the_official_specifications(action: Any) -> None:
