@@ -1,0 +1,7 @@
+"""``python -m escalator.sandbox``: run the sandbox in the foreground."""
+
+import sys
+
+from escalator.sandbox.cli import main
+
+sys.exit(main())
