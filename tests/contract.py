@@ -1,0 +1,208 @@
+"""Check requests and answers against PagerDuty's and Port's published OpenAPI specifications.
+
+The specifications live outside the repository, in ``<repo>/../shared/contracts``; when that
+folder is absent :func:`load_contracts` returns None and callers skip.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema.exceptions import ValidationError
+from openapi_schema_validator import OAS30Validator, OAS31Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4, DRAFT202012
+
+CONTRACTS = Path(__file__).resolve().parents[1] / ".." / "shared" / "contracts"
+PREFIXES = {"pagerduty": "/pagerduty", "port": "/port"}
+# PagerDuty's specification omits `nullable` on fields its live API answers with null.
+PAGERDUTY_NULLABLE = {"priority", "resolved_at", "resolve_reason", "conference_bridge",
+                      "alert_grouping", "body", "description"}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One loaded specification and what validating against it needs."""
+
+    document: dict[str, Any]
+    validator: type[Any]
+    registry: Registry[Any]
+    uri: str
+    templates: list[tuple[re.Pattern[str], str]]
+
+
+@dataclass(frozen=True)
+class Contracts:
+    """Both specifications."""
+
+    pagerduty: Spec
+    port: Spec
+
+
+def _port_loader() -> type[Any]:
+    """Return a YAML loader that reads Port's plain ``=`` scalars as strings."""
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):  # type: ignore[misc,valid-type]
+        """SafeLoader that accepts ``=`` as a plain scalar."""
+
+    Loader.add_constructor("tag:yaml.org,2002:value",
+                           lambda loader, node: loader.construct_scalar(node))
+    return Loader
+
+
+def _python_patterns(node: Any) -> Any:
+    """Rewrite ``\\p{L}`` (unknown to Python's ``re``) as a letter range, in every pattern."""
+    if isinstance(node, dict):
+        return {k: (v.replace("\\p{L}", "a-zA-Z\u00c0-\uffff") if k == "pattern"
+                    and isinstance(v, str) else _python_patterns(v)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_python_patterns(item) for item in node]
+    return node
+
+
+def _spec(document: dict[str, Any], validator: type[Any], uri: str, draft: Any) -> Spec:
+    """Return a :class:`Spec` with its path templates, most specific first."""
+    registry: Registry[Any] = Registry().with_resource(
+        uri, Resource.from_contents(document, default_specification=draft)
+    )
+    templates = []
+    for template in document["paths"]:
+        pattern = re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$")
+        templates.append((pattern, template))
+    templates.sort(key=lambda item: (item[1].count("{"), -len(item[1])))
+    return Spec(document, validator, registry, uri, templates)
+
+
+@functools.cache
+def load_contracts() -> Contracts | None:
+    """Load both specifications once; None when ``../shared/contracts`` is absent."""
+    pd_file = CONTRACTS / "pagerduty-rest-openapiv3.json"
+    port_file = CONTRACTS / "port-api-openapi.yaml"
+    if not (pd_file.is_file() and port_file.is_file()):
+        return None
+    pd_doc = json.loads(pd_file.read_text(encoding="utf-8"))
+    with port_file.open(encoding="utf-8") as handle:
+        port_doc = _python_patterns(yaml.load(handle, Loader=_port_loader()))  # noqa: S506
+    return Contracts(
+        _spec(pd_doc, OAS30Validator, "urn:pagerduty", DRAFT4),
+        _spec(port_doc, OAS31Validator, "urn:port", DRAFT202012),
+    )
+
+
+def _pointer(*parts: str) -> str:
+    """Return a JSON pointer fragment for ``parts``."""
+    return "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _deref(spec: Spec, node: dict[str, Any]) -> dict[str, Any]:
+    """Follow an object-level ``$ref`` (responses, parameters) inside the document."""
+    while "$ref" in node:
+        target: Any = spec.document
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        node = target
+    return node
+
+
+def _operation(service: str, method: str, path: str) -> tuple[Spec, str, dict[str, Any]] | None:
+    """Return the spec, path template and operation for a request, or None."""
+    contracts = load_contracts()
+    if contracts is None:
+        return None
+    spec: Spec = getattr(contracts, service)
+    path = path.split("?", 1)[0]
+    if path.startswith(PREFIXES[service] + "/"):
+        path = path[len(PREFIXES[service]):]
+    for pattern, template in spec.templates:
+        if pattern.match(path) and method.lower() in spec.document["paths"][template]:
+            return spec, template, spec.document["paths"][template][method.lower()]
+    return None
+
+
+def _schema_problems(spec: Spec, pointer: str, instance: Any, service: str,
+                     where: str) -> list[str]:
+    """Validate ``instance`` against the schema at ``pointer``; return readable problems."""
+    validator = spec.validator({"$ref": spec.uri + pointer}, registry=spec.registry)
+    problems = []
+    for error in validator.iter_errors(instance):
+        if service == "pagerduty" and _tolerated_null(error):
+            continue
+        location = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        problems.append(f"{where} {location}: {error.message[:300]}")
+    return problems
+
+
+def _tolerated_null(error: ValidationError) -> bool:
+    """Whether an error is only a null in a field PagerDuty answers null in practice."""
+    path = list(error.absolute_path)
+    return error.instance is None and bool(path) and path[-1] in PAGERDUTY_NULLABLE
+
+
+def request_problems(service: str, method: str, path: str, query: dict[str, Any],
+                     headers: dict[str, str], body: Any) -> list[str]:
+    """Return how a request breaks the spec: unknown route, missing parameters, bad body."""
+    found = _operation(service, method, path)
+    if found is None:
+        return [] if load_contracts() is None else [f"no operation {method} {path} in {service}"]
+    spec, template, operation = found
+    problems = []
+    header_names = {name.lower() for name in headers}
+    parameters = spec.document["paths"][template].get("parameters", []) + operation.get(
+        "parameters", []
+    )
+    for parameter in (_deref(spec, p) for p in parameters):
+        if not parameter.get("required") or parameter["in"] == "path":
+            continue
+        name = parameter["name"]
+        if parameter["in"] == "header":
+            if name.lower() == "content-type" and body is None:
+                continue  # a request without a body needs no Content-Type
+            if name.lower() not in header_names:
+                problems.append(f"missing required header {name}")
+        elif parameter["in"] == "query" and name not in query:
+            problems.append(f"missing required query parameter {name}")
+    request_body = _deref(spec, operation.get("requestBody", {}))
+    if "application/json" in request_body.get("content", {}):
+        if body is None:
+            if request_body.get("required"):
+                problems.append("missing required JSON body")
+        else:
+            pointer = _pointer("paths", template, method.lower(), "requestBody", "content",
+                               "application/json", "schema")
+            problems += _schema_problems(spec, pointer, body, service, "request body")
+    return problems
+
+
+def response_problems(service: str, method: str, path: str, status: int, body: Any) -> list[str]:
+    """Return how an answer breaks the schema the spec gives for that status (if it gives one)."""
+    found = _operation(service, method, path)
+    if found is None:
+        return [] if load_contracts() is None else [f"no operation {method} {path} in {service}"]
+    spec, template, operation = found
+    responses = operation.get("responses", {})
+    key = next((k for k in (str(status), f"{str(status)[0]}XX", "default") if k in responses),
+               None)
+    if key is None:
+        return []
+    response = _deref(spec, responses[key])
+    if "application/json" not in response.get("content", {}):
+        return []
+    content = response["content"]["application/json"]
+    if "schema" not in content:
+        return []
+    schema = content["schema"]
+    if "$ref" in schema:
+        pointer = schema["$ref"]
+    else:
+        ref = responses[key].get("$ref")
+        base = ref[2:].split("/") if ref else ["paths", template, method.lower(), "responses", key]
+        pointer = _pointer(*[p.replace("~1", "/").replace("~0", "~") for p in base], "content",
+                           "application/json", "schema")
+    return _schema_problems(spec, pointer, body, service, f"{status} answer")
