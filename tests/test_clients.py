@@ -1,0 +1,418 @@
+"""The PagerDuty and Port clients on the wire: what they send, and what each error means."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import responses
+from responses import matchers
+
+from escalator.errors import PagerDutyError, PortError, ServiceUnavailable
+from escalator.http import Deadline, DeadlineRetry
+from escalator.models import PortEntity
+from escalator.pagerduty import PagerDutyClient
+from escalator.port import PortClient
+
+PD = "https://api.pagerduty.com"
+PORT = "https://api.port.io"
+TOKEN = "pd-key-0123456789"
+INCIDENT = {
+    "id": "Q2LAR4ADCXC8IB",
+    "type": "incident",
+    "incident_number": 7,
+    "title": "Disk full",
+    "status": "triggered",
+    "urgency": "high",
+    "html_url": "https://acme.pagerduty.com/incidents/Q2LAR4ADCXC8IB",
+    "escalation_policy": {"id": "PPOL1", "type": "escalation_policy_reference", "summary": "Ops"},
+    "assignments": [{"assignee": {"id": "PU1", "type": "user_reference", "summary": "Ann"}}],
+}
+
+
+class FakeClock:
+    """A clock that never sleeps: waits are recorded instead."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return 1_700_000_000.0 + self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def wire() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def pagerduty(clock: FakeClock, from_email: str | None = "me@example.com") -> PagerDutyClient:
+    return PagerDutyClient.connect(PD, TOKEN, from_email=from_email, deadline=Deadline(60, clock))
+
+
+def port(clock: FakeClock, tokens: list[str] | None = None) -> PortClient:
+    minted = tokens if tokens is not None else []
+    return PortClient.connect(
+        PORT,
+        client_id="cid-123",
+        client_secret="csecret-456",
+        deadline=Deadline(60, clock),
+        on_token=minted.append,
+    )
+
+
+def test_read_sends_the_key_and_pins_v2(wire: responses.RequestsMock, clock: FakeClock) -> None:
+    """GET /incidents/{id} carries the key, the v2 Accept header and include[], and no From."""
+    wire.get(
+        f"{PD}/incidents/Q2LAR4ADCXC8IB",
+        json={"incident": INCIDENT},
+        match=[
+            matchers.header_matcher(
+                {
+                    "Authorization": f"Token token={TOKEN}",
+                    "Accept": "application/vnd.pagerduty+json;version=2",
+                }
+            ),
+            matchers.query_param_matcher({"include[]": "assignees"}),
+        ],
+    )
+    incident = pagerduty(clock).get_incident("Q2LAR4ADCXC8IB")
+    assert incident.responder == "Ann"
+    assert "From" not in wire.calls[0].request.headers
+
+
+def test_write_sends_from_and_an_incident_reference(
+    wire: responses.RequestsMock, clock: FakeClock
+) -> None:
+    """PUT /incidents/{id} carries From, JSON, and the change inside an incident_reference."""
+    wire.put(
+        f"{PD}/incidents/Q2LAR4ADCXC8IB",
+        json={"incident": {**INCIDENT, "urgency": "low"}},
+        match=[
+            matchers.header_matcher({"From": "me@example.com", "Content-Type": "application/json"}),
+            matchers.json_params_matcher(
+                {"incident": {"type": "incident_reference", "urgency": "low"}}
+            ),
+        ],
+    )
+    assert pagerduty(clock).update_incident("Q2LAR4ADCXC8IB", {"urgency": "low"}).urgency == "low"
+
+
+def test_ids_are_quoted_into_the_path(wire: responses.RequestsMock, clock: FakeClock) -> None:
+    """An id is percent-encoded, so it can never add a path segment or a query."""
+    wire.get(f"{PD}/incidents/A%2F..%3Fx%3D1", json={"incident": INCIDENT})
+    pagerduty(clock).get_incident("A/..?x=1", include=())
+    assert wire.calls[0].request.path_url == "/incidents/A%2F..%3Fx%3D1"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (401, {"error": {"message": "Unauthorized", "code": 2006}}, "pagerduty_region: eu"),
+        (402, {"error": {"message": "Payment Required", "code": 2012}}, "plan"),
+        (403, {"error": {"message": "Forbidden", "code": 2010}}, "read-only key"),
+        (404, {"error": {"message": "Not Found", "code": 2100}}, "Check incident_id"),
+        (
+            400,
+            {
+                "error": {
+                    "message": "Invalid Input Provided",
+                    "code": 2001,
+                    "errors": [
+                        'You must specify a user\'s email address in the "From" header to '
+                        "perform this action"
+                    ],
+                }
+            },
+            "Set from to the email",
+        ),
+        (400, {"error": {"message": "Requester User Not Found", "code": 1008}}, "existing"),
+        (
+            400,
+            {"error": {"message": "Incident cannot be escalated", "code": 1006}},
+            "urgency: high",
+        ),
+        (400, {"error": {"message": "Escalation Policy Not Found", "code": 1014}}, "policy's page"),
+        (400, {"error": {"message": "x", "errors": {"urgency": ["bad"]}}}, "urgency"),
+    ],
+)
+def test_pagerduty_errors_say_what_to_fix(
+    wire: responses.RequestsMock,
+    clock: FakeClock,
+    status: int,
+    body: dict[str, Any],
+    expected: str,
+) -> None:
+    """Each PagerDuty error becomes a PagerDutyError whose hint names the input to change."""
+    wire.put(f"{PD}/incidents/PX1", status=status, json=body)
+    with pytest.raises(PagerDutyError) as caught:
+        pagerduty(clock).update_incident("PX1", {"urgency": "low"})
+    assert caught.value.status == status
+    assert expected in str(caught.value)
+    assert TOKEN not in str(caught.value)
+
+
+def test_rate_limit_is_retried_after_the_servers_wait(
+    wire: responses.RequestsMock, clock: FakeClock
+) -> None:
+    """A 429 on a read is retried, and the answer after it is used."""
+    wire.get(f"{PD}/incidents/PX1", status=429, headers={"ratelimit-reset": "2"}, json={})
+    wire.get(f"{PD}/incidents/PX1", json={"incident": INCIDENT})
+    assert pagerduty(clock).get_incident("PX1", include=()).id == "Q2LAR4ADCXC8IB"
+    assert len(wire.calls) == 2
+
+
+def test_a_5xx_on_a_write_is_not_retried_blindly(
+    wire: responses.RequestsMock, clock: FakeClock
+) -> None:
+    """A 502 on a PUT is surfaced after one attempt: the caller reads before sending again."""
+    wire.put(f"{PD}/incidents/PX1", status=502, body="bad gateway")
+    with pytest.raises(PagerDutyError) as caught:
+        pagerduty(clock).update_incident("PX1", {"urgency": "low"})
+    assert caught.value.status == 502
+    assert len(wire.calls) == 1
+
+
+def test_a_5xx_on_a_read_is_retried(wire: responses.RequestsMock, clock: FakeClock) -> None:
+    """A 503 on a GET is retried; the read succeeds on the next attempt."""
+    wire.get(f"{PD}/incidents/PX1", status=503)
+    wire.get(f"{PD}/incidents/PX1", json={"incident": INCIDENT})
+    pagerduty(clock).get_incident("PX1", include=())
+    assert len(wire.calls) == 2
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Retry-After": "3"}, 3.0),
+        ({"ratelimit-reset": "4"}, 4.0),
+        ({"x-ratelimit-reset": "5"}, 5.0),
+        ({"x-ratelimit-reset": str(1_700_000_000 + 1000 + 6)}, 6.0),
+        ({"x-ratelimit-reset": "soon"}, None),
+        ({}, None),
+        ({"Retry-After": "3600"}, 60.0),
+    ],
+)
+def test_wait_headers(headers: dict[str, str], expected: float | None, clock: FakeClock) -> None:
+    """Retry-After, ratelimit-reset, x-ratelimit-reset (seconds or epoch) are honoured, capped."""
+
+    class Answer:
+        def __init__(self) -> None:
+            self.headers = headers
+
+    retry = DeadlineRetry(total=3, deadline=Deadline(120, clock))
+    assert retry.get_retry_after(Answer()) == expected
+
+
+def test_backoff_grows_with_jitter_from_the_first_retry(clock: FakeClock) -> None:
+    """Without a wait header the first retry already backs off, and later ones wait longer."""
+    retry = DeadlineRetry(
+        total=5,
+        backoff_factor=0.5,
+        backoff_jitter=0.25,
+        backoff_max=8,
+        deadline=Deadline(120, clock),
+    )
+    first = retry.increment("GET", "/x", error=ConnectionError("boom"))  # type: ignore[arg-type]
+    second = first.increment("GET", "/x", error=ConnectionError("boom"))  # type: ignore[arg-type]
+    assert 0.5 <= first.get_backoff_time() <= 0.75
+    assert 1.0 <= second.get_backoff_time() <= 1.25
+
+
+def test_no_retry_when_the_deadline_cannot_hold_it(clock: FakeClock) -> None:
+    """A retry whose wait would pass the run's deadline is not attempted."""
+    from urllib3.exceptions import MaxRetryError
+
+    deadline = Deadline(12, clock)  # attempts may take 3 s
+    retry = DeadlineRetry(total=5, deadline=deadline)
+
+    class Answer:
+        status = 429
+
+        def __init__(self) -> None:
+            self.headers = {"ratelimit-reset": "30"}
+
+        def get_redirect_location(self) -> bool:
+            return False
+
+    with pytest.raises(MaxRetryError):
+        retry.increment("GET", "/x", response=Answer())  # type: ignore[arg-type]
+
+
+def test_an_expired_deadline_stops_before_sending(clock: FakeClock) -> None:
+    """Once the deadline has passed no request is sent at all."""
+    client = pagerduty(clock)
+    clock.now += 61
+    with pytest.raises(ServiceUnavailable, match="deadline"):
+        client.get_incident("PX1")
+
+
+def test_port_mints_one_token_and_uses_it_everywhere(
+    wire: responses.RequestsMock, clock: FakeClock
+) -> None:
+    """One access token serves every Port call of a run, and is handed over to be masked."""
+    wire.post(
+        f"{PORT}/v1/auth/access_token",
+        json={"ok": True, "accessToken": "port-at-1", "expiresIn": 10800, "tokenType": "Bearer"},
+        match=[
+            matchers.json_params_matcher({"clientId": "cid-123", "clientSecret": "csecret-456"})
+        ],
+    )
+    bearer = matchers.header_matcher({"Authorization": "Bearer port-at-1"})
+    wire.post(
+        f"{PORT}/v1/actions/runs/r_1/logs",
+        status=201,
+        json={"ok": True},
+        match=[bearer, matchers.json_params_matcher({"message": "hello"})],
+    )
+    wire.patch(
+        f"{PORT}/v1/actions/runs/r_1",
+        json={"ok": True, "run": {}},
+        match=[bearer, matchers.json_params_matcher({"statusLabel": "Done", "link": "https://x"})],
+    )
+    wire.post(
+        f"{PORT}/v1/blueprints/pagerdutyIncident/entities",
+        status=201,
+        json={"ok": True, "entity": {}},
+        match=[
+            bearer,
+            matchers.query_param_matcher(
+                {
+                    "upsert": "true",
+                    "merge": "true",
+                    "run_id": "r_1",
+                    "create_missing_related_entities": "true",
+                }
+            ),
+            matchers.json_params_matcher(
+                {
+                    "identifier": "Q1",
+                    "title": "T",
+                    "properties": {"status": "triggered"},
+                    "relations": {"pagerdutyService": ["PS1"]},
+                }
+            ),
+        ],
+    )
+    tokens: list[str] = []
+    client = port(clock, tokens)
+    client.add_run_log("r_1", "hello")
+    client.update_run("r_1", status_label="Done", link="https://x")
+    entity = PortEntity(
+        identifier="Q1",
+        title="T",
+        properties={"status": "triggered"},
+        relations={"pagerdutyService": ["PS1"]},
+    )
+    client.upsert_entity("pagerdutyIncident", entity, run_id="r_1")
+    assert tokens == ["port-at-1"]
+    assert client.tokens_minted == 1
+
+
+def test_port_401_mid_run_refreshes_the_token_once(
+    wire: responses.RequestsMock, clock: FakeClock
+) -> None:
+    """A 401 after the token was minted mints a new one and repeats the call once."""
+    for token in ("at-1", "at-2"):
+        wire.post(f"{PORT}/v1/auth/access_token", json={"ok": True, "accessToken": token})
+    wire.get(
+        f"{PORT}/v1/blueprints/bp",
+        status=401,
+        json={"ok": False, "error": "unauthorized", "message": "expired"},
+        match=[matchers.header_matcher({"Authorization": "Bearer at-1"})],
+    )
+    wire.get(
+        f"{PORT}/v1/blueprints/bp",
+        json={"ok": True, "blueprint": {"identifier": "bp", "schema": {"properties": {}}}},
+        match=[matchers.header_matcher({"Authorization": "Bearer at-2"})],
+    )
+    client = port(clock)
+    assert client.get_blueprint("bp").identifier == "bp"
+    assert client.tokens_minted == 2
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "body", "expected"),
+    [
+        (
+            "token",
+            "/v1/auth/access_token",
+            401,
+            {"ok": False, "error": "unauthorized"},
+            "port_region: us",
+        ),
+        (
+            "blueprint",
+            "/v1/blueprints/pdX",
+            404,
+            {"ok": False, "error": "not_found"},
+            "'pdX' does not exist",
+        ),
+        (
+            "log",
+            "/v1/actions/runs/r_1/logs",
+            422,
+            {"ok": False, "error": "run_exhausted"},
+            "finish_port_run: false",
+        ),
+        (
+            "upsert",
+            "/v1/blueprints/bp/entities",
+            422,
+            {
+                "ok": False,
+                "error": "blueprint_schema_mismatch",
+                "message": 'The property "priority" does not match',
+            },
+            '{"priority": null}',
+        ),
+        (
+            "upsert",
+            "/v1/blueprints/bp/entities",
+            413,
+            {"ok": False, "error": "too_large"},
+            "port_property_mapping",
+        ),
+    ],
+)
+def test_port_errors_say_what_to_fix(
+    wire: responses.RequestsMock,
+    clock: FakeClock,
+    method: str,
+    path: str,
+    status: int,
+    body: dict[str, Any],
+    expected: str,
+) -> None:
+    """Each Port error becomes a PortError whose hint says what to change."""
+    if method != "token":
+        wire.post(f"{PORT}/v1/auth/access_token", json={"ok": True, "accessToken": "at"})
+    verb = {"token": "POST", "blueprint": "GET", "log": "POST", "upsert": "POST"}[method]
+    wire.add(verb, f"{PORT}{path}", status=status, json=body)
+    client = port(clock)
+    calls = {
+        "token": client.authenticate,
+        "blueprint": lambda: client.get_blueprint("pdX"),
+        "log": lambda: client.add_run_log("r_1", "x"),
+        "upsert": lambda: client.upsert_entity("bp", PortEntity(identifier="Q1", title="T")),
+    }
+    with pytest.raises(PortError) as caught:
+        calls[method]()
+    assert expected in str(caught.value)
+    assert "csecret-456" not in str(caught.value) + repr(client)
+    assert json.dumps(body["error"]) not in caught.value.hint
