@@ -30,7 +30,7 @@ def find_job_url(context: GitHubContext, token: str, deadline: Deadline) -> str:
         lazy=True,
     )
     try:
-        run = client.get_repo(context.repository, lazy=True).get_workflow_run(int(context.run_id))
+        run = client.get_repo(context.repository).get_workflow_run(int(context.run_id))
         jobs = list(run.jobs())
     except github.GithubException as exc:
         raise ServiceUnavailable(
