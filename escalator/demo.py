@@ -61,7 +61,9 @@ def runner_env(inputs: dict[str, str], workspace: Path) -> dict[str, str]:
 def render_log(stdout: str) -> list[str]:
     """The job log as GitHub shows it: masks applied, commands rendered, groups indented."""
     masks = [
-        line[len("::add-mask::") :] for line in stdout.splitlines() if line.startswith("::add-mask::")
+        line[len("::add-mask::") :]
+        for line in stdout.splitlines()
+        if line.startswith("::add-mask::")
     ]
     shown: list[str] = []
     indent = ""
@@ -83,7 +85,9 @@ def render_log(stdout: str) -> list[str]:
             message = message.replace("%0A", "\n").replace("%0D", "").replace("%25", "%")
             label = {"error": "Error", "warning": "Warning", "notice": "Notice"}.get(level, level)
             for index, part in enumerate(message.splitlines()):
-                shown.append(f"{indent}{label + ': ' if index == 0 else ' ' * (len(label) + 2)}{part}")
+                shown.append(
+                    f"{indent}{label + ': ' if index == 0 else ' ' * (len(label) + 2)}{part}"
+                )
         else:
             shown.append(indent + line)
     return shown

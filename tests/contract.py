@@ -22,8 +22,15 @@ from referencing.jsonschema import DRAFT4, DRAFT202012
 CONTRACTS = Path(__file__).resolve().parents[1] / ".." / "shared" / "contracts"
 PREFIXES = {"pagerduty": "/pagerduty", "port": "/port"}
 # PagerDuty's specification omits `nullable` on fields its live API answers with null.
-PAGERDUTY_NULLABLE = {"priority", "resolved_at", "resolve_reason", "conference_bridge",
-                      "alert_grouping", "body", "description"}
+PAGERDUTY_NULLABLE = {
+    "priority",
+    "resolved_at",
+    "resolve_reason",
+    "conference_bridge",
+    "alert_grouping",
+    "body",
+    "description",
+}
 
 
 @dataclass(frozen=True)
@@ -52,16 +59,23 @@ def _port_loader() -> type[Any]:
     class Loader(base):  # type: ignore[misc,valid-type]
         """SafeLoader that accepts ``=`` as a plain scalar."""
 
-    Loader.add_constructor("tag:yaml.org,2002:value",
-                           lambda loader, node: loader.construct_scalar(node))
+    Loader.add_constructor(
+        "tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node)
+    )
     return Loader
 
 
 def _python_patterns(node: Any) -> Any:
     """Rewrite ``\\p{L}`` (unknown to Python's ``re``) as a letter range, in every pattern."""
     if isinstance(node, dict):
-        return {k: (v.replace("\\p{L}", "a-zA-Z\u00c0-\uffff") if k == "pattern"
-                    and isinstance(v, str) else _python_patterns(v)) for k, v in node.items()}
+        return {
+            k: (
+                v.replace("\\p{L}", "a-zA-Z\u00c0-\uffff")
+                if k == "pattern" and isinstance(v, str)
+                else _python_patterns(v)
+            )
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_python_patterns(item) for item in node]
     return node
@@ -119,15 +133,16 @@ def _operation(service: str, method: str, path: str) -> tuple[Spec, str, dict[st
     spec: Spec = getattr(contracts, service)
     path = path.split("?", 1)[0]
     if path.startswith(PREFIXES[service] + "/"):
-        path = path[len(PREFIXES[service]):]
+        path = path[len(PREFIXES[service]) :]
     for pattern, template in spec.templates:
         if pattern.match(path) and method.lower() in spec.document["paths"][template]:
             return spec, template, spec.document["paths"][template][method.lower()]
     return None
 
 
-def _schema_problems(spec: Spec, pointer: str, instance: Any, service: str,
-                     where: str) -> list[str]:
+def _schema_problems(
+    spec: Spec, pointer: str, instance: Any, service: str, where: str
+) -> list[str]:
     """Validate ``instance`` against the schema at ``pointer``; return readable problems."""
     validator = spec.validator({"$ref": spec.uri + pointer}, registry=spec.registry)
     problems = []
@@ -145,8 +160,9 @@ def _tolerated_null(error: ValidationError) -> bool:
     return error.instance is None and bool(path) and path[-1] in PAGERDUTY_NULLABLE
 
 
-def request_problems(service: str, method: str, path: str, query: dict[str, Any],
-                     headers: dict[str, str], body: Any) -> list[str]:
+def request_problems(
+    service: str, method: str, path: str, query: dict[str, Any], headers: dict[str, str], body: Any
+) -> list[str]:
     """Return how a request breaks the spec: unknown route, missing parameters, bad body."""
     found = _operation(service, method, path)
     if found is None:
@@ -174,8 +190,15 @@ def request_problems(service: str, method: str, path: str, query: dict[str, Any]
             if request_body.get("required"):
                 problems.append("missing required JSON body")
         else:
-            pointer = _pointer("paths", template, method.lower(), "requestBody", "content",
-                               "application/json", "schema")
+            pointer = _pointer(
+                "paths",
+                template,
+                method.lower(),
+                "requestBody",
+                "content",
+                "application/json",
+                "schema",
+            )
             problems += _schema_problems(spec, pointer, body, service, "request body")
     return problems
 
@@ -187,8 +210,7 @@ def response_problems(service: str, method: str, path: str, status: int, body: A
         return [] if load_contracts() is None else [f"no operation {method} {path} in {service}"]
     spec, template, operation = found
     responses = operation.get("responses", {})
-    key = next((k for k in (str(status), f"{str(status)[0]}XX", "default") if k in responses),
-               None)
+    key = next((k for k in (str(status), f"{str(status)[0]}XX", "default") if k in responses), None)
     if key is None:
         return []
     response = _deref(spec, responses[key])
@@ -203,6 +225,10 @@ def response_problems(service: str, method: str, path: str, status: int, body: A
     else:
         ref = responses[key].get("$ref")
         base = ref[2:].split("/") if ref else ["paths", template, method.lower(), "responses", key]
-        pointer = _pointer(*[p.replace("~1", "/").replace("~0", "~") for p in base], "content",
-                           "application/json", "schema")
+        pointer = _pointer(
+            *[p.replace("~1", "/").replace("~0", "~") for p in base],
+            "content",
+            "application/json",
+            "schema",
+        )
     return _schema_problems(spec, pointer, body, service, f"{status} answer")

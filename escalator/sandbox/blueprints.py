@@ -93,9 +93,7 @@ def _relation(title: str, target: str, *, many: bool) -> dict[str, Any]:
 def _service(*, integration: bool) -> Blueprint:
     """Return the ``pagerdutyService`` blueprint (the integration adds two properties)."""
     props: dict[str, Any] = {
-        "status": _prop(
-            "Status", enum=list(_STATUS_COLORS), enumColors=dict(_STATUS_COLORS)
-        ),
+        "status": _prop("Status", enum=list(_STATUS_COLORS), enumColors=dict(_STATUS_COLORS)),
         "url": _prop("URL", fmt="url"),
         "oncall": _prop("On Call", fmt="user"),
     }

@@ -24,37 +24,60 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to bind (default: a free one)")
-    parser.add_argument("--blueprint-shape", choices=SHAPES, default="guide",
-                        help="Port's pagerdutyIncident blueprint: guide or integration")
-    parser.add_argument("--faults", type=Path, metavar="FILE",
-                        help='JSON file: {"faults": [...], "latency": seconds} or a list')
-    parser.add_argument("--latency", type=float, default=None, metavar="S",
-                        help="seconds added to every PagerDuty and Port request")
-    parser.add_argument("--pagerduty-rate-limit", type=int, default=None, metavar="N",
-                        help="requests per minute per PagerDuty key before 429 (default: none)")
-    parser.add_argument("--allow-remote", action="store_true",
-                        help="allow a non-loopback --host (the sandbox has no real security)")
+    parser.add_argument(
+        "--blueprint-shape",
+        choices=SHAPES,
+        default="guide",
+        help="Port's pagerdutyIncident blueprint: guide or integration",
+    )
+    parser.add_argument(
+        "--faults",
+        type=Path,
+        metavar="FILE",
+        help='JSON file: {"faults": [...], "latency": seconds} or a list',
+    )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=None,
+        metavar="S",
+        help="seconds added to every PagerDuty and Port request",
+    )
+    parser.add_argument(
+        "--pagerduty-rate-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="requests per minute per PagerDuty key before 429 (default: none)",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --host (the sandbox has no real security)",
+    )
     return parser
 
 
 def banner(sandbox: Sandbox) -> str:
     """Return the start banner: URLs, demo credentials, demo incident and run."""
-    return "\n".join([
-        f"escalator sandbox serving on {sandbox.url}",
-        f"  PagerDuty API   {sandbox.pagerduty_url}",
-        f"  Port API        {sandbox.port_url}",
-        f"  Control         {sandbox.url}/__sandbox/ (journal, state, reset, faults)",
-        f"  blueprint shape {sandbox.blueprint_shape}",
-        "Demo credentials (fake, sandbox only):",
-        f"  PagerDuty key         {seed.PAGERDUTY_TOKEN}",
-        f"  PagerDuty read-only   {seed.PAGERDUTY_READ_ONLY_TOKEN}",
-        f"  From                  {seed.FROM_EMAIL}",
-        f"  Port client id        {seed.PORT_CLIENT_ID}",
-        f"  Port client secret    {seed.PORT_CLIENT_SECRET}",
-        f"Demo incident {seed.DEMO_INCIDENT_ID}, run {seed.DEMO_RUN_ID} "
-        f"(action {seed.DEMO_ACTION})",
-        "Press Ctrl+C to stop.",
-    ])
+    return "\n".join(
+        [
+            f"escalator sandbox serving on {sandbox.url}",
+            f"  PagerDuty API   {sandbox.pagerduty_url}",
+            f"  Port API        {sandbox.port_url}",
+            f"  Control         {sandbox.url}/__sandbox/ (journal, state, reset, faults)",
+            f"  blueprint shape {sandbox.blueprint_shape}",
+            "Demo credentials (fake, sandbox only):",
+            f"  PagerDuty key         {seed.PAGERDUTY_TOKEN}",
+            f"  PagerDuty read-only   {seed.PAGERDUTY_READ_ONLY_TOKEN}",
+            f"  From                  {seed.FROM_EMAIL}",
+            f"  Port client id        {seed.PORT_CLIENT_ID}",
+            f"  Port client secret    {seed.PORT_CLIENT_SECRET}",
+            f"Demo incident {seed.DEMO_INCIDENT_ID}, run {seed.DEMO_RUN_ID} "
+            f"(action {seed.DEMO_ACTION})",
+            "Press Ctrl+C to stop.",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,21 +98,27 @@ def main(argv: list[str] | None = None) -> int:
             data = json.loads(args.faults.read_text(encoding="utf-8"))
             parse_plan(data)
         except (OSError, ValueError, FaultFormatError) as exc:
-            print(f"escalator sandbox: cannot use faults file {args.faults}: {exc}",
-                  file=sys.stderr)
+            print(
+                f"escalator sandbox: cannot use faults file {args.faults}: {exc}", file=sys.stderr
+            )
             return 2
         faults = data.get("faults", []) if isinstance(data, dict) else data
         if latency is None and isinstance(data, dict) and "latency" in data:
             latency = float(data["latency"])
     try:
         sandbox = Sandbox(
-            args.host, args.port, blueprint_shape=args.blueprint_shape, faults=faults,
-            latency=latency or 0.0, pagerduty_rate_limit=args.pagerduty_rate_limit,
+            args.host,
+            args.port,
+            blueprint_shape=args.blueprint_shape,
+            faults=faults,
+            latency=latency or 0.0,
+            pagerduty_rate_limit=args.pagerduty_rate_limit,
             allow_remote=args.allow_remote,
         ).start()
     except OSError as exc:
-        print(f"escalator sandbox: cannot listen on {args.host}:{args.port}: {exc}",
-              file=sys.stderr)
+        print(
+            f"escalator sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
+        )
         return 2
     done = threading.Event()
 

@@ -93,8 +93,13 @@ def parse_step(data: Any, where: str) -> Step:
             isinstance(k, str) and isinstance(v, str | int | float) for k, v in headers.items()
         ):
             raise FaultFormatError(f"{where}.headers must map header names to strings")
-        return Step("status", status, {k: str(v) for k, v in headers.items()},
-                    copy.deepcopy(data.get("body")), "body" in data)
+        return Step(
+            "status",
+            status,
+            {k: str(v) for k, v in headers.items()},
+            copy.deepcopy(data.get("body")),
+            "body" in data,
+        )
     if data.get("pass") is True:
         return Step("pass")
     kind = data.get("fault")

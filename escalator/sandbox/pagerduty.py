@@ -40,8 +40,12 @@ ERROR_MESSAGES = {
 }
 
 
-def error_body(status: int, message: str | None = None, code: int | None = None,
-               errors: list[str] | None = None) -> dict[str, Any]:
+def error_body(
+    status: int,
+    message: str | None = None,
+    code: int | None = None,
+    errors: list[str] | None = None,
+) -> dict[str, Any]:
     """Return PagerDuty's error body for ``status``, with its usual code and message by default."""
     default_code, default_message = ERROR_MESSAGES.get(status, (2000, "Internal Server Error"))
     error: dict[str, Any] = {"message": message or default_message, "code": code or default_code}
@@ -50,8 +54,12 @@ def error_body(status: int, message: str | None = None, code: int | None = None,
     return {"error": error}
 
 
-def fail(status: int, message: str | None = None, code: int | None = None,
-         errors: list[str] | None = None) -> ApiError:
+def fail(
+    status: int,
+    message: str | None = None,
+    code: int | None = None,
+    errors: list[str] | None = None,
+) -> ApiError:
     """Return an :class:`ApiError` carrying PagerDuty's error body."""
     return ApiError(status, error_body(status, message, code, errors))
 
@@ -102,8 +110,9 @@ Route = Callable[[Request, list[str]], Reply]
 class PagerDutyApi:
     """Serves PagerDuty requests against ``state["pagerduty"]``."""
 
-    def __init__(self, state: Callable[[], State], links: Callable[[], Links],
-                 rate_limit: int | None) -> None:
+    def __init__(
+        self, state: Callable[[], State], links: Callable[[], Links], rate_limit: int | None
+    ) -> None:
         """Read the account from ``state()`` and build links with ``links()`` at each request."""
         self._state = state
         self._links = links
@@ -156,7 +165,7 @@ class PagerDutyApi:
         value = (request.header("Authorization") or "").strip()
         for prefix in ("Token token=", "Bearer "):
             if value.startswith(prefix):
-                return value[len(prefix):].strip()
+                return value[len(prefix) :].strip()
         return None
 
     # -- helpers -----------------------------------------------------------------------------
@@ -199,9 +208,7 @@ class PagerDutyApi:
                 item["assignee"] = copy.deepcopy(self.pd["users"][item["assignee"]["id"]])
         if "escalation_policies" in includes:
             policy_id = rendered["escalation_policy"]["id"]
-            rendered["escalation_policy"] = copy.deepcopy(
-                self.pd["escalation_policies"][policy_id]
-            )
+            rendered["escalation_policy"] = copy.deepcopy(self.pd["escalation_policies"][policy_id])
         if "services" in includes:
             rendered["service"] = copy.deepcopy(self.pd["services"][rendered["service"]["id"]])
         return rendered
@@ -213,8 +220,9 @@ class PagerDutyApi:
         incident["assigned_via"] = "escalation_policy"
         self.pd["escalation_levels"][incident["id"]] = level
 
-    def _set_status(self, incident: dict[str, Any], status: str, user: dict[str, Any],
-                    at: str) -> None:
+    def _set_status(
+        self, incident: dict[str, Any], status: str, user: dict[str, Any], at: str
+    ) -> None:
         """Move an incident to ``status`` the way PagerDuty does."""
         links = self._links()
         user_ref = links.reference("user", user["id"], user["name"])
@@ -222,8 +230,12 @@ class PagerDutyApi:
         if status == "resolved":
             if previous == "resolved":
                 raise fail(400, "Incident Already Resolved", 1001)
-            incident |= {"assignments": [], "acknowledgements": [], "pending_actions": [],
-                         "resolved_at": at}
+            incident |= {
+                "assignments": [],
+                "acknowledgements": [],
+                "pending_actions": [],
+                "resolved_at": at,
+            }
         elif status == "acknowledged":
             if previous == "resolved":
                 incident["assignments"] = [assignment(self.pd, links, user["id"], at)]
@@ -240,8 +252,9 @@ class PagerDutyApi:
             incident["last_status_change_by"] = user_ref
         incident["status"] = status
 
-    def _apply_update(self, incident: dict[str, Any], changes: dict[str, Any],
-                      user: dict[str, Any]) -> None:
+    def _apply_update(
+        self, incident: dict[str, Any], changes: dict[str, Any], user: dict[str, Any]
+    ) -> None:
         """Validate and apply one incident update (the ``incident`` object of a PUT)."""
         problems = self._update_problems(incident, changes)
         if problems:
@@ -251,12 +264,19 @@ class PagerDutyApi:
         if policy_ref is not None:
             policy = self.pd["escalation_policies"].get(policy_ref["id"])
             if policy is None:
-                raise fail(400, "Escalation Policy Not Found", 1014,
-                           [f"Escalation policy {policy_ref['id']} not found."])
+                raise fail(
+                    400,
+                    "Escalation Policy Not Found",
+                    1014,
+                    [f"Escalation policy {policy_ref['id']} not found."],
+                )
         level = changes.get("escalation_level")
         if level is not None and (incident["status"] == "resolved" or incident["urgency"] == "low"):
-            reason = ("a resolved incident cannot be escalated" if incident["status"] == "resolved"
-                      else "a low-urgency incident cannot be escalated")
+            reason = (
+                "a resolved incident cannot be escalated"
+                if incident["status"] == "resolved"
+                else "a low-urgency incident cannot be escalated"
+            )
             raise fail(400, "Incident cannot be escalated", 1006, [reason.capitalize() + "."])
         if "urgency" in changes:
             incident["urgency"] = changes["urgency"]
@@ -309,8 +329,11 @@ class PagerDutyApi:
         problems: list[str] = []
         if changes.get("type") not in {"incident", "incident_reference"}:
             problems.append("Incident type must be 'incident' or 'incident_reference'.")
-        if "status" in changes and changes["status"] not in {"triggered", "acknowledged",
-                                                             "resolved"}:
+        if "status" in changes and changes["status"] not in {
+            "triggered",
+            "acknowledged",
+            "resolved",
+        }:
             problems.append("Status must be one of triggered, acknowledged, resolved.")
         if "urgency" in changes and changes["urgency"] not in {"high", "low"}:
             problems.append("Urgency must be 'high' or 'low'.")
@@ -318,7 +341,8 @@ class PagerDutyApi:
             problems.append("Title must be a string.")
         policy = changes.get("escalation_policy")
         if policy is not None and not (
-            isinstance(policy, dict) and isinstance(policy.get("id"), str)
+            isinstance(policy, dict)
+            and isinstance(policy.get("id"), str)
             and policy.get("type") in {"escalation_policy_reference", "escalation_policy"}
         ):
             problems.append("Escalation policy must be an escalation_policy_reference with an id.")
@@ -336,9 +360,13 @@ class PagerDutyApi:
                     problems.append(f"Escalation level must be between 1 and {levels}.")
         assignments = changes.get("assignments")
         if assignments is not None and not (
-            isinstance(assignments, list) and all(
-                isinstance(a, dict) and isinstance(a.get("assignee"), dict)
-                and a["assignee"].get("id") in self.pd["users"] for a in assignments)
+            isinstance(assignments, list)
+            and all(
+                isinstance(a, dict)
+                and isinstance(a.get("assignee"), dict)
+                and a["assignee"].get("id") in self.pd["users"]
+                for a in assignments
+            )
         ):
             problems.append("Assignments must reference existing users.")
         return problems
@@ -431,12 +459,12 @@ class PagerDutyApi:
             "resolved_at": None,
             "first_trigger_log_entry": links.reference(
                 "log_entry", new_id("R", 26), "Triggered through the API."
-            ) | {"type": "trigger_log_entry_reference"},
+            )
+            | {"type": "trigger_log_entry_reference"},
             "alert_counts": {"all": 0, "triggered": 0, "resolved": 0},
             "is_mergeable": True,
             "incident_type": {"name": "incident_default"},
-            "escalation_policy": links.reference("escalation_policy", policy["id"],
-                                                 policy["name"]),
+            "escalation_policy": links.reference("escalation_policy", policy["id"], policy["name"]),
             "teams": [],
             "pending_actions": [],
             "acknowledgements": [],
@@ -448,8 +476,9 @@ class PagerDutyApi:
         self.pd["incidents"][incident_id] = incident
         self.pd["notes"][incident_id] = []
         if data.get("assignments"):
-            self._apply_update(incident, {"type": "incident",
-                                          "assignments": data["assignments"]}, user)
+            self._apply_update(
+                incident, {"type": "incident", "assignments": data["assignments"]}, user
+            )
             self.pd["escalation_levels"][incident_id] = 1
         else:
             self._assign_level(incident, 1, at)
@@ -481,15 +510,24 @@ class PagerDutyApi:
             offset = int(request.query.get("offset", ["0"])[-1])
         except ValueError:
             raise invalid("limit and offset must be integers.") from None
-        page = items[offset:offset + limit]
-        return Reply(200, {name: copy.deepcopy(page), "limit": limit, "offset": offset,
-                           "more": offset + limit < len(items), "total": len(items)})
+        page = items[offset : offset + limit]
+        return Reply(
+            200,
+            {
+                name: copy.deepcopy(page),
+                "limit": limit,
+                "offset": offset,
+                "more": offset + limit < len(items),
+                "total": len(items),
+            },
+        )
 
     def _list_policies(self, request: Request, args: list[str]) -> Reply:
         """``GET /escalation_policies``: the policies whose name matches ``query``."""
         query = request.query.get("query", [""])[-1].lower()
-        policies = [p for p in self.pd["escalation_policies"].values()
-                    if query in p["name"].lower()]
+        policies = [
+            p for p in self.pd["escalation_policies"].values() if query in p["name"].lower()
+        ]
         return self._page(request, "escalation_policies", policies)
 
     def _get_policy(self, request: Request, args: list[str]) -> Reply:
@@ -502,8 +540,11 @@ class PagerDutyApi:
     def _list_users(self, request: Request, args: list[str]) -> Reply:
         """``GET /users``: the users whose name or email matches ``query``."""
         query = request.query.get("query", [""])[-1].lower()
-        users = [u for u in self.pd["users"].values()
-                 if query in u["name"].lower() or query in u["email"].lower()]
+        users = [
+            u
+            for u in self.pd["users"].values()
+            if query in u["name"].lower() or query in u["email"].lower()
+        ]
         return self._page(request, "users", users)
 
     def _get_service(self, request: Request, args: list[str]) -> Reply:

@@ -149,7 +149,7 @@ class PortApi:
     def _authenticate(self, request: Request) -> None:
         """Require ``Authorization: Bearer <token>`` with a token this sandbox issued."""
         value = request.header("Authorization") or ""
-        token = value[len("Bearer "):].strip() if value.startswith("Bearer ") else ""
+        token = value[len("Bearer ") :].strip() if value.startswith("Bearer ") else ""
         if token not in self.port["access_tokens"]:
             raise fail(401, "unauthorized", "A valid access token is required")
 
@@ -168,14 +168,18 @@ class PortApi:
         if not isinstance(body.get("clientId"), str) or not isinstance(
             body.get("clientSecret"), str
         ):
-            raise fail(422, "invalid_request", "body must have required properties clientId, "
-                       "clientSecret")
+            raise fail(
+                422, "invalid_request", "body must have required properties clientId, clientSecret"
+            )
         if (body["clientId"], body["clientSecret"]) != (PORT_CLIENT_ID, PORT_CLIENT_SECRET):
             raise fail(401, "unauthorized", "Invalid client id or client secret")
         token = "sbx-port-at-" + secrets.token_urlsafe(24)
         self.port["access_tokens"][token] = body["clientId"]
-        return Reply(200, {"ok": True, "accessToken": token, "expiresIn": TOKEN_LIFETIME,
-                           "tokenType": "Bearer"}, applied=True)
+        return Reply(
+            200,
+            {"ok": True, "accessToken": token, "expiresIn": TOKEN_LIFETIME, "tokenType": "Bearer"},
+            applied=True,
+        )
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -190,8 +194,11 @@ class PortApi:
     def _require_open(run: dict[str, Any], status: int) -> None:
         """Raise ``run_exhausted`` when the run has a final status."""
         if run["status"] in FINAL_STATUSES:
-            raise fail(status, "run_exhausted",
-                       f'Run "{run["id"]}" has already ended with status {run["status"]}')
+            raise fail(
+                status,
+                "run_exhausted",
+                f'Run "{run["id"]}" has already ended with status {run["status"]}',
+            )
 
     @staticmethod
     def _end(run: dict[str, Any], status: str, at: str) -> None:
@@ -214,12 +221,16 @@ class PortApi:
                 422, "invalid_request", f"body must NOT have additional property {unknown[0]}"
             )
         if "status" in body and body["status"] not in FINAL_STATUSES:
-            raise fail(422, "invalid_request", "body/status must be equal to one of the allowed "
-                       "values: SUCCESS, FAILURE")
+            raise fail(
+                422,
+                "invalid_request",
+                "body/status must be equal to one of the allowed values: SUCCESS, FAILURE",
+            )
         link = body.get("link")
-        if "link" in body and not (isinstance(link, str) or (
-            isinstance(link, list) and all(isinstance(x, str) for x in link)
-        )):
+        if "link" in body and not (
+            isinstance(link, str)
+            or (isinstance(link, list) and all(isinstance(x, str) for x in link))
+        ):
             raise fail(422, "invalid_request", "body/link must be a string or an array of strings")
         for key in ("statusLabel", "summary", "externalRunId"):
             if key in body and not isinstance(body[key], str):
@@ -250,8 +261,13 @@ class PortApi:
             raise fail(422, "invalid_request", "body/terminationStatus must be SUCCESS or FAILURE")
         self._require_open(run, 422)
         at = now_iso_millis()
-        log = {"id": "log_" + secrets.token_hex(8), "runId": run["id"], "message": body["message"],
-               "createdBy": PORT_CLIENT_ID, "createdAt": at}
+        log = {
+            "id": "log_" + secrets.token_hex(8),
+            "runId": run["id"],
+            "message": body["message"],
+            "createdBy": PORT_CLIENT_ID,
+            "createdAt": at,
+        }
         self.port["run_logs"][run["id"]].append(log)
         if isinstance(body.get("statusLabel"), str):
             run["statusLabel"] = body["statusLabel"]
@@ -308,8 +324,11 @@ class PortApi:
         """``POST /v1/actions``: 409 when the identifier is taken."""
         action = self._action_body(request)
         if action["identifier"] in self.port["actions"]:
-            raise fail(409, "identifier_taken",
-                       f'Action with identifier "{action["identifier"]}" already exists')
+            raise fail(
+                409,
+                "identifier_taken",
+                f'Action with identifier "{action["identifier"]}" already exists',
+            )
         self.port["actions"][action["identifier"]] = action
         return Reply(201, {"ok": True, "action": copy.deepcopy(action)}, applied=True)
 
@@ -339,8 +358,9 @@ class PortApi:
             raise fail(404, "not_found", f'Blueprint with identifier "{identifier}" was not found')
         return blueprint  # type: ignore[no-any-return]
 
-    def _store_blueprint(self, body: dict[str, Any], identifier: str, status: int,
-                         created_at: str | None = None) -> Reply:
+    def _store_blueprint(
+        self, body: dict[str, Any], identifier: str, status: int, created_at: str | None = None
+    ) -> Reply:
         """Validate and store a blueprint definition."""
         if not isinstance(body.get("title"), str) or not isinstance(body.get("schema"), dict):
             raise fail(422, "invalid_request", "body must have required properties title, schema")
@@ -363,8 +383,9 @@ class PortApi:
 
     def _list_blueprints(self, request: Request, args: list[str]) -> Reply:
         """``GET /v1/blueprints``."""
-        return Reply(200, {"ok": True,
-                           "blueprints": copy.deepcopy(list(self.port["blueprints"].values()))})
+        return Reply(
+            200, {"ok": True, "blueprints": copy.deepcopy(list(self.port["blueprints"].values()))}
+        )
 
     def _create_blueprint(self, request: Request, args: list[str]) -> Reply:
         """``POST /v1/blueprints``: 409 when the identifier is taken."""
@@ -373,8 +394,9 @@ class PortApi:
         if not isinstance(identifier, str) or not IDENTIFIER.match(identifier):
             raise fail(422, "invalid_request", "body must have required property 'identifier'")
         if identifier in self.port["blueprints"]:
-            raise fail(409, "identifier_taken",
-                       f'Blueprint with identifier "{identifier}" already exists')
+            raise fail(
+                409, "identifier_taken", f'Blueprint with identifier "{identifier}" already exists'
+            )
         return self._store_blueprint(body, identifier, 201)
 
     def _get_blueprint(self, request: Request, args: list[str]) -> Reply:
@@ -410,9 +432,11 @@ class PortApi:
             raise fail(422, "invalid_request", "body/properties must be object")
         for name, value in entity.get("properties", {}).items():
             if name not in props:
-                raise fail(422, "blueprint_schema_mismatch",
-                           f'property "{name}" is not defined in blueprint '
-                           f'"{blueprint["identifier"]}"')
+                raise fail(
+                    422,
+                    "blueprint_schema_mismatch",
+                    f'property "{name}" is not defined in blueprint "{blueprint["identifier"]}"',
+                )
             problem = value_problem(name, props[name], value)
             if problem:
                 raise fail(422, "blueprint_schema_mismatch", problem)
@@ -421,24 +445,30 @@ class PortApi:
             raise fail(422, "invalid_request", "body/relations must be object")
         for name, value in entity.get("relations", {}).items():
             if name not in relations:
-                raise fail(422, "blueprint_schema_mismatch",
-                           f'relation "{name}" is not defined in blueprint '
-                           f'"{blueprint["identifier"]}"')
+                raise fail(
+                    422,
+                    "blueprint_schema_mismatch",
+                    f'relation "{name}" is not defined in blueprint "{blueprint["identifier"]}"',
+                )
             many = relations[name].get("many", False)
             if value is not None and isinstance(value, list) != many:
                 kind = "an array of identifiers" if many else "a single identifier"
-                raise fail(422, "relation_many_violation",
-                           f'relation "{name}" is many: {str(many).lower()}, so its value must be '
-                           f"{kind}")
+                raise fail(
+                    422,
+                    "relation_many_violation",
+                    f'relation "{name}" is many: {str(many).lower()}, so its value must be {kind}',
+                )
             for target_id in value if isinstance(value, list) else [value]:
                 if target_id is not None and not (
                     isinstance(target_id, str) and IDENTIFIER.match(target_id)
                 ):
-                    raise fail(422, "invalid_request",
-                               f'relation "{name}" must hold entity identifiers')
+                    raise fail(
+                        422, "invalid_request", f'relation "{name}" must hold entity identifiers'
+                    )
 
-    def _missing_related(self, blueprint: dict[str, Any], entity: dict[str, Any],
-                         create: bool) -> None:
+    def _missing_related(
+        self, blueprint: dict[str, Any], entity: dict[str, Any], create: bool
+    ) -> None:
         """Create, or refuse with 404, the related entities that do not exist."""
         for name, value in entity.get("relations", {}).items():
             target = blueprint["relations"][name]["target"]
@@ -447,20 +477,31 @@ class PortApi:
                 if target_id is None or target_id in known:
                     continue
                 if not create:
-                    raise fail(404, "not_found",
-                               f'Related entity "{target_id}" of blueprint "{target}" (relation '
-                               f'"{name}") was not found')
-                known[target_id] = {"identifier": target_id, "title": target_id, "icon": "",
-                                    "team": [], "properties": {}, "relations": {}}
+                    raise fail(
+                        404,
+                        "not_found",
+                        f'Related entity "{target_id}" of blueprint "{target}" (relation '
+                        f'"{name}") was not found',
+                    )
+                known[target_id] = {
+                    "identifier": target_id,
+                    "title": target_id,
+                    "icon": "",
+                    "team": [],
+                    "properties": {},
+                    "relations": {},
+                }
 
     def _upsert_entity(self, request: Request, args: list[str]) -> Reply:
         """``POST /v1/blueprints/{bp}/entities`` with upsert, merge, run_id and friends."""
         blueprint = self._blueprint(args[0])
         body = self._object(request)
         identifier = body.get("identifier")
-        if not isinstance(identifier, str) or not IDENTIFIER.match(identifier) or len(
-            identifier
-        ) > 1000:
+        if (
+            not isinstance(identifier, str)
+            or not IDENTIFIER.match(identifier)
+            or len(identifier) > 1000
+        ):
             raise fail(422, "invalid_request", "body/identifier must be a valid entity identifier")
         run = None
         run_ids = request.query.get("run_id", [])
@@ -471,8 +512,9 @@ class PortApi:
         entities = self.port["entities"].setdefault(args[0], {})
         existing = entities.get(identifier)
         if existing is not None and not request.flag("upsert"):
-            raise fail(409, "identifier_taken",
-                       f'Entity with identifier "{identifier}" already exists')
+            raise fail(
+                409, "identifier_taken", f'Entity with identifier "{identifier}" already exists'
+            )
         if existing is not None and request.flag("merge"):
             entity = copy.deepcopy(existing)
             for key in ("title", "icon", "team"):
@@ -495,7 +537,8 @@ class PortApi:
         entities[identifier] = entity
         if run is not None:
             self.port["run_entities"][run["id"]].append(
-                {"blueprint": args[0], "identifier": identifier})
+                {"blueprint": args[0], "identifier": identifier}
+            )
         return Reply(201, {"ok": True, "entity": copy.deepcopy(entity)}, applied=True)
 
     def _get_entity(self, request: Request, args: list[str]) -> Reply:

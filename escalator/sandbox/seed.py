@@ -193,15 +193,14 @@ def _user(links: Links, row: tuple[str, str, str, str, str]) -> dict[str, Any]:
         "invitation_sent": False,
         "job_title": title,
         "teams": [],
-        "contact_methods": [
-            links.reference("email_contact_method", f"PC{user_id[2:]}", "Default")
-        ],
+        "contact_methods": [links.reference("email_contact_method", f"PC{user_id[2:]}", "Default")],
         "notification_rules": [],
     }
 
 
-def _policy(links: Links, row: tuple[str, str, int, list[tuple[str, int, str, str]]],
-            names: dict[str, str]) -> dict[str, Any]:
+def _policy(
+    links: Links, row: tuple[str, str, int, list[tuple[str, int, str, str]]], names: dict[str, str]
+) -> dict[str, Any]:
     """Return a full escalation policy object."""
     policy_id, name, loops, rules = row
     services = [
@@ -292,8 +291,11 @@ def _incident(pd: State, links: Links, seed: IncidentSeed) -> dict[str, Any]:
             "log_entry", f"R{seed.id}TRIGGER{seed.number}"[:26], "Triggered through the API."
         )
         | {"type": "trigger_log_entry_reference"},
-        "alert_counts": {"all": 1, "triggered": 0 if seed.status == "resolved" else 1,
-                         "resolved": 1 if seed.status == "resolved" else 0},
+        "alert_counts": {
+            "all": 1,
+            "triggered": 0 if seed.status == "resolved" else 1,
+            "resolved": 1 if seed.status == "resolved" else 0,
+        },
         "is_mergeable": True,
         "incident_type": {"name": "incident_default"},
         "escalation_policy": copy.deepcopy(policy),
@@ -440,9 +442,9 @@ def demo_action() -> dict[str, Any]:
             "repo": "incident-workflows",
             "workflow": "escalate-incident.yaml",
             "workflowInputs": {
-                "escalation_policy_id": "{{.inputs.\"escalation_policy_id\"}}",
-                "urgency": "{{.inputs.\"urgency\"}}",
-                "from": "{{.inputs.\"from\"}}",
+                "escalation_policy_id": '{{.inputs."escalation_policy_id"}}',
+                "urgency": '{{.inputs."urgency"}}',
+                "from": '{{.inputs."from"}}',
                 "port_context": {
                     "blueprint": "{{.action.blueprint}}",
                     "entity": "{{.entity.identifier}}",
@@ -458,8 +460,11 @@ def demo_action() -> dict[str, Any]:
 
 
 def new_run(
-    run_id: str, action: dict[str, Any], entity: dict[str, Any] | None,
-    properties: dict[str, Any], at: str,
+    run_id: str,
+    action: dict[str, Any],
+    entity: dict[str, Any] | None,
+    properties: dict[str, Any],
+    at: str,
 ) -> dict[str, Any]:
     """Return a fresh IN_PROGRESS run of ``action`` on ``entity``."""
     blueprint = action.get("trigger", {}).get("blueprintIdentifier")
@@ -469,8 +474,12 @@ def new_run(
         "statusLabel": None,
         "link": [],
         "summary": "",
-        "action": {"identifier": action["identifier"], "title": action.get("title"),
-                   "icon": action.get("icon"), "deleted": False},
+        "action": {
+            "identifier": action["identifier"],
+            "title": action.get("title"),
+            "icon": action.get("icon"),
+            "deleted": False,
+        },
         "properties": properties,
         "rawProperties": properties,
         "source": "API",
@@ -483,8 +492,12 @@ def new_run(
     if blueprint:
         run["blueprint"] = {"identifier": blueprint, "title": None, "icon": None, "deleted": False}
     if entity is not None:
-        run["entity"] = {"identifier": entity["identifier"], "title": entity.get("title"),
-                         "icon": entity.get("icon"), "deleted": False}
+        run["entity"] = {
+            "identifier": entity["identifier"],
+            "title": entity.get("title"),
+            "icon": entity.get("icon"),
+            "deleted": False,
+        }
     return run
 
 
@@ -506,8 +519,11 @@ def build_port(pd: State, shape: str) -> State:
     inputs = {"escalation_policy_id": "PPLATFM", "urgency": "high", "from": FROM_EMAIL}
     port["runs"][DEMO_RUN_ID] = new_run(DEMO_RUN_ID, action, entity, inputs, SEED_TIME)
     ended = new_run(ENDED_RUN_ID, action, entity, inputs, "2026-08-20T09:02:10.000Z")
-    ended |= {"status": "SUCCESS", "statusLabel": "Escalated",
-              "endedAt": "2026-08-20T09:02:31.000Z"}
+    ended |= {
+        "status": "SUCCESS",
+        "statusLabel": "Escalated",
+        "endedAt": "2026-08-20T09:02:31.000Z",
+    }
     port["runs"][ENDED_RUN_ID] = ended
     for run_id in port["runs"]:
         port["run_logs"][run_id] = []
@@ -520,8 +536,12 @@ def rebuild_catalog(pd: State, port: State, shape: str) -> None:
     port["blueprint_shape"] = shape
     port["blueprints"] = {}
     for blueprint in blueprints_for(shape):
-        blueprint |= {"createdBy": PORT_CLIENT_ID, "updatedBy": PORT_CLIENT_ID,
-                      "createdAt": SEED_TIME, "updatedAt": SEED_TIME}
+        blueprint |= {
+            "createdBy": PORT_CLIENT_ID,
+            "updatedBy": PORT_CLIENT_ID,
+            "createdAt": SEED_TIME,
+            "updatedAt": SEED_TIME,
+        }
         port["blueprints"][blueprint["identifier"]] = blueprint
     port["entities"] = {identifier: {} for identifier in port["blueprints"]}
     for service in pd["services"].values():

@@ -145,8 +145,15 @@ class _Handler(BaseHTTPRequestHandler):
             return self.rfile.read(MAX_READ)
         return self.rfile.read(length) if length > 0 else b""
 
-    def _send(self, status: int, body: JSON, headers: dict[str, str], *,
-              raw: bytes | None = None, declared: int | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: JSON,
+        headers: dict[str, str],
+        *,
+        raw: bytes | None = None,
+        declared: int | None = None,
+    ) -> None:
         """Send an answer; ``raw`` replaces the JSON body, ``declared`` the Content-Length."""
         payload = raw if raw is not None else json.dumps(body).encode()
         self.send_response(status)
@@ -208,9 +215,18 @@ class _Handler(BaseHTTPRequestHandler):
             entry["ended"] = time.monotonic()
             sandbox.record(entry)
 
-    def _serve(self, sandbox: Sandbox, service: str, path: str, query: dict[str, list[str]],
-               headers: dict[str, str], raw: bytes, body: JSON, is_json: bool,
-               entry: dict[str, Any]) -> None:
+    def _serve(
+        self,
+        sandbox: Sandbox,
+        service: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        raw: bytes,
+        body: JSON,
+        is_json: bool,
+        entry: dict[str, Any],
+    ) -> None:
         """Apply latency and the fault step, run the service, send what the step says."""
         step, latency = sandbox.faults.next_step(self.command, path)
         if latency and sandbox.stopping.wait(latency):
@@ -221,8 +237,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._before_processing(sandbox, step, service, entry)
             return
         prefix = f"/{service}"
-        request = Request(self.command, path[len(prefix):] or "/", query, headers, body, raw,
-                          is_json)
+        request = Request(
+            self.command, path[len(prefix) :] or "/", query, headers, body, raw, is_json
+        )
         reply = sandbox.dispatch(service, request)
         entry["applied"] = reply.applied
         kind = step.kind if step else "pass"
@@ -238,15 +255,21 @@ class _Handler(BaseHTTPRequestHandler):
         elif kind == "truncated":
             payload = json.dumps(reply.body).encode()
             entry["status"] = reply.status
-            self._send(reply.status, None, reply.headers, raw=payload[: len(payload) // 2],
-                       declared=len(payload))
+            self._send(
+                reply.status,
+                None,
+                reply.headers,
+                raw=payload[: len(payload) // 2],
+                declared=len(payload),
+            )
             self.close_connection = True
         else:
             entry["status"] = reply.status
             self._send(reply.status, reply.body, reply.headers)
 
-    def _before_processing(self, sandbox: Sandbox, step: Step, service: str,
-                           entry: dict[str, Any]) -> None:
+    def _before_processing(
+        self, sandbox: Sandbox, step: Step, service: str, entry: dict[str, Any]
+    ) -> None:
         """Answer a step that replaces processing: a scripted status, a reset or a hang."""
         if step.kind == "status":
             assert step.status is not None
@@ -329,8 +352,10 @@ class Sandbox:
         self.port_url = f"{self.url}/port"
         self.reset()
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05},
-            name="escalator-sandbox", daemon=True,
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="escalator-sandbox",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -424,8 +449,14 @@ class Sandbox:
                 return self._pagerduty.handle(request)
             if service == "port":
                 return self._port.handle(request)
-        return Reply(404, {"ok": False, "error": "not_found",
-                           "message": "Paths start with /pagerduty, /port or /__sandbox"})
+        return Reply(
+            404,
+            {
+                "ok": False,
+                "error": "not_found",
+                "message": "Paths start with /pagerduty, /port or /__sandbox",
+            },
+        )
 
     @staticmethod
     def default_error(service: str, status: int) -> JSON:
@@ -467,5 +498,8 @@ class Sandbox:
         if (name, method) == ("blueprint-shape", "POST"):
             self.set_blueprint_shape(str(options.get("shape")))
             return 200, {"ok": True, "blueprint_shape": self._shape}
-        return 404, {"ok": False, "error": "not_found",
-                     "message": f"No control endpoint {method} {path}"}
+        return 404, {
+            "ok": False,
+            "error": "not_found",
+            "message": f"No control endpoint {method} {path}",
+        }

@@ -42,23 +42,41 @@ class Api:
     problems: list[str] = field(default_factory=list)
     _port_token: str | None = None
 
-    def call(self, service: str, method: str, path: str, body: Any = None,
-             headers: dict[str, str] | None = None, params: Any = None,
-             timeout: float = 5.0) -> Answer:
+    def call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        params: Any = None,
+        timeout: float = 5.0,
+    ) -> Answer:
         """Send one request to ``service`` and check the answer against its spec."""
         base = self.sandbox.pagerduty_url if service == "pagerduty" else self.sandbox.port_url
-        response = self.session.request(method, base + path, json=body, headers=headers,
-                                        params=params, timeout=timeout)
+        response = self.session.request(
+            method, base + path, json=body, headers=headers, params=params, timeout=timeout
+        )
         try:
             decoded = response.json()
         except ValueError:
             decoded = response.text
-        self.problems += [f"{method} {path}: {p}" for p in response_problems(
-            service, method, path, response.status_code, decoded)]
+        self.problems += [
+            f"{method} {path}: {p}"
+            for p in response_problems(service, method, path, response.status_code, decoded)
+        ]
         return Answer(response.status_code, dict(response.headers), decoded)
 
-    def pd(self, method: str, path: str, body: Any = None, *, key: str | None = PAGERDUTY_TOKEN,
-           sender: str | None = FROM_EMAIL, params: Any = None) -> Answer:
+    def pd(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        key: str | None = PAGERDUTY_TOKEN,
+        sender: str | None = FROM_EMAIL,
+        params: Any = None,
+    ) -> Answer:
         """Call PagerDuty with the demo key and From header (None leaves either out)."""
         headers = {"Accept": "application/vnd.pagerduty+json;version=2"}
         if key is not None:
@@ -70,13 +88,21 @@ class Api:
     def port_token(self) -> str:
         """Return an access token for the demo credentials, fetched once."""
         if self._port_token is None:
-            answer = self.call("port", "POST", "/v1/auth/access_token",
-                               {"clientId": PORT_CLIENT_ID, "clientSecret": PORT_CLIENT_SECRET})
+            answer = self.call(
+                "port",
+                "POST",
+                "/v1/auth/access_token",
+                {"clientId": PORT_CLIENT_ID, "clientSecret": PORT_CLIENT_SECRET},
+            )
             self._port_token = answer.body["accessToken"]
         return self._port_token
 
     def port(
-        self, method: str, path: str, body: Any = None, *,
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
         token: str | None = "demo",  # noqa: S107 - "demo" selects the demo token: no secret
         params: Any = None,
     ) -> Answer:

@@ -22,8 +22,11 @@ REPO = Path(__file__).resolve().parents[2]
 def start_cli(*args: str) -> tuple[subprocess.Popen[str], list[str]]:
     """Start ``python -m escalator.sandbox``; return it with its banner lines."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "escalator.sandbox", *args], cwd=REPO, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "escalator.sandbox", *args],
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     assert process.stdout is not None
     lines = [process.stdout.readline()]
@@ -81,11 +84,20 @@ def test_official_client_creates_updates_and_reads(sandbox: Sandbox) -> None:
 
 def check_official_client(client: pagerduty.RestApiV2Client, sandbox: Sandbox) -> None:
     """Create, escalate and read an incident through ``client``."""
-    created = client.rpost("/incidents", json={"incident": {
-        "type": "incident", "title": "Queue backlog",
-        "service": {"id": "PSVCPLT", "type": "service_reference"}}})
-    updated = client.rput(f"/incidents/{created['id']}", json={"incident": {
-        "type": "incident_reference", "escalation_level": 2}})
+    created = client.rpost(
+        "/incidents",
+        json={
+            "incident": {
+                "type": "incident",
+                "title": "Queue backlog",
+                "service": {"id": "PSVCPLT", "type": "service_reference"},
+            }
+        },
+    )
+    updated = client.rput(
+        f"/incidents/{created['id']}",
+        json={"incident": {"type": "incident_reference", "escalation_level": 2}},
+    )
     assert updated["assignments"][0]["assignee"]["summary"] == "Erin Walsh"
     read = client.rget(f"/incidents/{created['id']}")
     assert read["id"] == created["id"]

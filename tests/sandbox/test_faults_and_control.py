@@ -23,8 +23,12 @@ INCIDENT = f"/incidents/{DEMO_INCIDENT_ID}"
 ESCALATE = {"incident": {"type": "incident_reference", "escalation_level": 2}}
 
 
-def fault(*steps: dict[str, object], path: str = "/pagerduty/incidents/*",
-          method: str | None = None, **extra: object) -> list[dict[str, object]]:
+def fault(
+    *steps: dict[str, object],
+    path: str = "/pagerduty/incidents/*",
+    method: str | None = None,
+    **extra: object,
+) -> list[dict[str, object]]:
     """Return a one-fault list."""
     item: dict[str, object] = {"path": path, "steps": list(steps), **extra}
     if method:
@@ -84,9 +88,14 @@ def test_hangs_hold_the_answer(api: Api, sandbox: Sandbox, kind: str, applied: b
     """hang and hang_after send nothing; a short client timeout gives up."""
     sandbox.set_faults(fault({"fault": kind, "seconds": 0.5}))
     with pytest.raises(requests.Timeout):
-        api.call("pagerduty", "PUT", INCIDENT, ESCALATE,
-                 {"Authorization": "Token token=sbx-pd-token-7Hq2Lx9Vw4Rk",
-                  "From": "alice@example.com"}, timeout=0.2)
+        api.call(
+            "pagerduty",
+            "PUT",
+            INCIDENT,
+            ESCALATE,
+            {"Authorization": "Token token=sbx-pd-token-7Hq2Lx9Vw4Rk", "From": "alice@example.com"},
+            timeout=0.2,
+        )
     time.sleep(0.4)
     levels = sandbox.state()["pagerduty"]["escalation_levels"]
     assert (levels[DEMO_INCIDENT_ID] == 2) is applied
@@ -140,8 +149,20 @@ def test_journal_records_and_redacts(api: Api, sandbox: Sandbox) -> None:
     api.port_token()
     api.port("GET", "/v1/blueprints")
     pd_entry, token_entry, port_entry = sandbox.journal()
-    assert set(pd_entry) == {"seq", "started", "ended", "connection", "method", "path", "query",
-                             "headers", "body", "status", "fault", "applied"}
+    assert set(pd_entry) == {
+        "seq",
+        "started",
+        "ended",
+        "connection",
+        "method",
+        "path",
+        "query",
+        "headers",
+        "body",
+        "status",
+        "fault",
+        "applied",
+    }
     assert pd_entry["headers"]["Authorization"] == "Token token=***"
     assert pd_entry["query"] == {"include[]": ["assignees"]}
     assert token_entry["body"]["clientSecret"] == "***"
@@ -153,9 +174,9 @@ def test_journal_records_and_redacts(api: Api, sandbox: Sandbox) -> None:
 
 def test_control_endpoints_over_http(api: Api, sandbox: Sandbox) -> None:
     """The /__sandbox/ endpoints read and change journal, state, faults, shape and seed."""
+
     def control(method: str, name: str, body: object = None) -> dict[str, object]:
-        response = requests.request(method, f"{sandbox.url}/__sandbox/{name}", json=body,
-                                    timeout=5)
+        response = requests.request(method, f"{sandbox.url}/__sandbox/{name}", json=body, timeout=5)
         assert response.status_code == 200, response.text
         return dict(response.json())
 
@@ -186,8 +207,11 @@ def test_keep_alive_reuses_one_connection(sandbox: Sandbox) -> None:
     host, port = sandbox.url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=5)
     for _ in range(3):
-        connection.request("GET", "/pagerduty/services/PSVCPAY",
-                           headers={"Authorization": "Token token=sbx-pd-token-7Hq2Lx9Vw4Rk"})
+        connection.request(
+            "GET",
+            "/pagerduty/services/PSVCPAY",
+            headers={"Authorization": "Token token=sbx-pd-token-7Hq2Lx9Vw4Rk"},
+        )
         assert connection.getresponse().read()
     connection.close()
     assert len({entry["connection"] for entry in sandbox.journal()}) == 1
@@ -215,17 +239,21 @@ def test_non_loopback_host_is_refused() -> None:
         Sandbox(host="0.0.0.0")  # noqa: S104
 
 
-@pytest.mark.parametrize(("shape", "filename"), [
-    ("guide", "port-pagerduty-blueprints.json"),
-    ("integration", "port-pagerduty-integration-blueprints.json"),
-])
+@pytest.mark.parametrize(
+    ("shape", "filename"),
+    [
+        ("guide", "port-pagerduty-blueprints.json"),
+        ("integration", "port-pagerduty-integration-blueprints.json"),
+    ],
+)
 def test_blueprints_match_published_files(contracts: object, shape: str, filename: str) -> None:
     """The sandbox's blueprints equal the published guide and integration blueprints."""
     from tests.contract import CONTRACTS
 
     published = json.loads(Path(CONTRACTS, filename).read_text(encoding="utf-8"))
     assert {b["identifier"]: b for b in blueprints_for(shape)} == {
-        b["identifier"]: b for b in published}
+        b["identifier"]: b for b in published
+    }
 
 
 def test_seed_ids_look_like_pagerduty(sandbox: Sandbox) -> None:

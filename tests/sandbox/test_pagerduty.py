@@ -17,8 +17,9 @@ BOB, CAROL, ALICE, DAVE, ERIN = "P7Q3M8K", "PD8RZ2N", "PXPGF42", "PL5VW1J", "PY6
 
 def put(api: Api, incident_id: str, **changes: object) -> object:
     """Send ``PUT /incidents/{id}`` with the given incident fields."""
-    return api.pd("PUT", f"/incidents/{incident_id}",
-                  {"incident": {"type": "incident_reference", **changes}})
+    return api.pd(
+        "PUT", f"/incidents/{incident_id}", {"incident": {"type": "incident_reference", **changes}}
+    )
 
 
 def level(sandbox: Sandbox, incident_id: str) -> int:
@@ -48,8 +49,11 @@ def test_get_incident_by_number(api: Api) -> None:
 
 def test_include_assignees_and_policies_expand(api: Api) -> None:
     """include[]=assignees gives user objects with emails; escalation_policies the policy."""
-    answer = api.pd("GET", f"/incidents/{DEMO_INCIDENT_ID}",
-                    params={"include[]": ["assignees", "escalation_policies"]})
+    answer = api.pd(
+        "GET",
+        f"/incidents/{DEMO_INCIDENT_ID}",
+        params={"include[]": ["assignees", "escalation_policies"]},
+    )
     incident = answer.body["incident"]
     assert incident["assignments"][0]["assignee"]["email"] == "bob@example.com"
     assert incident["assignments"][0]["assignee"]["type"] == "user"
@@ -69,33 +73,49 @@ def test_bearer_key_is_accepted(api: Api) -> None:
     """``Authorization: Bearer <key>`` works like ``Token token=<key>``."""
     from escalator.sandbox.seed import PAGERDUTY_TOKEN
 
-    answer = api.call("pagerduty", "GET", "/services/PSVCPAY",
-                      headers={"Authorization": f"Bearer {PAGERDUTY_TOKEN}"})
+    answer = api.call(
+        "pagerduty",
+        "GET",
+        "/services/PSVCPAY",
+        headers={"Authorization": f"Bearer {PAGERDUTY_TOKEN}"},
+    )
     assert answer.body["service"]["escalation_policy"]["id"] == "PPAYMNT"
 
 
 def test_read_only_key_cannot_write(api: Api) -> None:
     """The read-only key reads but answers 403 on a write."""
-    assert api.pd("GET", f"/incidents/{DEMO_INCIDENT_ID}",
-                  key=PAGERDUTY_READ_ONLY_TOKEN).status == 200
-    answer = api.pd("PUT", f"/incidents/{DEMO_INCIDENT_ID}",
-                    {"incident": {"type": "incident", "urgency": "low"}},
-                    key=PAGERDUTY_READ_ONLY_TOKEN)
+    assert (
+        api.pd("GET", f"/incidents/{DEMO_INCIDENT_ID}", key=PAGERDUTY_READ_ONLY_TOKEN).status == 200
+    )
+    answer = api.pd(
+        "PUT",
+        f"/incidents/{DEMO_INCIDENT_ID}",
+        {"incident": {"type": "incident", "urgency": "low"}},
+        key=PAGERDUTY_READ_ONLY_TOKEN,
+    )
     assert answer.status == 403
 
 
 def test_write_without_from_answers_400(api: Api) -> None:
     """A write with the account key and no From header answers PagerDuty's exact message."""
-    answer = api.pd("PUT", f"/incidents/{DEMO_INCIDENT_ID}",
-                    {"incident": {"type": "incident", "urgency": "low"}}, sender=None)
+    answer = api.pd(
+        "PUT",
+        f"/incidents/{DEMO_INCIDENT_ID}",
+        {"incident": {"type": "incident", "urgency": "low"}},
+        sender=None,
+    )
     assert answer.status == 400
     assert answer.body["error"]["message"] == FROM_REQUIRED
 
 
 def test_unknown_from_answers_1008(api: Api) -> None:
     """A From email that is no user answers code 1008."""
-    answer = api.pd("PUT", f"/incidents/{DEMO_INCIDENT_ID}",
-                    {"incident": {"type": "incident", "urgency": "low"}}, sender="x@example.org")
+    answer = api.pd(
+        "PUT",
+        f"/incidents/{DEMO_INCIDENT_ID}",
+        {"incident": {"type": "incident", "urgency": "low"}},
+        sender="x@example.org",
+    )
     assert (answer.status, answer.body["error"]["code"]) == (400, 1008)
     assert answer.body["error"]["message"] == "Requester User Not Found"
 
@@ -103,8 +123,11 @@ def test_unknown_from_answers_1008(api: Api) -> None:
 def test_reassign_policy_assigns_first_level(api: Api, sandbox: Sandbox) -> None:
     """Reassigning to a policy assigns its level-1 on-call user and resets the level."""
     before = api.pd("GET", f"/incidents/{DEMO_INCIDENT_ID}").body["incident"]
-    answer = put(api, DEMO_INCIDENT_ID,
-                 escalation_policy={"id": "PPLATFM", "type": "escalation_policy_reference"})
+    answer = put(
+        api,
+        DEMO_INCIDENT_ID,
+        escalation_policy={"id": "PPLATFM", "type": "escalation_policy_reference"},
+    )
     incident = answer.body["incident"]  # type: ignore[attr-defined]
     assert answer.status == 200  # type: ignore[attr-defined]
     assert incident["escalation_policy"]["id"] == "PPLATFM"
@@ -114,8 +137,9 @@ def test_reassign_policy_assigns_first_level(api: Api, sandbox: Sandbox) -> None
 
 
 @pytest.mark.parametrize(("target", "user"), [(2, CAROL), (3, ALICE), (1, BOB), (0, BOB)])
-def test_escalation_level_assigns_that_level(api: Api, sandbox: Sandbox, target: int,
-                                             user: str) -> None:
+def test_escalation_level_assigns_that_level(
+    api: Api, sandbox: Sandbox, target: int, user: str
+) -> None:
     """escalation_level N assigns level N's target (0 and 1 mean the first level)."""
     incident = put(api, DEMO_INCIDENT_ID, escalation_level=target).body["incident"]  # type: ignore[attr-defined]
     assert [a["assignee"]["id"] for a in incident["assignments"]] == [user]
@@ -136,14 +160,17 @@ def test_cannot_escalate_low_or_resolved(api: Api, incident_id: str) -> None:
     assert (answer.status, answer.body["error"]["code"]) == (400, 1006)  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("changes", [
-    {"urgency": "medium"},
-    {"escalation_level": 4},
-    {"escalation_level": -1},
-    {"escalation_level": "2"},
-    {"type": "ticket"},
-    {"status": "snoozed"},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"urgency": "medium"},
+        {"escalation_level": 4},
+        {"escalation_level": -1},
+        {"escalation_level": "2"},
+        {"type": "ticket"},
+        {"status": "snoozed"},
+    ],
+)
 def test_invalid_input_answers_2001(api: Api, changes: dict[str, object]) -> None:
     """Invalid urgency, level out of range or bad type answer 400 with code 2001."""
     answer = put(api, DEMO_INCIDENT_ID, **changes)
@@ -153,11 +180,16 @@ def test_invalid_input_answers_2001(api: Api, changes: dict[str, object]) -> Non
 
 def test_unknown_policy_answers_1014(api: Api, sandbox: Sandbox) -> None:
     """Reassigning to an unknown policy answers code 1014 and changes nothing."""
-    answer = put(api, DEMO_INCIDENT_ID,
-                 escalation_policy={"id": "PNOPE00", "type": "escalation_policy_reference"})
+    answer = put(
+        api,
+        DEMO_INCIDENT_ID,
+        escalation_policy={"id": "PNOPE00", "type": "escalation_policy_reference"},
+    )
     assert answer.body["error"]["code"] == 1014  # type: ignore[attr-defined]
-    assert sandbox.state()["pagerduty"]["incidents"][DEMO_INCIDENT_ID]["escalation_policy"][
-        "id"] == "PPAYMNT"
+    assert (
+        sandbox.state()["pagerduty"]["incidents"][DEMO_INCIDENT_ID]["escalation_policy"]["id"]
+        == "PPAYMNT"
+    )
 
 
 def test_unknown_incident_answers_404(api: Api) -> None:
@@ -184,19 +216,34 @@ def test_urgency_and_status_changes(api: Api) -> None:
 
 def test_bulk_update(api: Api) -> None:
     """``PUT /incidents`` updates each listed incident."""
-    answer = api.pd("PUT", "/incidents", {"incidents": [
-        {"id": DEMO_INCIDENT_ID, "type": "incident_reference", "status": "acknowledged"},
-        {"id": ACKED, "type": "incident_reference", "urgency": "low"},
-    ]})
+    answer = api.pd(
+        "PUT",
+        "/incidents",
+        {
+            "incidents": [
+                {"id": DEMO_INCIDENT_ID, "type": "incident_reference", "status": "acknowledged"},
+                {"id": ACKED, "type": "incident_reference", "urgency": "low"},
+            ]
+        },
+    )
     assert answer.status == 200
     assert [i["id"] for i in answer.body["incidents"]] == [DEMO_INCIDENT_ID, ACKED]
 
 
 def test_create_incident_and_note(api: Api, sandbox: Sandbox) -> None:
     """``POST /incidents`` opens a triggered incident on level 1; a note can be added."""
-    answer = api.pd("POST", "/incidents", {"incident": {
-        "type": "incident", "title": "Disk full on db-3",
-        "service": {"id": "PSVCDAT", "type": "service_reference"}, "urgency": "high"}})
+    answer = api.pd(
+        "POST",
+        "/incidents",
+        {
+            "incident": {
+                "type": "incident",
+                "title": "Disk full on db-3",
+                "service": {"id": "PSVCDAT", "type": "service_reference"},
+                "urgency": "high",
+            }
+        },
+    )
     incident = answer.body["incident"]
     assert answer.status == 201
     assert incident["incident_number"] == 1043

@@ -34,9 +34,16 @@ def test_bearer_token_required(api: Api, token: str | None) -> None:
 
 def test_patch_run_and_end_it(api: Api) -> None:
     """statusLabel, link and summary update the run; a final status ends it; then 422."""
-    answer = api.port("PATCH", f"/v1/actions/runs/{DEMO_RUN_ID}", {
-        "statusLabel": "Escalating", "link": ["https://ci.example/1"], "summary": "s",
-        "externalRunId": "42"})
+    answer = api.port(
+        "PATCH",
+        f"/v1/actions/runs/{DEMO_RUN_ID}",
+        {
+            "statusLabel": "Escalating",
+            "link": ["https://ci.example/1"],
+            "summary": "s",
+            "externalRunId": "42",
+        },
+    )
     assert answer.body["run"]["status"] == "IN_PROGRESS"
     assert answer.body["run"]["link"] == ["https://ci.example/1"]
     ended = api.port("PATCH", f"/v1/actions/runs/{DEMO_RUN_ID}", {"status": "SUCCESS"})
@@ -56,49 +63,68 @@ def test_logs_and_termination(api: Api) -> None:
     late = api.port("POST", path, {"message": "late"})
     assert (late.status, late.body["error"]) == (422, "run_exhausted")
     assert [log["message"] for log in api.port("GET", path).body["runLogs"]] == [
-        "Escalating", "done"]
+        "Escalating",
+        "done",
+    ]
 
 
 def test_upsert_merge_changes_only_sent_fields(api: Api, sandbox: Sandbox) -> None:
     """merge=true keeps the properties not sent; run_id ties the entity to the run."""
-    answer = api.port("POST", ENTITIES, {"identifier": DEMO_INCIDENT_ID,
-                                         "properties": {"urgency": "low"}},
-                      params={"upsert": "true", "merge": "true", "run_id": DEMO_RUN_ID})
+    answer = api.port(
+        "POST",
+        ENTITIES,
+        {"identifier": DEMO_INCIDENT_ID, "properties": {"urgency": "low"}},
+        params={"upsert": "true", "merge": "true", "run_id": DEMO_RUN_ID},
+    )
     entity = answer.body["entity"]
     assert answer.status == 201
     assert entity["properties"]["urgency"] == "low"
     assert entity["properties"]["escalation_policy"] == "Payments On-Call"
     assert sandbox.state()["port"]["run_entities"][DEMO_RUN_ID] == [
-        {"blueprint": "pagerdutyIncident", "identifier": DEMO_INCIDENT_ID}]
+        {"blueprint": "pagerdutyIncident", "identifier": DEMO_INCIDENT_ID}
+    ]
 
 
 def test_upsert_without_merge_replaces(api: Api) -> None:
     """upsert without merge replaces the whole entity."""
-    api.port("POST", ENTITIES, {"identifier": DEMO_INCIDENT_ID, "properties": {"urgency": "low"}},
-             params={"upsert": "true"})
+    api.port(
+        "POST",
+        ENTITIES,
+        {"identifier": DEMO_INCIDENT_ID, "properties": {"urgency": "low"}},
+        params={"upsert": "true"},
+    )
     entity = api.port("GET", f"{ENTITIES}/{DEMO_INCIDENT_ID}").body["entity"]
     assert entity["properties"] == {"urgency": "low"}
 
 
 def test_run_id_of_ended_run_is_refused(api: Api) -> None:
     """run_id of an ended run answers 400 run_exhausted."""
-    answer = api.port("POST", ENTITIES, {"identifier": DEMO_INCIDENT_ID},
-                      params={"upsert": "true", "run_id": ENDED_RUN_ID})
+    answer = api.port(
+        "POST",
+        ENTITIES,
+        {"identifier": DEMO_INCIDENT_ID},
+        params={"upsert": "true", "run_id": ENDED_RUN_ID},
+    )
     assert (answer.status, answer.body["error"]) == (400, "run_exhausted")
 
 
-@pytest.mark.parametrize(("properties", "named"), [
-    ({"nope": 1}, "nope"),
-    ({"urgency": "medium"}, "urgency"),
-    ({"url": "not a url"}, "url"),
-    ({"created_at": "yesterday"}, "created_at"),
-    ({"responder": 5}, "responder"),
-])
-def test_schema_mismatch_names_property(api: Api, properties: dict[str, object],
-                                        named: str) -> None:
+@pytest.mark.parametrize(
+    ("properties", "named"),
+    [
+        ({"nope": 1}, "nope"),
+        ({"urgency": "medium"}, "urgency"),
+        ({"url": "not a url"}, "url"),
+        ({"created_at": "yesterday"}, "created_at"),
+        ({"responder": 5}, "responder"),
+    ],
+)
+def test_schema_mismatch_names_property(
+    api: Api, properties: dict[str, object], named: str
+) -> None:
     """A value breaking the blueprint answers 422 blueprint_schema_mismatch naming the property."""
-    answer = api.port("POST", ENTITIES, {"identifier": "X1", "properties": properties},
-                      params={"upsert": "true"})
+    answer = api.port(
+        "POST", ENTITIES, {"identifier": "X1", "properties": properties}, params={"upsert": "true"}
+    )
     assert (answer.status, answer.body["error"]) == (422, "blueprint_schema_mismatch")
     assert f'"{named}"' in answer.body["message"]
 
@@ -107,9 +133,12 @@ def test_schema_mismatch_names_property(api: Api, properties: dict[str, object],
 def test_relation_many_violation(api: Api, sandbox: Sandbox, shape: str, value: object) -> None:
     """A list for a many:false relation, or a string for many:true, answers 422."""
     sandbox.set_blueprint_shape(shape)
-    answer = api.port("POST", ENTITIES, {"identifier": "X1",
-                                         "relations": {"pagerdutyService": value}},
-                      params={"upsert": "true"})
+    answer = api.port(
+        "POST",
+        ENTITIES,
+        {"identifier": "X1", "relations": {"pagerdutyService": value}},
+        params={"upsert": "true"},
+    )
     assert (answer.status, answer.body["error"]) == (422, "relation_many_violation")
 
 
@@ -117,19 +146,25 @@ def test_missing_related_entity(api: Api, sandbox: Sandbox) -> None:
     """An unknown related entity answers 404 unless create_missing_related_entities."""
     body = {"identifier": "X1", "relations": {"pagerdutyService": ["PNEWSVC"]}}
     assert api.port("POST", ENTITIES, body, params={"upsert": "true"}).status == 404
-    created = api.port("POST", ENTITIES, body,
-                       params={"upsert": "true", "create_missing_related_entities": "true"})
+    created = api.port(
+        "POST", ENTITIES, body, params={"upsert": "true", "create_missing_related_entities": "true"}
+    )
     assert created.status == 201
     assert "PNEWSVC" in sandbox.state()["port"]["entities"]["pagerdutyService"]
 
 
 def test_unknown_blueprint_and_big_body(api: Api) -> None:
     """An unknown blueprint answers 404; a body over 1 MiB answers 413."""
-    missing = api.port("POST", "/v1/blueprints/nope/entities", {"identifier": "a"},
-                       params={"upsert": "true"})
+    missing = api.port(
+        "POST", "/v1/blueprints/nope/entities", {"identifier": "a"}, params={"upsert": "true"}
+    )
     assert (missing.status, missing.body["error"]) == (404, "not_found")
-    big = api.port("POST", ENTITIES, {"identifier": "a", "title": "x" * (1024 * 1024)},
-                   params={"upsert": "true"})
+    big = api.port(
+        "POST",
+        ENTITIES,
+        {"identifier": "a", "title": "x" * (1024 * 1024)},
+        params={"upsert": "true"},
+    )
     assert big.status == 413
 
 
@@ -143,8 +178,11 @@ def test_blueprints_read_and_write(api: Api) -> None:
     assert api.port("POST", "/v1/blueprints", new).status == 201
     assert api.port("POST", "/v1/blueprints", new).status == 409
     assert api.port("PUT", "/v1/blueprints/team", new | {"title": "Teams"}).status == 200
-    patched = api.port("PATCH", "/v1/blueprints/team",
-                       {"schema": {"properties": {"size": {"type": "number", "title": "Size"}}}})
+    patched = api.port(
+        "PATCH",
+        "/v1/blueprints/team",
+        {"schema": {"properties": {"size": {"type": "number", "title": "Size"}}}},
+    )
     assert "size" in patched.body["blueprint"]["schema"]["properties"]
 
 
@@ -162,8 +200,11 @@ def test_actions_can_be_set_up_idempotently(api: Api) -> None:
 
 def test_create_run(api: Api) -> None:
     """``POST /v1/actions/{id}/runs`` starts an IN_PROGRESS run that can be read back."""
-    answer = api.port("POST", f"/v1/actions/{DEMO_ACTION}/runs",
-                      {"properties": {"urgency": "low"}, "entity": DEMO_INCIDENT_ID})
+    answer = api.port(
+        "POST",
+        f"/v1/actions/{DEMO_ACTION}/runs",
+        {"properties": {"urgency": "low"}, "entity": DEMO_INCIDENT_ID},
+    )
     run = answer.body["run"]
     assert (answer.status, run["status"]) == (202, "IN_PROGRESS")
     assert api.port("GET", f"/v1/actions/runs/{run['id']}").body["run"]["id"] == run["id"]
