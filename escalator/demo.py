@@ -159,8 +159,11 @@ def run_demo(*, dry_run: bool = False) -> int:
 
         workspace = Path(tmp)
         env = runner_env(inputs, workspace)
+        # entrypoint.py sits beside the package in a checkout and in the image; an installed
+        # package runs the same main() as a module.
+        command = [str(ENTRYPOINT)] if ENTRYPOINT.exists() else ["-m", "escalator.action"]
         process = subprocess.run(  # noqa: S603  # our own entrypoint, as the runner starts it
-            [sys.executable, str(ENTRYPOINT)],
+            [sys.executable, *command],
             env=env,
             cwd=workspace,
             capture_output=True,

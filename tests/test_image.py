@@ -1,0 +1,94 @@
+"""The image, without Docker: installed as the Dockerfile installs it, run as the runner runs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import venv
+from pathlib import Path
+
+import pytest
+
+from escalator.demo import parse_outputs, runner_env
+from escalator.sandbox import Sandbox, seed
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_locked_install_runs_the_action_like_the_runner(tmp_path: Path) -> None:
+    """A fresh venv with only requirements.lock, /action with the code, run from a workspace."""
+    env_dir = tmp_path / "image-venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    install = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--require-hashes",
+            "-r",
+            str(ROOT / "requirements.lock"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=540,
+        check=False,
+    )
+    assert install.returncode == 0, install.stderr[-3000:]
+    # COPY escalator/ /action/escalator/ and COPY entrypoint.py /action/entrypoint.py
+    action_dir = tmp_path / "action"
+    shutil.copytree(
+        ROOT / "escalator", action_dir / "escalator", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copy(ROOT / "entrypoint.py", action_dir / "entrypoint.py")
+    workspace = tmp_path / "github" / "workspace"
+    workspace.mkdir(parents=True)
+
+    with Sandbox() as sandbox:
+        inputs = {
+            "port_context": json.dumps(
+                {
+                    "entity": seed.DEMO_INCIDENT_ID,
+                    "run_id": seed.DEMO_RUN_ID,
+                    "blueprint": "pagerdutyIncident",
+                }
+            ),
+            "escalation_policy_id": "PPLATFM",
+            "urgency": "low",
+            "from": seed.FROM_EMAIL,
+            "pagerduty_token": seed.PAGERDUTY_TOKEN,
+            "pagerduty_api_url": sandbox.pagerduty_url,
+            "port_client_id": seed.PORT_CLIENT_ID,
+            "port_client_secret": seed.PORT_CLIENT_SECRET,
+            "port_api_url": sandbox.port_url,
+        }
+        env = runner_env(inputs, workspace)
+        env.update(PYTHONPATH=str(action_dir), PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
+        run = subprocess.run(
+            [str(python), str(action_dir / "entrypoint.py")],
+            env=env,
+            cwd=workspace,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        state = sandbox.state()
+    assert run.returncode == 0, run.stdout + run.stderr
+    outputs = parse_outputs((workspace / "github_output").read_text(encoding="utf-8"))
+    assert outputs["escalation_policy_id"] == "PPLATFM"
+    assert outputs["urgency"] == "low"
+    assert state["pagerduty"]["incidents"][seed.DEMO_INCIDENT_ID]["urgency"] == "low"
+    assert seed.DEMO_INCIDENT_ID in state["port"]["entities"]["pagerdutyIncident"]
+    # Nothing written to the image's code directory, nothing left in the workspace but runner files
+    assert not list(action_dir.rglob("*.pyc"))
+    assert sorted(p.name for p in workspace.iterdir()) == [
+        "github_env",
+        "github_output",
+        "step_summary.md",
+    ]
