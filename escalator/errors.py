@@ -81,24 +81,24 @@ class PortError(ApiError):
     service = "Port"
 
 
-class ServiceUnavailable(EscalatorError):
+class _ServiceProblem(EscalatorError):
+    """A problem with a service as a whole, named in the message."""
+
+    def __init__(self, service: str, message: str, *, hint: str = "") -> None:
+        super().__init__(f"{service}: {message}", hint=hint)
+        self.service = service
+
+
+class ServiceUnavailable(_ServiceProblem):
     """A service gave no usable answer within the allowed attempts or the run's deadline."""
 
     title = "Service unavailable"
 
-    def __init__(self, service: str, message: str, *, hint: str = "") -> None:
-        super().__init__(f"{service}: {message}", hint=hint)
-        self.service = service
 
-
-class UnexpectedResponse(EscalatorError):
+class UnexpectedResponse(_ServiceProblem):
     """A service answered something the API does not document (not JSON, missing fields)."""
 
     title = "Unexpected response"
-
-    def __init__(self, service: str, message: str, *, hint: str = "") -> None:
-        super().__init__(f"{service}: {message}", hint=hint)
-        self.service = service
 
 
 class ReportingError(EscalatorError):

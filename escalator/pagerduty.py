@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from escalator.errors import PagerDutyError, UnexpectedResponse
 from escalator.http import PAGERDUTY_POLICIES, Deadline, HttpResponse, Transport, parse_json_body
@@ -153,14 +153,7 @@ class PagerDutyClient:
                     hint=ERROR_RULES[1014].hint,
                 )
             raise error
-        document = parse_json_body(response, SERVICE, f"GET {path}")
-        try:
-            return EscalationPolicy.model_validate(document["escalation_policy"])
-        except (KeyError, TypeError, ValidationError) as exc:
-            raise UnexpectedResponse(
-                SERVICE,
-                f"GET {path}: the answer has no valid escalation policy ({_first_error(exc)}).",
-            ) from None
+        return _parse(response, "GET", path, "escalation_policy", EscalationPolicy)
 
     def update_incident(self, incident_id: str, fields: Mapping[str, Any]) -> Incident:
         """``PUT /incidents/{id}`` with ``{"incident": {"type": "incident_reference", ...fields}}``.
@@ -179,15 +172,26 @@ class PagerDutyClient:
     def _incident(self, response: HttpResponse, method: str, path: str) -> Incident:
         if not response.ok:
             raise error_for(response, method, path)
-        document = parse_json_body(response, SERVICE, f"{method} {path}")
-        try:
-            return Incident.model_validate(document["incident"])
-        except (KeyError, TypeError, ValidationError) as exc:
-            raise UnexpectedResponse(
-                SERVICE,
-                f"{method} {path}: the answer has no valid incident ({_first_error(exc)}).",
-                hint="PagerDuty's API answered in an unexpected shape; try again later.",
-            ) from None
+        return _parse(response, method, path, "incident", Incident)
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _parse(
+    response: HttpResponse, method: str, path: str, key: str, model: type[ModelT]
+) -> ModelT:
+    """The object under ``key`` of a successful answer, validated as ``model``."""
+    document = parse_json_body(response, SERVICE, f"{method} {path}")
+    try:
+        return model.model_validate(document[key])
+    except (KeyError, TypeError, ValidationError) as exc:
+        what = key.replace("_", " ")
+        raise UnexpectedResponse(
+            SERVICE,
+            f"{method} {path}: the answer has no valid {what} ({_first_error(exc)}).",
+            hint="PagerDuty's API answered in an unexpected shape; try again later.",
+        ) from None
 
 
 def error_for(response: HttpResponse, method: str, path: str) -> PagerDutyError:

@@ -212,11 +212,15 @@ def test_wait_headers(headers: dict[str, str], expected: float | None, clock: Fa
     """Retry-After, ratelimit-reset, x-ratelimit-reset (seconds or epoch) are honoured, capped."""
 
     class Answer:
-        def __init__(self) -> None:
+        def __init__(self, status: int) -> None:
             self.headers = headers
+            self.status = status
 
     retry = DeadlineRetry(total=3, deadline=Deadline(120, clock))
-    assert retry.get_retry_after(Answer()) == expected
+    assert retry.get_retry_after(Answer(429)) == expected
+    # the rate-limit headers ride on every answer: after a 5xx only Retry-After means "wait"
+    after_5xx = expected if "Retry-After" in headers else None
+    assert retry.get_retry_after(Answer(503)) == after_5xx
 
 
 def test_backoff_grows_with_jitter_from_the_first_retry(clock: FakeClock) -> None:
