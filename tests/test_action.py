@@ -60,7 +60,7 @@ def action(sandbox: Sandbox, tmp_path: Path) -> Any:
     sandbox.reset()
     sandbox.clear_faults()
 
-    def run(*, port: bool = True, **overrides: str) -> Run:
+    def run(*, port: bool = True, before: Any = None, **overrides: str) -> Run:
         inputs = {
             "port_context": json.dumps(
                 {
@@ -83,6 +83,8 @@ def action(sandbox: Sandbox, tmp_path: Path) -> Any:
         workspace = tmp_path / "workspace"
         workspace.mkdir(exist_ok=True)
         env = runner_env(inputs, workspace)
+        if before is not None:
+            before()
         sandbox.clear_journal()
         process = subprocess.run(
             [sys.executable, str(ROOT / "entrypoint.py")],
@@ -410,3 +412,37 @@ def test_every_request_matches_the_official_specifications(action: Any) -> None:
             service, entry["method"], path, entry["query"], entry["headers"], entry["body"]
         )
     assert problems == []
+
+
+def test_customised_blueprint_with_a_mapping(action: Any, sandbox: Sandbox) -> None:
+    """A blueprint with its own property is filled through port_property_mapping."""
+    import requests
+
+    port = sandbox.port_url + "/v1"
+    token = requests.post(
+        f"{port}/auth/access_token",
+        json={"clientId": seed.PORT_CLIENT_ID, "clientSecret": seed.PORT_CLIENT_SECRET},
+        timeout=5,
+    ).json()["accessToken"]
+    auth = {"Authorization": f"Bearer {token}"}
+
+    def customise() -> None:
+        current = requests.get(f"{port}/blueprints/pagerdutyIncident", headers=auth, timeout=5)
+        definition = current.json()["blueprint"]
+        definition["schema"]["properties"]["team"] = {"type": "string", "title": "Team"}
+        for key in ("createdAt", "createdBy", "updatedAt", "updatedBy"):
+            definition.pop(key, None)
+        answer = requests.put(
+            f"{port}/blueprints/pagerdutyIncident", json=definition, headers=auth, timeout=5
+        )
+        assert answer.status_code == 200, answer.text
+
+    run = action(
+        escalation_policy_id="PPLATFM",
+        port_property_mapping=json.dumps({"team": "service.summary"}),
+        before=customise,
+    )
+    assert run.code == 0, run.stdout
+    entity = run.state["port"]["entities"]["pagerdutyIncident"][seed.DEMO_INCIDENT_ID]
+    assert entity["properties"]["team"] == "payments-api"
+    assert entity["properties"]["responder"] == "Dave Lindqvist"
