@@ -4,9 +4,9 @@ The clients (:mod:`escalator.pagerduty`, :mod:`escalator.port`) never import ``r
 :meth:`Transport.request` with the name of a retry policy. The policies are data
 (:data:`PAGERDUTY_POLICIES`, :data:`PORT_POLICIES`): which statuses retry, whether a request that
 was sent but got no answer may be sent again, how many attempts. Retries are urllib3's ``Retry``
-on the session adapter, extended to honour the services' own wait headers (PagerDuty's ``ratelimit-reset``,
-Port's ``x-ratelimit-reset``) and to stop at the run's deadline. Every ``requests`` exception is
-translated here into the project's own.
+on the session adapter, extended to honour the services' own wait headers (PagerDuty's
+``ratelimit-reset``, Port's ``x-ratelimit-reset``) and to stop at the run's deadline. Every
+``requests`` exception is translated here into the project's own.
 """
 
 from __future__ import annotations
@@ -141,7 +141,12 @@ class DeadlineRetry(Retry):
         return float(min(self.backoff_max, backoff))
 
     def get_retry_after(self, response: Any) -> float | None:
-        """The server's wait: Retry-After, else ratelimit-reset, else x-ratelimit-reset."""
+        """The server's wait: Retry-After, else (on a 429 only) ratelimit-reset, else
+        x-ratelimit-reset.
+
+        The rate-limit headers come on every answer and tell when the rate window resets: a
+        reason to wait only when the request was rate limited, not after a 5xx.
+        """
         headers = response.headers
         retry_after = headers.get("Retry-After")
         if retry_after:
@@ -149,6 +154,8 @@ class DeadlineRetry(Retry):
                 return min(MAX_SERVER_WAIT, self.parse_retry_after(retry_after))
             except Exception:  # noqa: BLE001  # an unparseable header means: no hint
                 return None
+        if response.status != 429:
+            return None
         for name in ("ratelimit-reset", "x-ratelimit-reset"):
             value = headers.get(name)
             if value is None:
