@@ -163,6 +163,7 @@ class PortClient:
         *,
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
+        body_needed: bool = True,
     ) -> dict[str, Any]:
         self.authenticate()
         headers = {"Content-Type": "application/json"} if json_body is not None else None
@@ -183,6 +184,8 @@ class PortClient:
             raise error_for(response, method, path)
         if response.status == 204 or (response.body is None and response.body_error is None):
             return {}
+        if response.body_error is not None and not body_needed:
+            return {}  # the 2xx status says Port applied it; an unreadable body changes nothing
         return parse_json_body(response, SERVICE, f"{method} {path}")
 
     # --- action runs --------------------------------------------------------------------------
@@ -201,7 +204,13 @@ class PortClient:
             body["terminationStatus"] = termination_status
         if status_label:
             body["statusLabel"] = status_label
-        self._call("run_log", "POST", f"/v1/actions/runs/{_q(run_id)}/logs", json_body=body)
+        self._call(
+            "run_log",
+            "POST",
+            f"/v1/actions/runs/{_q(run_id)}/logs",
+            json_body=body,
+            body_needed=False,
+        )
 
     def update_run(
         self,
@@ -212,7 +221,10 @@ class PortClient:
         link: str | list[str] | None = None,
         summary: str | None = None,
     ) -> dict[str, Any]:
-        """``PATCH /v1/actions/runs/{run_id}``: only the keys given are sent (each overwrites)."""
+        """``PATCH /v1/actions/runs/{run_id}``: only the keys given are sent (each overwrites).
+
+        Returns Port's answer, or ``{}`` when a 2xx answer's body could not be read.
+        """
         body: dict[str, Any] = {}
         if status:
             body["status"] = status
@@ -222,7 +234,13 @@ class PortClient:
             body["link"] = link
         if summary:
             body["summary"] = summary
-        return self._call("run_update", "PATCH", f"/v1/actions/runs/{_q(run_id)}", json_body=body)
+        return self._call(
+            "run_update",
+            "PATCH",
+            f"/v1/actions/runs/{_q(run_id)}",
+            json_body=body,
+            body_needed=False,
+        )
 
     # --- catalog ------------------------------------------------------------------------------
 
