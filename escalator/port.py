@@ -320,6 +320,12 @@ def _not_found_rule(path: str) -> ErrorRule:
             "port_blueprint to the incident blueprint you have (the PagerDuty integration "
             "creates pagerdutyIncident).",
         )
+    if path.startswith("/v1/auth/"):
+        return ErrorRule(
+            "Port's token endpoint is not at this address.",
+            "Check port_api_url (Port's API base URL, such as https://api.port.io, without /v1) "
+            "and port_region.",
+        )
     if path.startswith("/v1/actions/runs/"):
         return ErrorRule(
             "the Port action run was not found.",
