@@ -281,7 +281,12 @@ class Escalation:
     def fail(self, error: EscalatorError) -> None:
         """Tell the Port run about ``error`` (when Port is reachable), then flush the logs."""
         if self.port is not None and self.inputs.port_run_id and not self.inputs.dry_run:
-            message = f"Escalation failed: {error.message}"
+            # A ReportingError says itself that the escalation was done.
+            message = (
+                error.message
+                if isinstance(error, ReportingError)
+                else f"Escalation failed: {error.message}"
+            )
             if error.hint:
                 message += f" Fix: {error.hint}"
             if self._port_ready or not isinstance(error, PortError):
