@@ -1,12 +1,24 @@
 """The container's entrypoint: run the action as the GitHub runner starts it."""
 
+import gc
+import os
 import sys
 from pathlib import Path
+
+# Nothing this short-lived process allocates needs collecting before it ends: skipping the
+# collector saves tens of milliseconds of start-up and shutdown (pydantic and requests make many
+# objects at import).
+gc.disable()
 
 # The image puts the package beside this file; a checkout run directly does the same.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from escalator.action import main  # after the path is set
+from escalator.action import main  # noqa: E402  # after the path is set
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Every output and summary file is closed and the Port logs are flushed by now: leave at once
+    # instead of tearing the interpreter down object by object.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -2,7 +2,7 @@
 
 Layout of one request: control (``/__sandbox/...``, no auth, not journaled) or service
 (``/pagerduty/...`` or ``/port/...``): latency, then the fault step, then the service under
-the state lock, then the answer (or a dropped, held or broken one), then a journal entry.
+the state lock, then a journal entry, then the answer (or a dropped, held or broken one).
 """
 
 from __future__ import annotations
@@ -100,6 +100,9 @@ class _Handler(BaseHTTPRequestHandler):
     """Handles every request on one connection (HTTP/1.1 keep-alive)."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY a kept-alive connection
+    # waits ~40 ms on the client's delayed ACK before the body, as no real API server does.
+    disable_nagle_algorithm = True
     server: _Server
     server_version = "escalator-sandbox"
 
@@ -212,8 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self._serve(sandbox, service, path, query, headers, raw, body, is_json, entry)
         finally:
-            entry["ended"] = time.monotonic()
-            sandbox.record(entry)
+            _record_once(sandbox, entry)
 
     def _serve(
         self,
@@ -251,10 +253,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._drop(reset=False)
         elif kind == "malformed":
             entry["status"] = 200
+            _record_once(sandbox, entry)
             self._send(200, None, reply.headers, raw=b'<html><body>Bad gateway {"incident": ')
         elif kind == "truncated":
             payload = json.dumps(reply.body).encode()
             entry["status"] = reply.status
+            _record_once(sandbox, entry)
             self._send(
                 reply.status,
                 None,
@@ -265,6 +269,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         else:
             entry["status"] = reply.status
+            _record_once(sandbox, entry)
             self._send(reply.status, reply.body, reply.headers)
 
     def _before_processing(
@@ -279,12 +284,24 @@ class _Handler(BaseHTTPRequestHandler):
             if raw is not None and not any(k.lower() == "content-type" for k in headers):
                 headers["Content-Type"] = "text/plain; charset=utf-8"
             entry["status"] = step.status
+            _record_once(sandbox, entry)
             self._send(step.status, body, headers, raw=raw)
         elif step.kind == "reset":
             self._drop(reset=True)
         else:
             sandbox.stopping.wait(step.seconds)
             self._drop(reset=False)
+
+
+def _record_once(sandbox: Sandbox, entry: dict[str, Any]) -> None:
+    """Journal ``entry`` (once), just before its answer is written: a client that has its answer
+    always finds the request in the journal."""
+    if entry.pop("_recorded", False):
+        entry["_recorded"] = True
+        return
+    entry["ended"] = time.monotonic()
+    sandbox.record({key: value for key, value in entry.items() if key != "_recorded"})
+    entry["_recorded"] = True
 
 
 class Sandbox:
