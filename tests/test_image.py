@@ -46,6 +46,17 @@ def test_locked_install_runs_the_action_like_the_runner(tmp_path: Path) -> None:
         ROOT / "escalator", action_dir / "escalator", ignore=shutil.ignore_patterns("__pycache__")
     )
     shutil.copy(ROOT / "entrypoint.py", action_dir / "entrypoint.py")
+    # RUN python -m compileall -q /action/escalator
+    compiled = subprocess.run(
+        [str(python), "-m", "compileall", "-q", str(action_dir / "escalator")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    bytecode = sorted(action_dir.rglob("*.pyc"))
+    assert bytecode
     workspace = tmp_path / "github" / "workspace"
     workspace.mkdir(parents=True)
 
@@ -86,7 +97,7 @@ def test_locked_install_runs_the_action_like_the_runner(tmp_path: Path) -> None:
     assert state["pagerduty"]["incidents"][seed.DEMO_INCIDENT_ID]["urgency"] == "low"
     assert seed.DEMO_INCIDENT_ID in state["port"]["entities"]["pagerdutyIncident"]
     # Nothing written to the image's code directory, nothing left in the workspace but runner files
-    assert not list(action_dir.rglob("*.pyc"))
+    assert sorted(action_dir.rglob("*.pyc")) == bytecode
     assert sorted(p.name for p in workspace.iterdir()) == [
         "github_env",
         "github_output",
