@@ -178,9 +178,7 @@ class PagerDutyClient:
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-def _parse(
-    response: HttpResponse, method: str, path: str, key: str, model: type[ModelT]
-) -> ModelT:
+def _parse(response: HttpResponse, method: str, path: str, key: str, model: type[ModelT]) -> ModelT:
     """The object under ``key`` of a successful answer, validated as ``model``."""
     document = parse_json_body(response, SERVICE, f"{method} {path}")
     try:
