@@ -1,0 +1,249 @@
+"""Run the action end to end, the way the GitHub runner runs its container, against a sandbox.
+
+:func:`run_action` starts ``entrypoint.py`` in a subprocess with every input of ``action.yml`` as
+``INPUT_*`` (declared defaults included), ``GITHUB_ACTIONS=true``, the runner's files under a
+temporary folder, a temporary workspace as the working directory, a minimal ``PATH`` and nothing
+else from the environment. It returns a :class:`RunResult`: exit code, stdout, stderr, the parsed
+step outputs, the job summary and the wall time.
+
+Typical use, with the seed workflow's case::
+
+    with Sandbox() as sandbox:
+        result = run_action(sandbox, tmp_path, **SEED_CASE)
+        assert result.returncode == 0
+        assert result.outputs["changed"] == "true"
+
+Inputs are given by their ``action.yml`` names; ``from`` is a Python keyword, so ``from_`` is
+accepted for it. Unless overridden, the sandbox's credentials and URLs are filled in; pass ``""``
+to leave one out.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from escalator.sandbox import Sandbox, seed
+
+REPO = Path(__file__).resolve().parents[1]
+ENTRYPOINT = REPO / "entrypoint.py"
+MINIMAL_PATH = "/usr/bin:/bin"
+GITHUB_CONTEXT = {
+    "GITHUB_SERVER_URL": "https://github.com",
+    "GITHUB_REPOSITORY": "example-org/incident-workflows",
+    "GITHUB_RUN_ID": "4242424242",
+}
+#: Extra seconds a subprocess may take beyond its ``timeout_seconds`` before it is killed.
+KILL_MARGIN = 30.0
+
+#: The seed workflow's case: the demo run of the demo Port action on the demo incident.
+SEED_PORT_CONTEXT: dict[str, Any] = {
+    "blueprint": "pagerdutyIncident",
+    "entity": seed.DEMO_INCIDENT_ID,
+    "run_id": seed.DEMO_RUN_ID,
+    "relations": {"pagerdutyService": ["PSVCPAY"]},
+}
+SEED_CASE: dict[str, str] = {
+    "escalation_policy_id": "PPLATFM",
+    "urgency": "high",
+    "from": seed.FROM_EMAIL,
+    "port_context": json.dumps(SEED_PORT_CONTEXT),
+}
+
+_HEREDOC = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)<<(.+)")
+
+
+@cache
+def action_input_defaults() -> dict[str, str]:
+    """Every input declared in ``action.yml`` with its default ("" when it has none)."""
+    metadata = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+    return {
+        name: "" if spec.get("default") is None else str(spec["default"])
+        for name, spec in metadata["inputs"].items()
+    }
+
+
+def input_env_name(name: str) -> str:
+    """The variable the runner sets for an input: spaces become ``_``, the name upper-cased."""
+    return "INPUT_" + name.replace(" ", "_").upper()
+
+
+def sandbox_inputs(sandbox: Sandbox) -> dict[str, str]:
+    """The inputs that point the action at ``sandbox`` with its demo credentials."""
+    return {
+        "pagerduty_token": seed.PAGERDUTY_TOKEN,
+        "pagerduty_api_url": sandbox.pagerduty_url,
+        "port_client_id": seed.PORT_CLIENT_ID,
+        "port_client_secret": seed.PORT_CLIENT_SECRET,
+        "port_api_url": sandbox.port_url,
+    }
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    """Read a ``GITHUB_OUTPUT`` file as the runner does: ``name<<DELIM`` blocks or ``name=value``.
+
+    Raises ``ValueError`` on anything the runner would reject (an unterminated block, a line that
+    is neither form), so a broken file fails the test that reads it.
+    """
+    outputs: dict[str, str] = {}
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        heredoc = _HEREDOC.fullmatch(line)
+        if heredoc:
+            name, delimiter = heredoc.groups()
+            try:
+                end = lines.index(delimiter, index + 1)
+            except ValueError:
+                raise ValueError(f"output {name}: no closing delimiter {delimiter!r}") from None
+            outputs[name] = "\n".join(lines[index + 1 : end])
+            index = end + 1
+        elif "=" in line:
+            name, value = line.split("=", 1)
+            outputs[name] = value
+            index += 1
+        else:
+            raise ValueError(f"line {index + 1} of GITHUB_OUTPUT is not an output: {line!r}")
+    return outputs
+
+
+@dataclass
+class RunResult:
+    """What one run of the action left behind."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+    outputs_text: str
+    summary: str
+    elapsed: float
+    env: dict[str, str] = field(repr=False)
+
+    @property
+    def lines(self) -> list[str]:
+        """stdout, line by line."""
+        return self.stdout.splitlines()
+
+    @property
+    def commands(self) -> list[str]:
+        """The workflow commands printed (lines starting with ``::``)."""
+        return [line for line in self.lines if line.startswith("::")]
+
+    @property
+    def masked(self) -> list[str]:
+        """The values the action asked the runner to mask, unescaped."""
+        prefix = "::add-mask::"
+        return [
+            line[len(prefix) :].replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
+            for line in self.lines
+            if line.startswith(prefix)
+        ]
+
+    @property
+    def errors(self) -> list[str]:
+        """The messages of the ``::error`` commands, unescaped."""
+        found = []
+        for line in self.commands:
+            if line.startswith("::error"):
+                message = line.split("::", 2)[2]
+                found.append(message.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%"))
+        return found
+
+    @property
+    def error_text(self) -> str:
+        """Every error message in one string (empty when there was none)."""
+        return "\n".join(self.errors)
+
+
+def run_action(sandbox: Sandbox, tmp_path: Path, **inputs: str) -> RunResult:
+    """Run ``entrypoint.py`` in a subprocess exactly as the runner would, and collect the result.
+
+    ``inputs`` override the ``action.yml`` defaults and the sandbox's connection inputs; every
+    value must be a string, as the runner passes them.
+    """
+    if "from_" in inputs:
+        inputs["from"] = inputs.pop("from_")
+    declared = action_input_defaults()
+    unknown = sorted(set(inputs) - set(declared))
+    if unknown:
+        raise TypeError(f"not inputs of action.yml: {', '.join(unknown)}")
+    values = declared | sandbox_inputs(sandbox) | inputs
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    runner = tmp_path / "runner"
+    runner.mkdir(exist_ok=True)
+    workspace = tmp_path / "workspace"
+    workspace.mkdir(exist_ok=True)
+    files = {
+        "GITHUB_OUTPUT": runner / "github_output",
+        "GITHUB_STEP_SUMMARY": runner / "step_summary.md",
+        "GITHUB_ENV": runner / "github_env",
+    }
+    for path in files.values():
+        path.write_text("", encoding="utf-8")
+    env = {input_env_name(name): value for name, value in values.items()}
+    env |= {name: str(path) for name, path in files.items()}
+    env |= GITHUB_CONTEXT | {"GITHUB_ACTIONS": "true", "PATH": MINIMAL_PATH}
+
+    try:
+        timeout = float(values.get("timeout_seconds") or 120) + KILL_MARGIN
+    except ValueError:
+        timeout = 120.0 + KILL_MARGIN
+    started = time.monotonic()
+    completed = subprocess.run(
+        [sys.executable, str(ENTRYPOINT)],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    elapsed = time.monotonic() - started
+    outputs_text = files["GITHUB_OUTPUT"].read_text(encoding="utf-8")
+    return RunResult(
+        returncode=completed.returncode,
+        stdout=completed.stdout,
+        stderr=completed.stderr,
+        outputs=parse_outputs(outputs_text),
+        outputs_text=outputs_text,
+        summary=files["GITHUB_STEP_SUMMARY"].read_text(encoding="utf-8"),
+        elapsed=elapsed,
+        env=env,
+    )
+
+
+def applied(journal: list[dict[str, Any]], method: str, pattern: str) -> list[dict[str, Any]]:
+    """The journal entries of ``method`` requests on paths matching ``pattern`` that changed
+    the service's state."""
+    rule = re.compile(pattern)
+    return [
+        entry
+        for entry in journal
+        if entry["method"] == method and rule.fullmatch(entry["path"]) and entry["applied"]
+    ]
+
+
+def run_logs(sandbox: Sandbox, run_id: str = seed.DEMO_RUN_ID) -> list[str]:
+    """The messages of a Port run's logs, oldest first, as the sandbox holds them."""
+    return [log["message"] for log in sandbox.state()["port"]["run_logs"].get(run_id, [])]
+
+
+def environment_of(values: Mapping[str, str]) -> dict[str, str]:
+    """The ``INPUT_*`` variables for raw input values (for in-process ``main(env, stdout)``)."""
+    return {input_env_name(name): value for name, value in values.items()}

@@ -1,0 +1,475 @@
+"""The fault matrix: every outside call of a run, each fault a network or a service can cause.
+
+Each case runs the seed workflow's escalation end to end (``entrypoint.py`` as the runner runs it)
+against its own sandbox with one fault scripted on one call, then checks the exit code, the error
+message, the step outputs, the Port run logs, the state of both services and the journal (no write
+applied twice). The cases run a few at a time in the background as soon as the first one is asked
+for, so the retry waits overlap; ``docs/failure-matrix.md`` tells the same story in a table.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from escalator.sandbox import Sandbox, seed
+from tests.e2e import SEED_CASE, RunResult, applied, run_action
+
+#: A small deadline bounds the hangs: one attempt may wait min(10, 8 / 4) = 2 s.
+TIMEOUT = 8
+ATTEMPT_TIMEOUT = 2
+#: Slack for starting Python in a subprocess on a busy two-core machine.
+START_MARGIN = 4.0
+WORKERS = 4
+HANG = {"fault": "hang", "seconds": ATTEMPT_TIMEOUT + 2}
+
+CALLS: dict[str, tuple[str, str]] = {
+    "token": ("POST", "/port/v1/auth/access_token"),
+    "run_log": ("POST", "/port/v1/actions/runs/*/logs"),
+    "pd_read": ("GET", "/pagerduty/incidents/*"),
+    "pd_write": ("PUT", "/pagerduty/incidents/*"),
+    "upsert": ("POST", "/port/v1/blueprints/*/entities"),
+    "run_patch": ("PATCH", "/port/v1/actions/runs/*"),
+    "blueprint": ("GET", "/port/v1/blueprints/*"),
+}
+
+#: name -> (steps, repeat the last step forever)
+FAULTS: dict[str, tuple[list[dict[str, Any]], bool]] = {
+    "429-ratelimit-reset": ([{"status": 429, "headers": {"ratelimit-reset": "1"}}], False),
+    "429-retry-after": ([{"status": 429, "headers": {"Retry-After": "1"}}], False),
+    "429-x-ratelimit-reset": ([{"status": 429, "headers": {"x-ratelimit-reset": "1"}}], False),
+    "429-bare": ([{"status": 429, "body": ""}], False),
+    "5xx-once": ([{"status": 503}], False),
+    "5xx-always": ([{"status": 500}], True),
+    "hang": ([HANG], False),
+    "reset-before": ([{"fault": "reset"}], False),
+    "reset-after": ([{"fault": "reset_after"}], False),
+    "malformed": ([{"fault": "malformed"}], False),
+    "truncated": ([{"fault": "truncated"}], False),
+    "401": ([{"status": 401}], False),
+    "403": ([{"status": 403}], False),
+    "404": ([{"status": 404}], False),
+    "422": ([{"status": 422}], False),
+}
+TRANSIENT = {name for name in FAULTS if name.startswith("429")} | {"hang", "5xx-once"}
+TRANSIENT |= {"reset-before", "reset-after", "malformed", "truncated"}
+
+START_LOG = f"Escalating PagerDuty incident {seed.DEMO_INCIDENT_ID}"
+RESULT_LOG = "Escalated incident #1042"
+FAILURE_LOG = "Escalation failed:"
+REPORTING_LOG = "The incident was escalated in PagerDuty, but"
+LOG_NOT_SENT = "A Port run log was not sent"
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a case must end with."""
+
+    exit_code: int = 0
+    #: substrings of the ::error:: text: what went wrong and which input or fix to look at
+    message: tuple[str, ...] = ()
+    #: PagerDuty holds the new policy and the incident outputs are written
+    escalated: bool = True
+    #: the Port entity holds the new policy and port_entity_identifier is set
+    entity: bool = True
+    #: substrings that must each be in one Port run log, in this order
+    logs: tuple[str, ...] = (START_LOG, RESULT_LOG)
+    #: substrings that no Port run log may contain
+    absent_logs: tuple[str, ...] = ()
+    #: substring of a ::warning:: line
+    warning: str = ""
+    #: PagerDuty PUTs applied: one per update when escalated
+    pd_writes: int = 1
+    #: run PATCHes applied (never more than one: they are not repeated)
+    patches: int = 1
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call, one fault, the inputs and what must come out."""
+
+    call: str
+    fault: str
+    steps: list[dict[str, Any]] = field(hash=False)
+    repeat_last: bool
+    expect: Expect
+    inputs: dict[str, str] = field(default_factory=dict, hash=False)
+
+    @property
+    def id(self) -> str:
+        return f"{self.call}-{self.fault}"
+
+    @property
+    def faults(self) -> list[dict[str, Any]]:
+        method, path = CALLS[self.call]
+        return [
+            {"method": method, "path": path, "steps": self.steps, "repeat_last": self.repeat_last}
+        ]
+
+
+def _expect(call: str, fault: str) -> Expect:
+    """The outcome the action promises for ``fault`` on ``call``."""
+    recovers = Expect()
+    if fault in TRANSIENT and call not in ("run_log", "run_patch"):
+        return recovers
+    if fault.startswith("429"):
+        return recovers  # rate limited: nothing was applied, so every call is retried
+    if call == "token":
+        if fault == "401":
+            return _port_failure_before("port_client_secret", "port_region")
+        hints = {
+            "5xx-always": ("Port had an internal error",),
+            "403": ("answered 403", "credentials"),
+            "404": ("answered 404", "port_api_url"),
+            "422": ("answered 422",),
+        }
+        return _port_failure_before(*hints[fault])
+    if call in ("upsert", "run_patch", "blueprint", "run_log") and fault == "401":
+        return recovers  # the token expired mid-run: a new one is minted and the call repeated
+    if call == "run_log":
+        return _log_failure(fault)
+    if call in ("pd_read", "pd_write"):
+        hints = {
+            "5xx-always": ("PagerDuty had an internal error",),
+            "401": ("answered 401", "pagerduty_region"),
+            "403": ("answered 403", "pagerduty_token"),
+            "404": ("answered 404", "incident_id"),
+            "422": ("answered 422",),
+        }
+        return _pagerduty_failure(*hints[fault])
+    if call in ("upsert", "blueprint"):
+        hints = {
+            "5xx-always": ("Port had an internal error",),
+            "403": ("answered 403", "credentials"),
+            "404": ("answered 404", "port_blueprint"),
+            "422": ("answered 422",),
+        }
+        # Without the blueprint, nothing more is sent to Port: neither the entity nor the run.
+        patches = 1 if call == "upsert" else 0
+        result_log = (RESULT_LOG,) if call == "upsert" else ()
+        return Expect(
+            exit_code=1,
+            message=("Port entity was not updated", *hints[fault]),
+            entity=False,
+            logs=(START_LOG, *result_log, REPORTING_LOG),
+            patches=patches,
+        )
+    assert call == "run_patch"
+    hints = {
+        "5xx-once": ("Port had an internal error",),
+        "5xx-always": ("Port had an internal error",),
+        "hang": ("no answer in time",),
+        "reset-before": ("closed without an answer",),
+        "reset-after": ("closed without an answer",),
+        "403": ("answered 403", "credentials"),
+        "404": ("answered 404", "run_id"),
+        "422": ("answered 422",),
+    }
+    if fault in ("malformed", "truncated"):
+        return recovers  # a 2xx status says Port applied it, whatever the body
+    applied_anyway = fault == "reset-after"
+    return Expect(
+        exit_code=1,
+        message=("Port run was not updated", *hints[fault]),
+        logs=(START_LOG, RESULT_LOG, REPORTING_LOG),
+        patches=1 if applied_anyway else 0,
+    )
+
+
+def _port_failure_before(*message: str) -> Expect:
+    """Port's token cannot be had: nothing is written anywhere, not even a run log."""
+    return Expect(
+        exit_code=1,
+        message=message,
+        escalated=False,
+        entity=False,
+        logs=(),
+        pd_writes=0,
+        patches=0,
+    )
+
+
+def _pagerduty_failure(*message: str) -> Expect:
+    """PagerDuty refused or failed: the incident is unchanged, the run is told why."""
+    return Expect(
+        exit_code=1,
+        message=message,
+        escalated=False,
+        entity=False,
+        logs=(START_LOG, FAILURE_LOG),
+        absent_logs=(RESULT_LOG,),
+        pd_writes=0,
+        patches=0,
+    )
+
+
+def _log_failure(fault: str) -> Expect:
+    """A run log that failed is a warning: the escalation and the entity are done."""
+    if fault in ("malformed", "truncated"):
+        return Expect()  # a 2xx status says Port stored the log, whatever the body
+    if fault == "5xx-always":
+        return Expect(warning=LOG_NOT_SENT, logs=(), absent_logs=(START_LOG, RESULT_LOG))
+    stored_anyway = fault == "reset-after"
+    return Expect(
+        warning=LOG_NOT_SENT,
+        logs=(START_LOG, RESULT_LOG) if stored_anyway else (RESULT_LOG,),
+        absent_logs=() if stored_anyway else (START_LOG,),
+    )
+
+
+def _cases() -> list[Case]:
+    cases = [
+        Case(call, fault, steps, repeat, _expect(call, fault))
+        for call in CALLS
+        for fault, (steps, repeat) in FAULTS.items()
+    ]
+    hang_after = {"fault": "hang_after", "seconds": ATTEMPT_TIMEOUT + 2}
+    cases += [
+        # The answer is lost after the change was applied: read, see it, do not send again.
+        Case("pd_write", "hang-after", [hang_after], False, Expect()),
+        Case(
+            "run_log",
+            "hang-after",
+            [hang_after],
+            False,
+            Expect(warning=LOG_NOT_SENT, logs=(START_LOG, RESULT_LOG)),
+        ),
+        Case(
+            "run_patch",
+            "hang-after",
+            [hang_after],
+            False,
+            Expect(
+                exit_code=1,
+                message=("Port run was not updated", "no answer in time"),
+                logs=(START_LOG, RESULT_LOG, REPORTING_LOG),
+            ),
+        ),
+        # PagerDuty never answers: the run's deadline ends it, not the hang.
+        Case(
+            "pd_read",
+            "hang-always",
+            [HANG],
+            True,
+            _pagerduty_failure("no answer in time", "timeout_seconds"),
+        ),
+        # A real PagerDuty 5xx carries the rate-limit window: that is no reason to wait.
+        Case(
+            "pd_read",
+            "5xx-with-ratelimit-headers",
+            [
+                {
+                    "status": 503,
+                    "headers": {
+                        "ratelimit-limit": "960",
+                        "ratelimit-remaining": "955",
+                        "ratelimit-reset": "45",
+                    },
+                }
+            ],
+            False,
+            Expect(),
+        ),
+        Case(
+            "pd_write",
+            "5xx-with-ratelimit-headers",
+            [
+                {
+                    "status": 502,
+                    "headers": {"ratelimit-remaining": "955", "ratelimit-reset": "45"},
+                }
+            ],
+            False,
+            Expect(),
+        ),
+        # Two updates (policy, then level): the second one's answer is lost after it applied.
+        Case(
+            "pd_write",
+            "second-update-reset-after",
+            [{"pass": True}, {"fault": "reset_after"}],
+            False,
+            Expect(pd_writes=2, logs=(START_LOG, "Escalated incident #1042")),
+            inputs={"escalation_level": "2"},
+        ),
+    ]
+    return cases
+
+
+CASES = _cases()
+CASES_BY_ID = {case.id: case for case in CASES}
+#: The slow cases start first so the waits overlap with the quick ones.
+_SLOW = re.compile(r"hang|5xx|429")
+
+
+@dataclass
+class CaseRun:
+    """A case's run and what the sandbox held afterwards."""
+
+    case: Case
+    result: RunResult
+    journal: list[dict[str, Any]]
+    state: dict[str, Any]
+
+    @property
+    def logs(self) -> list[str]:
+        return [log["message"] for log in self.state["port"]["run_logs"][seed.DEMO_RUN_ID]]
+
+    @property
+    def incident(self) -> dict[str, Any]:
+        return self.state["pagerduty"]["incidents"][seed.DEMO_INCIDENT_ID]  # type: ignore[no-any-return]
+
+    @property
+    def entity(self) -> dict[str, Any]:
+        entities = self.state["port"]["entities"]["pagerdutyIncident"]
+        return entities[seed.DEMO_INCIDENT_ID]  # type: ignore[no-any-return]
+
+    @property
+    def run(self) -> dict[str, Any]:
+        return self.state["port"]["runs"][seed.DEMO_RUN_ID]  # type: ignore[no-any-return]
+
+
+def settled_journal(sandbox: Sandbox, limit: float = 10.0) -> list[dict[str, Any]]:
+    """The journal once every request that met a fault has ended (a request is journaled when
+    it ends, so one still hanging after the action gave up on it is not there yet)."""
+    waited = 0.0
+    while True:
+        journal = sandbox.journal()
+        used = sum(fault["used"] for fault in sandbox.faults.describe()["faults"])
+        if sum(1 for entry in journal if entry["fault"]) >= used or waited >= limit:
+            return journal
+        time.sleep(0.05)
+        waited += 0.05
+
+
+def _execute(case: Case, folder: Path) -> CaseRun:
+    with Sandbox(faults=case.faults) as sandbox:
+        inputs = SEED_CASE | {"timeout_seconds": str(TIMEOUT)} | case.inputs
+        result = run_action(sandbox, folder / case.id, **inputs)
+        journal = settled_journal(sandbox)
+        return CaseRun(case, result, journal, sandbox.state())
+
+
+@cache
+def _pending() -> dict[str, Future[CaseRun]]:
+    """Start every case (slow ones first) in a small pool; each test waits for its own."""
+    folder = Path(tempfile.mkdtemp(prefix="escalator-fault-matrix-"))
+    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="fault-matrix")
+    ordered = sorted(CASES, key=lambda case: not _SLOW.search(case.fault))
+    return {case.id: pool.submit(_execute, case, folder) for case in ordered}
+
+
+def case_run(case_id: str) -> CaseRun:
+    """The finished run of one matrix case (shared with the other test modules)."""
+    return _pending()[case_id].result()
+
+
+def _ids(cases: list[Case]) -> list[str]:
+    return [case.id for case in cases]
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
+def test_exit_code_and_message(case: Case) -> None:
+    """The run exits as promised, with an error naming the cause and the fix, and no traceback."""
+    run = case_run(case.id)
+    result = run.result
+    assert result.returncode == case.expect.exit_code, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    if case.expect.exit_code == 0:
+        assert result.errors == [], result.errors
+    else:
+        assert len(result.errors) == 1, result.stdout
+        for fragment in case.expect.message:
+            assert fragment in result.error_text, result.error_text
+    if case.expect.warning:
+        warnings = [line for line in result.commands if line.startswith("::warning")]
+        assert any(case.expect.warning in line for line in warnings), result.stdout
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
+def test_within_the_deadline(case: Case) -> None:
+    """No fault makes the run outlive its timeout_seconds."""
+    run = case_run(case.id)
+    assert run.result.elapsed < TIMEOUT + START_MARGIN, run.result.elapsed
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
+def test_outputs_and_services_agree(case: Case) -> None:
+    """The outputs say what PagerDuty and Port hold: incident outputs whenever PagerDuty changed."""
+    run = case_run(case.id)
+    outputs = run.result.outputs
+    if case.expect.escalated:
+        assert run.incident["escalation_policy"]["id"] == "PPLATFM"
+        assert outputs["incident_id"] == seed.DEMO_INCIDENT_ID
+        assert outputs["changed"] == "true"
+        assert outputs["escalation_policy_id"] == "PPLATFM"
+        assert outputs["port_run_id"] == seed.DEMO_RUN_ID
+        assert json.loads(outputs["incident"])["id"] == seed.DEMO_INCIDENT_ID
+    else:
+        assert run.incident["escalation_policy"]["id"] == "PPAYMNT"
+        assert "incident_id" not in outputs
+        assert "changed" not in outputs
+    if case.expect.entity:
+        assert run.entity["properties"]["escalation_policy"] == "Platform Escalation"
+        assert outputs["port_entity_identifier"] == seed.DEMO_INCIDENT_ID
+    else:
+        assert run.entity["properties"]["escalation_policy"] == "Payments On-Call"
+        assert outputs.get("port_entity_identifier", "") == ""
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
+def test_port_run_logs(case: Case) -> None:
+    """The Port run's logs tell the story of the run, in order, each log once."""
+    run = case_run(case.id)
+    logs = run.logs
+    position = 0
+    for fragment in case.expect.logs:
+        found = [i for i, log in enumerate(logs) if fragment in log and i >= position]
+        assert found, (fragment, logs)
+        position = found[0] + 1
+    for fragment in case.expect.absent_logs:
+        assert not any(fragment in log for log in logs), (fragment, logs)
+    if not case.expect.logs:
+        assert logs == []
+    assert len(logs) == len(set(logs)), logs
+    assert run.run["status"] == "IN_PROGRESS"  # ending the run is left to Port
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
+def test_no_write_applied_twice(case: Case) -> None:
+    """Each PagerDuty update is applied exactly once, and no run PATCH or log is repeated."""
+    run = case_run(case.id)
+    puts = applied(run.journal, "PUT", r"/pagerduty/incidents/[^/]+")
+    assert len(puts) == (case.expect.pd_writes if case.expect.escalated else 0), puts
+    patches = applied(run.journal, "PATCH", r"/port/v1/actions/runs/[^/]+")
+    assert len(patches) == case.expect.patches, patches
+    posted = [
+        entry["body"]["message"]
+        for entry in applied(run.journal, "POST", r"/port/v1/actions/runs/[^/]+/logs")
+    ]
+    assert len(posted) == len(set(posted)), posted
+
+
+_ONE_TOKEN = [c for c in CASES if c.call != "token" and c.fault != "401"]
+
+
+@pytest.mark.parametrize("case", _ONE_TOKEN, ids=_ids(_ONE_TOKEN))
+def test_one_token_per_run(case: Case) -> None:
+    """A fault elsewhere never makes the run ask Port for a second access token."""
+    run = case_run(case.id)
+    tokens = [e for e in run.journal if e["path"] == "/port/v1/auth/access_token"]
+    assert len(tokens) == 1, tokens
+
+
+def test_the_matrix_covers_every_call_and_fault() -> None:
+    """Every call meets every fault at least once."""
+    covered = {(case.call, case.fault) for case in CASES}
+    assert {(call, fault) for call in CALLS for fault in FAULTS} <= covered
