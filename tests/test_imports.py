@@ -22,9 +22,12 @@ REPO = Path(__file__).resolve().parents[1]
 # Runs the entrypoint as __main__ (as `python entrypoint.py` would), then writes the exit code and
 # every module loaded to the file named in argv[1].
 PROBE = """
-import json, runpy, sys
+import json, os, runpy, sys
 out = sys.argv[1]
 sys.argv = [sys.argv[2]]
+def _exit(code):  # the entrypoint leaves with os._exit: turn it into SystemExit to look around
+    raise SystemExit(code)
+os._exit = _exit
 try:
     runpy.run_path(sys.argv[0], run_name="__main__")
     code = 0
