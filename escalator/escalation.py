@@ -417,6 +417,10 @@ class Escalation:
                 status_label=outcome.status_label,
                 link=outcome.run_link or None,
             )
+        # The result log goes out with them, off the critical path; should the upsert fail,
+        # the failure log that follows says so.
+        if self.run_log is not None:
+            self.run_log.send(_result_log(outcome, after))
         errors: list[tuple[str, EscalatorError]] = []
         try:
             upsert.result()
@@ -429,8 +433,6 @@ class Escalation:
                 outcome.run_reported = True
             except EscalatorError as exc:
                 errors.append(("the Port run was not updated", exc))
-        if self.run_log is not None:
-            self.run_log.send(_result_log(outcome, after))
         if inputs.port_run_id and inputs.finish_port_run and not errors:
             self._flush_logs()
             try:
@@ -515,6 +517,4 @@ def _result_log(outcome: Outcome, after: Incident) -> str:
         )
     if after.html_url:
         text += f" {after.html_url}"
-    if not outcome.entity_upserted:
-        text += " The Port entity could not be updated."
     return text
