@@ -189,7 +189,9 @@ def parse_inputs(
         )
 
     from_email = values["from"] or None
-    if from_email is not None and (len(from_email) > 254 or not _EMAIL.fullmatch(from_email)):
+    if from_email is not None and (
+        len(from_email) > 254 or not _header_safe(from_email) or not _EMAIL.fullmatch(from_email)
+    ):
         raise InputError(
             "from",
             "is not an email address.",
@@ -345,9 +347,16 @@ def _show(value: str) -> str:
     return json.dumps(shown, ensure_ascii=True)
 
 
+def _header_safe(value: str) -> bool:
+    """Printable ASCII only: what an HTTP header carries without splitting or failing."""
+    return value.isascii() and value.isprintable()
+
+
 def _no_control_characters(value: str, name: str, hint: str) -> None:
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value) or value != value.strip():
-        raise InputError(name, "contains spaces, line breaks or control characters.", hint=hint)
+    if not _header_safe(value) or value != value.strip():
+        raise InputError(
+            name, "contains spaces, line breaks, control or non-ASCII characters.", hint=hint
+        )
 
 
 def _parse_level(raw: str) -> int | None:
