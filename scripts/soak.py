@@ -38,6 +38,8 @@ sys.path.insert(0, str(REPO))
 
 from escalator.sandbox import Sandbox, seed  # noqa: E402  # after the path is set
 from tests.e2e import RunResult, run_action, run_in_process  # noqa: E402
+from tests.test_faults import CALLS  # noqa: E402
+from tests.test_faults import FAULTS as MATRIX_FAULTS  # noqa: E402
 
 OPEN_INCIDENTS = ["Q2LAR4ADCXC8IB", "Q0RIJJZL24RC6W", "PBX7M2Q", "PT4KHLK"]
 POLICIES = {
@@ -45,38 +47,17 @@ POLICIES = {
     "PPLATFM": "Platform Escalation",
     "PDATAOP": "Data Platform Escalation",
 }
-CALLS: dict[str, tuple[str, str]] = {
-    "token": ("POST", "/port/v1/auth/access_token"),
-    "run_log": ("POST", "/port/v1/actions/runs/*/logs"),
-    "pd_read": ("GET", "/pagerduty/incidents/*"),
-    "pd_write": ("PUT", "/pagerduty/incidents/*"),
-    "upsert": ("POST", "/port/v1/blueprints/*/entities"),
-    "run_patch": ("PATCH", "/port/v1/actions/runs/*"),
-    "blueprint": ("GET", "/port/v1/blueprints/*"),
-}
-#: name -> (steps, repeat the last step)
+#: The fault matrix's calls and faults (tests/test_faults.py), hangs apart: they cost seconds.
 FAULTS: dict[str, tuple[list[dict[str, Any]], bool]] = {
-    "429-ratelimit-reset": ([{"status": 429, "headers": {"ratelimit-reset": "1"}}], False),
-    "429-retry-after": ([{"status": 429, "headers": {"Retry-After": "1"}}], False),
-    "429-x-ratelimit-reset": ([{"status": 429, "headers": {"x-ratelimit-reset": "1"}}], False),
-    "429-bare": ([{"status": 429, "body": ""}], False),
-    "5xx-once": ([{"status": 503}], False),
-    "5xx-always": ([{"status": 500}], True),
+    name: fault for name, fault in MATRIX_FAULTS.items() if name != "hang"
+} | {
     "5xx-with-ratelimit-headers": (
         [{"status": 502, "headers": {"ratelimit-remaining": "900", "ratelimit-reset": "40"}}],
         False,
-    ),
-    "reset-before": ([{"fault": "reset"}], False),
-    "reset-after": ([{"fault": "reset_after"}], False),
-    "malformed": ([{"fault": "malformed"}], False),
-    "truncated": ([{"fault": "truncated"}], False),
-    "401": ([{"status": 401}], False),
-    "403": ([{"status": 403}], False),
-    "404": ([{"status": 404}], False),
-    "422": ([{"status": 422}], False),
+    )
 }
 HANGS: dict[str, tuple[list[dict[str, Any]], bool]] = {
-    "hang": ([{"fault": "hang", "seconds": 4}], False),
+    "hang": MATRIX_FAULTS["hang"],
     "hang-after": ([{"fault": "hang_after", "seconds": 4}], False),
 }
 NO_FAULT_SHARE = 0.25
