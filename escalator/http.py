@@ -312,6 +312,7 @@ class Transport:
             response = self._send_once(session, rules, method, url, params, json_body, headers)
             retry_body = (
                 rules.idempotent
+                and response.ok  # an error status is the answer, whatever its body
                 and response.body_error is not None
                 and attempts_left > 0
                 and self.deadline.remaining() > self.deadline.attempt_timeout + 1
