@@ -291,6 +291,21 @@ def _cases() -> list[Case]:
             False,
             Expect(),
         ),
+        # An error page that is not JSON is still the answer: no extra tries for its body.
+        Case(
+            "pd_read",
+            "404-html-body",
+            [{"status": 404, "body": "<html>Not Found</html>"}],
+            True,
+            _pagerduty_failure("answered 404", "incident_id"),
+        ),
+        Case(
+            "pd_read",
+            "5xx-always-html-body",
+            [{"status": 502, "body": "<html>Bad Gateway</html>"}],
+            True,
+            _pagerduty_failure("PagerDuty had an internal error"),
+        ),
         # Two updates (policy, then level): the second one's answer is lost after it applied.
         Case(
             "pd_write",
@@ -456,6 +471,17 @@ def test_no_write_applied_twice(case: Case) -> None:
         for entry in applied(run.journal, "POST", r"/port/v1/actions/runs/[^/]+/logs")
     ]
     assert len(posted) == len(set(posted)), posted
+
+
+@pytest.mark.parametrize(
+    ("case_id", "reads"),
+    [("pd_read-404-html-body", 1), ("pd_read-5xx-always-html-body", 4), ("pd_read-5xx-always", 4)],
+)
+def test_error_answers_are_read_a_bounded_number_of_times(case_id: str, reads: int) -> None:
+    """A 404 is asked once and a failing read at most four times, whatever the error's body."""
+    run = case_run(case_id)
+    sent = [e for e in run.journal if e["method"] == "GET" and "/incidents/" in e["path"]]
+    assert len(sent) == reads, len(sent)
 
 
 _ONE_TOKEN = [c for c in CASES if c.call != "token" and c.fault != "401"]
