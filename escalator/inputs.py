@@ -66,7 +66,8 @@ PORT_REGIONS: Mapping[str, str] = {
 }
 DEFAULT_BLUEPRINT = "pagerdutyIncident"
 
-MAX_PORT_CONTEXT_BYTES = 256 * 1024
+# GitHub caps a workflow_dispatch input at 65,535 characters; what Port sends is far smaller.
+MAX_PORT_CONTEXT_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
 
 # PagerDuty ids are uppercase letters and digits of no fixed length; an incident number is digits.
