@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from escalator.sandbox import Sandbox
 
 
 @pytest.fixture(autouse=True)
@@ -25,3 +28,19 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         path.touch()
         monkeypatch.setenv(name, str(path))
     return
+
+
+@pytest.fixture(scope="module")
+def shared_sandbox() -> Iterator[Sandbox]:
+    """One sandbox for a test module (starting one per test would cost more than the test)."""
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def sandbox(shared_sandbox: Sandbox) -> Sandbox:
+    """The module's sandbox, back to its seed, with no faults and an empty journal."""
+    shared_sandbox.clear_faults()
+    shared_sandbox.reset()
+    shared_sandbox.clear_journal()
+    return shared_sandbox

@@ -38,6 +38,7 @@ from typing import Any
 
 import yaml
 
+from escalator.action import input_env_name
 from escalator.sandbox import Sandbox, seed
 
 REPO = Path(__file__).resolve().parents[1]
@@ -76,11 +77,6 @@ def action_input_defaults() -> dict[str, str]:
         name: "" if spec.get("default") is None else str(spec["default"])
         for name, spec in metadata["inputs"].items()
     }
-
-
-def input_env_name(name: str) -> str:
-    """The variable the runner sets for an input: spaces become ``_``, the name upper-cased."""
-    return "INPUT_" + name.replace(" ", "_").upper()
 
 
 def sandbox_inputs(sandbox: Sandbox) -> dict[str, str]:

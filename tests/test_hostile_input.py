@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,22 +26,6 @@ from tests.e2e import SEED_CASE, SEED_PORT_CONTEXT, RunResult, run_action, run_i
 
 NO_PORT = {"port_client_id": "", "port_client_secret": ""}
 OWN_COMMANDS = re.compile(r"::(add-mask|group|endgroup|notice|warning|error|debug)( [^:]*)?::")
-
-
-@pytest.fixture(scope="module")
-def shared_sandbox() -> Iterator[Sandbox]:
-    """One sandbox for the module."""
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def sandbox(shared_sandbox: Sandbox) -> Sandbox:
-    """The module's sandbox, back to its seed, with an empty journal."""
-    shared_sandbox.clear_faults()
-    shared_sandbox.reset()
-    shared_sandbox.clear_journal()
-    return shared_sandbox
 
 
 def context(**fields: Any) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import traceback
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -123,22 +122,6 @@ def test_every_input_secret_is_masked_first(case_id: str) -> None:
     lines = run.result.lines
     first_other = next(i for i, line in enumerate(lines) if not line.startswith("::add-mask::"))
     assert set(INPUT_SECRETS) <= set(run.result.masked[:first_other])
-
-
-@pytest.fixture(scope="module")
-def shared_sandbox() -> Iterator[Sandbox]:
-    """One sandbox for this module's input cases."""
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def sandbox(shared_sandbox: Sandbox) -> Sandbox:
-    """The module's sandbox, back to its seed."""
-    shared_sandbox.clear_faults()
-    shared_sandbox.reset()
-    shared_sandbox.clear_journal()
-    return shared_sandbox
 
 
 WRONG_TOKEN = "wrong-pd-key-Zr8Qp3Lm5Tx1"
