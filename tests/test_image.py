@@ -12,6 +12,7 @@ import pytest
 
 from escalator.demo import parse_outputs, runner_env
 from escalator.sandbox import Sandbox, seed
+from tests.e2e import sandbox_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,11 +73,7 @@ def test_locked_install_runs_the_action_like_the_runner(tmp_path: Path) -> None:
             "escalation_policy_id": "PPLATFM",
             "urgency": "low",
             "from": seed.FROM_EMAIL,
-            "pagerduty_token": seed.PAGERDUTY_TOKEN,
-            "pagerduty_api_url": sandbox.pagerduty_url,
-            "port_client_id": seed.PORT_CLIENT_ID,
-            "port_client_secret": seed.PORT_CLIENT_SECRET,
-            "port_api_url": sandbox.port_url,
+            **sandbox_inputs(sandbox),
         }
         env = runner_env(inputs, workspace)
         env.update(PYTHONPATH=str(action_dir), PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")

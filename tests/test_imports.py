@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from escalator.sandbox import Sandbox, seed
+from tests.e2e import sandbox_inputs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -77,11 +78,7 @@ def runner_env(sandbox: Sandbox, tmp_path: Path, **inputs: str) -> dict[str, str
         "escalation_policy_id": "PPLATFM",
         "urgency": "low",
         "from": seed.FROM_EMAIL,
-        "pagerduty_token": seed.PAGERDUTY_TOKEN,
-        "pagerduty_api_url": sandbox.pagerduty_url,
-        "port_client_id": seed.PORT_CLIENT_ID,
-        "port_client_secret": seed.PORT_CLIENT_SECRET,
-        "port_api_url": sandbox.port_url,
+        **sandbox_inputs(sandbox),
         "github_token": "",
         **inputs,
     }
