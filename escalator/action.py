@@ -1,4 +1,4 @@
-"""The one exit path of a run, shared by the GitHub Action and the command line.
+"""The face the GitHub runner starts: read the environment, build the clients, run, exit.
 
 Only :func:`main` reads the environment. Secrets are masked before anything else happens. The
 project's own errors become ``::error::`` with a hint, a job summary and a non-zero exit; any other
@@ -14,15 +14,21 @@ from pathlib import Path
 from typing import TextIO
 
 from escalator import summary
+from escalator.context import GitHubContext
 from escalator.errors import EscalatorError, InputError
-from escalator.escalation import Escalation, GitHubContext, Outcome
 from escalator.http import Deadline
 from escalator.inputs import INPUT_NAMES, SECRET_INPUTS, ActionInputs, parse_inputs
+from escalator.operations import OPERATIONS
+from escalator.pagerduty import PagerDutyClient
 from escalator.port import PortClient
-from escalator.workflow import Console, OutputWriter, SummaryWriter, md
+from escalator.usecase import wording
+from escalator.usecase.outcome import Outcome
+from escalator.usecase.runner import Runner
+from escalator.workflow import Console, OutputWriter, SummaryWriter
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+EXIT_USAGE = 2
 
 
 def input_env_name(name: str) -> str:
@@ -57,11 +63,7 @@ def insecure_http_hosts(env: Mapping[str, str]) -> frozenset[str]:
 def main(env: Mapping[str, str] | None = None, stdout: TextIO | None = None) -> int:
     """Run the action as the GitHub runner starts it; returns the exit code."""
     env = os.environ if env is None else env
-    console = Console(
-        stdout,
-        github=env.get("GITHUB_ACTIONS") == "true",
-        debug=env.get("RUNNER_DEBUG") == "1",
-    )
+    console = Console(stdout, github=env.get("GITHUB_ACTIONS") == "true")
     raw = read_inputs(env)
     for name in SECRET_INPUTS:
         console.add_secret(raw.get(name))
@@ -87,7 +89,8 @@ def run(
     insecure_hosts: frozenset[str] = frozenset(),
     on_done: Callable[[Outcome | None, EscalatorError | None], None] | None = None,
 ) -> int:
-    """Validate, escalate, report; every failure the user can cause ends here with a hint."""
+    """Validate, run the operation, report; every failure the user can cause ends here."""
+    github = github or GitHubContext()
     try:
         inputs = parse_inputs(raw, insecure_http_hosts=insecure_hosts)
     except InputError as error:
@@ -95,41 +98,102 @@ def run(
         _fail(console, job_summary, error)
         if on_done:
             on_done(None, error)
-        return EXIT_FAILED
-
-    def write_incident_outputs(outcome: Outcome) -> None:
-        for name, value in summary.incident_outputs(outcome).items():
-            outputs.set(name, value)
-
-    escalation = Escalation(inputs, console, github=github, on_escalated=write_incident_outputs)
-    outcome = escalation.outcome
+        return EXIT_USAGE
+    runner = build_runner(inputs, console, outputs, github)
+    outcome = runner.outcome
     try:
-        with console.group(f"Escalating PagerDuty incident {inputs.incident_id}"):
-            escalation.run()
-            escalation.finish()
+        with console.group(_group_title(inputs)):
+            _say_port_scope(inputs, console)
+            runner.execute()
     except EscalatorError as error:
-        escalation.fail(error)
-        escalation.close()
-        for name, value in summary.port_outputs(outcome).items():
-            outputs.set(name, value)
+        _write_outputs(outputs, summary.port_outputs(outcome))
         _fail(console, job_summary, error, outcome)
         if on_done:
             on_done(outcome, error)
-        return EXIT_FAILED
-    escalation.close()
-    for name, value in summary.port_outputs(outcome).items():
-        outputs.set(name, value)
-    job_summary.append(summary.render(outcome))
-    after = outcome.after
-    if after is not None:
-        verb = (
-            "would change" if inputs.dry_run else ("escalated" if outcome.changed else "unchanged")
-        )
-        link = f" {after.html_url}" if after.html_url else ""
-        console.info(f"Incident {after.id} {verb}: {inputs.describe_change()}.{link}")
+        return EXIT_FAILED  # a refusal after reading is no usage error: the inputs were valid
+    finally:
+        runner.pagerduty.close()
+        if runner.port is not None:
+            runner.port.close()
+    _write_outputs(outputs, summary.port_outputs(outcome))
+    job_summary.append(summary.render(outcome, redact=console.redact))
+    console.info(wording.result(outcome))
     if on_done:
         on_done(outcome, None)
     return EXIT_OK
+
+
+def build_runner(
+    inputs: ActionInputs, console: Console, outputs: OutputWriter, github: GitHubContext
+) -> Runner:
+    """The use case with its clients, built here and handed in."""
+    deadline = Deadline(inputs.timeout_seconds)
+    pagerduty = PagerDutyClient.connect(
+        inputs.pagerduty_api_url,
+        inputs.pagerduty_token.get_secret_value(),
+        from_email=inputs.from_email,
+        deadline=deadline,
+    )
+    port = _port_client(inputs, console, deadline) if inputs.port_enabled else None
+    job_link = None
+    if inputs.github_token is not None:
+        token = inputs.github_token.get_secret_value()
+
+        def job_link() -> str:
+            from escalator.github import find_job_url  # PyGithub only when a token is given
+
+            return find_job_url(github, token, deadline)
+
+    return Runner(
+        inputs,
+        OPERATIONS[inputs.operation],
+        pagerduty=pagerduty,
+        port=port,
+        console=console,
+        deadline=deadline,
+        job_link=job_link,
+        run_url=github.run_url,
+        on_applied=lambda outcome: _write_outputs(outputs, summary.incident_outputs(outcome)),
+    )
+
+
+def _port_client(inputs: ActionInputs, console: Console, deadline: Deadline) -> PortClient:
+    assert inputs.port_client_id is not None
+    assert inputs.port_client_secret is not None
+    return PortClient.connect(
+        inputs.port_api_url,
+        client_id=inputs.port_client_id.get_secret_value(),
+        client_secret=inputs.port_client_secret.get_secret_value(),
+        deadline=deadline,
+        on_token=console.add_secret,
+    )
+
+
+def _group_title(inputs: ActionInputs) -> str:
+    operation = OPERATIONS[inputs.operation]
+    if inputs.incident_id:
+        return f"{operation.doing} PagerDuty incident {inputs.incident_id}"
+    return f"{operation.doing} a PagerDuty incident"
+
+
+def _say_port_scope(inputs: ActionInputs, console: Console) -> None:
+    """Say what Port will not get, only when that is true and worth knowing."""
+    if not inputs.port_enabled:
+        console.notice(
+            "No Port credentials ({port_client_id}, {port_client_secret}): PagerDuty is changed "
+            "and Port is not updated.",
+            title="Port reporting skipped",
+        )
+    elif inputs.port_context_given and inputs.port_run_id is None:
+        console.notice(
+            "{port_context} has no run_id: the entity is updated, but no Port run is reported to.",
+            title="No Port run",
+        )
+
+
+def _write_outputs(outputs: OutputWriter, values: Mapping[str, str]) -> None:
+    for name, value in values.items():
+        outputs.set(name, value, redact=name not in summary.PLAIN_OUTPUTS)
 
 
 def _fail(
@@ -140,14 +204,7 @@ def _fail(
 ) -> None:
     text = error.message + (f"\nHow to fix: {error.hint}" if error.hint else "")
     console.error(text, title=error.title)
-    if outcome is None:
-        job_summary.append(
-            f"## ❌ Escalation failed: {md(error.title)}\n\n"
-            f"**Error:** {md(error.message)}\n\n"
-            + (f"**How to fix:** {md(error.hint)}\n" if error.hint else "")
-        )
-    else:
-        job_summary.append(summary.render(outcome, error))
+    job_summary.append(summary.render_failure(outcome, error, redact=console.redact))
 
 
 def _report_input_error(
@@ -158,21 +215,10 @@ def _report_input_error(
     if target is None:
         return
     inputs, run_id = target
-    assert inputs.port_client_id is not None
-    assert inputs.port_client_secret is not None
-    port = PortClient.connect(
-        inputs.port_api_url,
-        client_id=inputs.port_client_id.get_secret_value(),
-        client_secret=inputs.port_client_secret.get_secret_value(),
-        deadline=Deadline(min(15.0, inputs.timeout_seconds)),
-        on_token=console.add_secret,
-    )
+    port = _port_client(inputs, console, Deadline(min(15.0, inputs.timeout_seconds)))
     try:
-        port.add_run_log(
-            run_id,
-            f"Escalation not started: {error.message}"
-            + (f" Fix: {error.hint}" if error.hint else ""),
-        )
+        message = f"Not started: {error.message}" + (f" Fix: {error.hint}" if error.hint else "")
+        port.add_run_log(run_id, console.redact(message))
     except EscalatorError as exc:
         console.warning(f"Could not tell the Port run why: {exc}")
     finally:

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 
 from escalator import __version__
 from escalator.errors import EscalatorError
-from escalator.escalation import Outcome
 from escalator.inputs import DEFAULTS, INPUT_NAMES, SECRET_INPUTS
+from escalator.usecase.outcome import Outcome
 
 #: Secret inputs and the environment variables they are read from on the command line.
 SECRET_ENV: Mapping[str, tuple[str, ...]] = {

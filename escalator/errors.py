@@ -104,11 +104,11 @@ class UnexpectedResponse(_ServiceProblem):
 class ReportingError(EscalatorError):
     """The escalation happened in PagerDuty, but reporting it to Port failed."""
 
-    title = "Escalated, but Port was not updated"
+    title = "Done in PagerDuty, but Port was not updated"
 
-    def __init__(self, cause: EscalatorError, *, not_done: str) -> None:
+    def __init__(self, cause: EscalatorError, *, not_done: str, done: str = "escalated") -> None:
         super().__init__(
-            f"The incident was escalated in PagerDuty, but {not_done}: {cause.message}",
+            f"The incident was {done} in PagerDuty, but {not_done}: {cause.message}",
             hint=cause.hint,
         )
         self.cause = cause

@@ -12,7 +12,7 @@ from escalator.errors import ServiceUnavailable
 from escalator.http import Deadline
 
 if TYPE_CHECKING:
-    from escalator.escalation import GitHubContext
+    from escalator.context import GitHubContext
 
 
 def find_job_url(context: GitHubContext, token: str, deadline: Deadline) -> str:

@@ -106,7 +106,21 @@ class ActionInputs(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    incident_id: str
+    operation: Literal[
+        "escalate", "acknowledge", "resolve", "reassign", "note", "snooze", "priority", "create"
+    ] = "escalate"
+    incident_id: str | None = None
+    assignees: tuple[str, ...] = ()
+    note: str | None = None
+    resolution: str | None = None
+    snooze_seconds: int | None = None
+    priority: str | None = None
+    title: str | None = None
+    service_id: str | None = None
+    details: str | None = None
+    incident_key: str | None = None
+    port_service_blueprint: str = "pagerdutyService"
+    port_context_given: bool = False
     escalation_policy_id: str | None = None
     escalation_level: int | None = None
     urgency: Literal["high", "low"] | None = None
@@ -258,6 +272,7 @@ def parse_inputs(
         port_api_url=_api_url("port", values, PORT_REGIONS, insecure_http_hosts),
         port_blueprint=blueprint,
         port_run_id=context.run_id,
+        port_context_given=bool(values["port_context"]),
         port_relations=context.relations,
         port_property_mapping=_parse_property_mapping(values["port_property_mapping"]),
         finish_port_run=_parse_bool(values, "finish_port_run"),

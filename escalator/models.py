@@ -58,6 +58,7 @@ class Incident(_Lenient):
     assigned_via: str | None = None
     priority: Reference | None = None
     first_trigger_log_entry: dict[str, Any] | None = None
+    pending_actions: list[dict[str, Any]] = []
 
     @property
     def responder(self) -> str:
@@ -131,6 +132,34 @@ class EscalationPolicy(_Lenient):
     summary: str | None = None
     escalation_rules: list[EscalationRule] = []
     num_loops: int | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.summary or self.id
+
+
+class Note(_Lenient):
+    """A note on an incident."""
+
+    id: str = ""
+    content: str = ""
+    created_at: str | None = None
+
+
+class User(_Lenient):
+    """A PagerDuty user, as ``GET /users`` lists it."""
+
+    id: str
+    name: str | None = None
+    email: str | None = None
+
+
+class Priority(_Lenient):
+    """One of the account's incident priorities (``P1``...)."""
+
+    id: str
+    name: str | None = None
+    summary: str | None = None
 
     @property
     def label(self) -> str:

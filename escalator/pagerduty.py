@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from escalator.errors import PagerDutyError, UnexpectedResponse
 from escalator.http import PAGERDUTY_POLICIES, Deadline, HttpResponse, Transport, parse_json_body
-from escalator.models import EscalationPolicy, Incident
+from escalator.models import EscalationPolicy, Incident, Note, Priority, User
 
 SERVICE = "PagerDuty"
 ACCEPT = "application/vnd.pagerduty+json;version=2"
@@ -162,20 +162,112 @@ class PagerDutyClient:
         came: the caller reads the incident before deciding to send it again.
         """
         path = f"/incidents/{quote(incident_id, safe='')}"
-        headers = {"Content-Type": "application/json"}
-        if self.from_email:
-            headers["From"] = self.from_email
         body = {"incident": {"type": "incident_reference", **fields}}
-        response = self.transport.request("write", "PUT", path, json_body=body, headers=headers)
-        return self._incident(response, "PUT", path)
+        return self._incident(self._write("PUT", path, body), "PUT", path)
 
     def _incident(self, response: HttpResponse, method: str, path: str) -> Incident:
         if not response.ok:
             raise error_for(response, method, path)
         return _parse(response, method, path, "incident", Incident)
 
+    def add_note(self, incident_id: str, content: str) -> None:
+        """``POST /incidents/{id}/notes``; raises OutcomeUnknown when no answer came."""
+        path = f"/incidents/{quote(incident_id, safe='')}/notes"
+        response = self._write("POST", path, {"note": {"content": content}})
+        if not response.ok:
+            raise error_for(response, "POST", path)
 
+    def list_notes(self, incident_id: str) -> list[Note]:
+        """``GET /incidents/{id}/notes``: the incident's notes, oldest first."""
+        path = f"/incidents/{quote(incident_id, safe='')}/notes"
+        response = self.transport.request("read", "GET", path)
+        if not response.ok:
+            raise error_for(response, "GET", path)
+        return _parse_list(response, "GET", path, "notes", Note)
+
+    def snooze(self, incident_id: str, seconds: int) -> Incident:
+        """``POST /incidents/{id}/snooze``: an acknowledged incident returns to triggered later."""
+        path = f"/incidents/{quote(incident_id, safe='')}/snooze"
+        response = self._write("POST", path, {"duration": seconds})
+        return self._incident(response, "POST", path)
+
+    def create_incident(self, incident: Mapping[str, Any]) -> Incident:
+        """``POST /incidents`` with ``{"incident": {...}}``."""
+        response = self._write("POST", "/incidents", {"incident": incident})
+        return self._incident(response, "POST", "/incidents")
+
+    def find_open_incidents(self, *, incident_key: str, service_id: str) -> list[Incident]:
+        """Open incidents (triggered or acknowledged) of a service holding ``incident_key``."""
+        params: dict[str, str | list[str]] = {
+            "incident_key": incident_key,
+            "service_ids[]": [service_id],
+            "statuses[]": ["triggered", "acknowledged"],
+            "date_range": "all",
+        }
+        response = self.transport.request("read", "GET", "/incidents", params=params)
+        if not response.ok:
+            raise error_for(response, "GET", "/incidents")
+        return _parse_list(response, "GET", "/incidents", "incidents", Incident)
+
+    def find_users(self, query: str, *, max_pages: int = 10) -> list[User]:
+        """``GET /users?query=``, every page up to ``max_pages`` (PagerDuty matches substrings)."""
+        users: list[User] = []
+        for page in range(max_pages):
+            params = {"query": query, "limit": str(USERS_PAGE), "offset": str(page * USERS_PAGE)}
+            response = self.transport.request("read", "GET", "/users", params=params)
+            if not response.ok:
+                raise error_for(response, "GET", "/users")
+            users.extend(_parse_list(response, "GET", "/users", "users", User))
+            if not (isinstance(response.body, dict) and response.body.get("more") is True):
+                break
+        return users
+
+    def list_priorities(self) -> list[Priority] | None:
+        """``GET /priorities``, most to least severe; None when the account has none enabled."""
+        priorities: list[Priority] = []
+        for page in range(10):
+            params = {"limit": "100", "offset": str(page * 100)}
+            response = self.transport.request("read", "GET", "/priorities", params=params)
+            if response.status == 402:
+                return None
+            if not response.ok:
+                raise error_for(response, "GET", "/priorities")
+            priorities.extend(_parse_list(response, "GET", "/priorities", "priorities", Priority))
+            if not (isinstance(response.body, dict) and response.body.get("more") is True):
+                break
+        return priorities or None
+
+    def _write(self, method: str, path: str, body: Mapping[str, Any]) -> HttpResponse:
+        headers = {"Content-Type": "application/json"}
+        if self.from_email:
+            headers["From"] = self.from_email
+        return self.transport.request("write", method, path, json_body=body, headers=headers)
+
+
+USERS_PAGE = 25
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _parse_list(
+    response: HttpResponse, method: str, path: str, key: str, model: type[ModelT]
+) -> list[ModelT]:
+    """The list under ``key`` of a successful answer, each item validated as ``model``."""
+    document = parse_json_body(response, SERVICE, f"{method} {path}")
+    items = document.get(key)
+    if not isinstance(items, list):
+        raise UnexpectedResponse(
+            SERVICE,
+            f"{method} {path}: the answer has no '{key}' list.",
+            hint="PagerDuty's API answered in an unexpected shape; try again later.",
+        )
+    try:
+        return [model.model_validate(item) for item in items]
+    except ValidationError as exc:
+        raise UnexpectedResponse(
+            SERVICE,
+            f"{method} {path}: an item of '{key}' is not valid ({_first_error(exc)}).",
+            hint="PagerDuty's API answered in an unexpected shape; try again later.",
+        ) from exc
 
 
 def _parse(response: HttpResponse, method: str, path: str, key: str, model: type[ModelT]) -> ModelT:

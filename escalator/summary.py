@@ -1,19 +1,27 @@
 """The job summary and the step outputs, made from an :class:`Outcome`.
 
-Every value from PagerDuty or Port (an incident title is anyone's text) goes through :func:`md`,
-so it cannot break the summary's Markdown or inject HTML.
+Every text is redacted first and escaped after, so a secret is caught before Markdown escaping
+could hide it from the redaction and from the runner's masking. Every value from PagerDuty or Port
+(an incident title is anyone's text) goes through :func:`md`, so it cannot break the Markdown or
+inject HTML. The error comes first, so a summary cut at GitHub's limit still shows it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 from escalator.errors import EscalatorError
-from escalator.escalation import Outcome
 from escalator.models import Incident
+from escalator.operations.base import Field, Plan, shown
+from escalator.usecase.outcome import Outcome
 from escalator.workflow import md, md_code, md_link
 
+Redact = Callable[[str], str]
+
 OUTPUT_NAMES: tuple[str, ...] = (
+    "operation",
     "incident_id",
     "incident_number",
     "incident_status",
@@ -27,14 +35,35 @@ OUTPUT_NAMES: tuple[str, ...] = (
     "port_entity_identifier",
     "port_run_id",
 )
+#: Outputs whose values come from closed sets: never redacted by substring.
+PLAIN_OUTPUTS = frozenset({"operation", "changed", "incident_number", "incident_status", "urgency"})
+#: The ``incident`` output's cap: GitHub allows 1 MB per output; a padded answer is cut to the
+#: fields the outputs and the entity use.
+MAX_INCIDENT_OUTPUT = 256 * 1024
+_ESSENTIAL_FIELDS = (
+    "id",
+    "incident_number",
+    "title",
+    "status",
+    "urgency",
+    "html_url",
+    "self",
+    "service",
+    "escalation_policy",
+    "assignments",
+    "priority",
+    "created_at",
+    "updated_at",
+)
 
 
 def incident_outputs(outcome: Outcome) -> dict[str, str]:
     """The outputs known once PagerDuty holds the result (or, in a dry run, the current state)."""
-    incident = outcome.after or outcome.before
+    incident = outcome.incident
     if incident is None:
-        return {}
+        return {"operation": outcome.operation.name, "changed": "false"}
     return {
+        "operation": outcome.operation.name,
         "incident_id": incident.id,
         "incident_number": str(incident.incident_number or ""),
         "incident_status": incident.status,
@@ -44,9 +73,25 @@ def incident_outputs(outcome: Outcome) -> dict[str, str]:
         "escalation_policy": incident.policy_name,
         "responder": incident.responder,
         "changed": "true" if outcome.changed else "false",
-        "incident": json.dumps(incident.as_json(), separators=(",", ":"), sort_keys=True),
+        "incident": incident_json(incident),
         "port_run_id": outcome.inputs.port_run_id or "",
     }
+
+
+def incident_json(incident: Incident) -> str:
+    """The incident as PagerDuty sent it, cut to its essential fields when it is too large."""
+    document = incident.as_json()
+    text = json.dumps(document, separators=(",", ":"), sort_keys=True)
+    if len(text.encode("utf-8")) <= MAX_INCIDENT_OUTPUT:
+        return text
+    essential: dict[str, Any] = {k: document[k] for k in _ESSENTIAL_FIELDS if k in document}
+    if isinstance(essential.get("title"), str):
+        essential["title"] = essential["title"][:1000]
+    essential["truncated"] = True
+    text = json.dumps(essential, separators=(",", ":"), sort_keys=True)
+    if len(text.encode("utf-8")) <= MAX_INCIDENT_OUTPUT:
+        return text
+    return json.dumps({"id": incident.id, "truncated": True})
 
 
 def port_outputs(outcome: Outcome) -> dict[str, str]:
@@ -57,43 +102,93 @@ def port_outputs(outcome: Outcome) -> dict[str, str]:
     }
 
 
-def render(outcome: Outcome, error: EscalatorError | None = None) -> str:
-    """The job summary: the result, a before/after table, links, warnings, the error."""
-    inputs = outcome.inputs
-    before, after = outcome.before, outcome.after
-    lines: list[str] = []
-    if error is not None and not outcome.escalated:
-        lines.append(f"## ❌ Escalation failed: {md(error.title)}")
-    elif error is not None:
-        lines.append("## ⚠️ Escalated in PagerDuty, but Port was not fully updated")
-    elif inputs.dry_run:
-        lines.append("## 🔎 Dry run: nothing was changed")
-    elif outcome.changed:
-        lines.append("## ✅ Incident escalated")
-    else:
-        lines.append("## ✅ Incident already as requested: nothing changed")
-    lines.append("")
+def render(outcome: Outcome, *, redact: Redact, error: EscalatorError | None = None) -> str:
+    """The job summary: the result (or the error first), the changes, links, warnings."""
 
-    incident = after or before
+    def cell(text: object) -> str:
+        return md(redact(str(text)))
+
+    lines = [_heading(outcome, error, cell), ""]
+    if error is not None:
+        lines += [f"**Error:** {cell(error.message)}", ""]
+        if error.hint:
+            lines += [f"**How to fix:** {cell(error.hint)}", ""]
+    incident = outcome.incident
     if incident is not None:
         number = f"#{incident.incident_number} " if incident.incident_number else ""
-        lines.append(
-            f"{md_link(f'{number}{incident.title or incident.id}', incident.html_url)} "
-            f"({md_code(incident.id)})"
-        )
+        title = redact(f"{number}{incident.title or incident.id}")
+        lines += [f"{md_link(title, incident.html_url)} ({md_code(incident.id)})", ""]
+    if outcome.plan is not None:
+        lines += _table(outcome, outcome.plan, cell)
         lines.append("")
-    if before is not None:
-        shown_after = after if after is not None and not inputs.dry_run else None
-        lines.extend(_table(outcome, before, shown_after))
+        if outcome.inputs.dry_run and outcome.plan.writes:
+            lines += ["Would send to PagerDuty, in this order:", ""]
+            for write in outcome.plan.writes:
+                request = redact(f"{write.request_line} {json.dumps(write.body(), sort_keys=True)}")
+                lines.append(f"- {md_code(request)}")
+            lines.append("")
+    links = _links(outcome)
+    if links:
+        lines += [" · ".join(links), ""]
+    if outcome.warnings:
+        lines += ["**Warnings:**", ""]
+        lines += [f"- {cell(warning)}" for warning in outcome.warnings]
         lines.append("")
-    if inputs.dry_run and outcome.planned:
-        lines.append("Would send to PagerDuty, in this order:")
-        lines.append("")
-        for update in outcome.planned:
-            target = incident.id if incident else ""
-            lines.append(f"- {md_code(f'PUT /incidents/{target} {json.dumps(update)}')}")
-        lines.append("")
+    return "\n".join(lines) + "\n"
 
+
+def render_failure(outcome: Outcome | None, error: EscalatorError, *, redact: Redact) -> str:
+    """The job summary of a failed run (before the run started when ``outcome`` is None)."""
+    if outcome is not None:
+        return render(outcome, redact=redact, error=error)
+    lines = [f"## ❌ Not started: {md(redact(error.title))}", ""]
+    lines += [f"**Error:** {md(redact(error.message))}", ""]
+    if error.hint:
+        lines += [f"**How to fix:** {md(redact(error.hint))}", ""]
+    return "\n".join(lines) + "\n"
+
+
+def _heading(outcome: Outcome, error: EscalatorError | None, cell: Callable[[object], str]) -> str:
+    operation = outcome.operation
+    if error is not None and not outcome.done:
+        return f"## ❌ {operation.noun} failed: {cell(error.title)}"
+    if error is not None:
+        return f"## ⚠️ Incident {operation.done} in PagerDuty, but Port was not fully updated"
+    if outcome.inputs.dry_run:
+        return "## 🔎 Dry run: nothing was changed"
+    if outcome.plan is not None and outcome.plan.found is not None:
+        return "## ✅ Incident already open with this key: nothing was created"
+    if outcome.changed:
+        return f"## ✅ Incident {operation.done}"
+    return "## ✅ Incident already as asked: nothing changed"
+
+
+def _table(outcome: Outcome, plan: Plan, cell: Callable[[object], str]) -> list[str]:
+    """One row per change asked (before, asked, after), then status and assignees for context."""
+    after = None if outcome.inputs.dry_run else outcome.after
+    before = outcome.before
+    lines = ["| | Before | Asked | After |", "|---|---|---|---|"]
+    fields = [change.field for change in plan.changes]
+    for change in plan.changes:
+        if change.field is Field.INCIDENT:
+            continue
+        was = change.before or "—"
+        now = shown(change.field, after) if after is not None else ""
+        if change.field in (Field.LEVEL, Field.NOTE, Field.SNOOZE):
+            now = ("sent" if change.needed else "unchanged") if after is not None else ""
+        asked = change.asked if change.needed else f"{change.asked} (already)"
+        lines.append(f"| {cell(change.field.value)} | {cell(was)} | {cell(asked)} | {cell(now)} |")
+    for field in (Field.STATUS, Field.ASSIGNEES):
+        if field in fields:
+            continue
+        was = shown(field, before) or "—"
+        now = shown(field, after) if after is not None else ""
+        lines.append(f"| {cell(field.value)} | {cell(was)} | — | {cell(now)} |")
+    return lines
+
+
+def _links(outcome: Outcome) -> list[str]:
+    inputs = outcome.inputs
     links = []
     if outcome.run_link:
         links.append(md_link("Workflow job", outcome.run_link))
@@ -103,58 +198,4 @@ def render(outcome: Outcome, error: EscalatorError | None = None) -> str:
         links.append(
             f"Port entity {md_code(inputs.port_blueprint + '/' + outcome.entity.identifier)}"
         )
-    if links:
-        lines.append(" · ".join(links))
-        lines.append("")
-
-    if error is not None:
-        lines.append(f"**Error:** {md(error.message)}")
-        lines.append("")
-        if error.hint:
-            lines.append(f"**How to fix:** {md(error.hint)}")
-            lines.append("")
-    if outcome.warnings:
-        lines.append("**Warnings:**")
-        lines.append("")
-        lines.extend(f"- {md(warning)}" for warning in outcome.warnings)
-        lines.append("")
-    return "\n".join(lines) + "\n"
-
-
-def _table(outcome: Outcome, before: Incident, after: Incident | None) -> list[str]:
-    level_asked = outcome.inputs.escalation_level
-    rows = [
-        ("Escalation policy", _policy(before), _policy(after) if after else ""),
-        ("Escalation level asked", "", str(level_asked) if level_asked is not None else "—"),
-        ("Urgency", before.urgency, after.urgency if after else ""),
-        ("Status", before.status, after.status if after else ""),
-        (
-            "Assigned to",
-            before.responder or "nobody",
-            (after.responder or "nobody") if after else "",
-        ),
-    ]
-    head = "| | Before | After |" if after else "| | Now | Asked |"
-    lines = [head, "|---|---|---|"]
-    for label, old, new in rows:
-        if after is None:
-            new = _asked(outcome, label)
-        lines.append(f"| {label} | {md(old)} | {md(new)} |")
-    return lines
-
-
-def _asked(outcome: Outcome, label: str) -> str:
-    inputs = outcome.inputs
-    if label == "Escalation policy":
-        return inputs.escalation_policy_id or "unchanged"
-    if label == "Escalation level asked":
-        return str(inputs.escalation_level) if inputs.escalation_level is not None else "—"
-    if label == "Urgency":
-        return inputs.urgency or "unchanged"
-    return "unchanged"
-
-
-def _policy(incident: Incident | None) -> str:
-    if incident is None:
-        return ""
-    return f"{incident.policy_name} ({incident.policy_id})" if incident.policy_id else "none"
+    return links

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote, urlsplit
 
-#: Secrets shorter than this are not redacted by substring (it would garble ordinary text); the
-#: runner masks them anyway through ``::add-mask::``.
-MIN_REDACTED_LENGTH = 4
+#: Secrets shorter than this are not redacted by substring (it would garble ordinary text, such
+#: as a token ``true`` in ``changed=true``); the runner masks them anyway through ``::add-mask::``.
+MIN_REDACTED_LENGTH = 8
 _OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
@@ -48,12 +48,9 @@ def one_line(text: str) -> str:
 class Console:
     """Where the action talks to the user: the job log on GitHub, a terminal elsewhere."""
 
-    def __init__(
-        self, stream: TextIO | None = None, *, github: bool = True, debug: bool = False
-    ) -> None:
+    def __init__(self, stream: TextIO | None = None, *, github: bool = True) -> None:
         self.stream = stream if stream is not None else sys.stdout
         self.github = github
-        self.debug_enabled = debug
         self._secrets: list[str] = []
         self._lock = threading.Lock()
 
@@ -85,12 +82,6 @@ class Console:
     def info(self, text: str) -> None:
         for line in self.redact(text).splitlines() or [""]:
             self._write(one_line(line))
-
-    def debug(self, text: str) -> None:
-        if self.github:
-            self._write(f"::debug::{escape_data(self.redact(text))}")
-        elif self.debug_enabled:
-            self.info(f"debug: {text}")
 
     def notice(self, text: str, *, title: str = "") -> None:
         self._annotate("notice", text, title)
@@ -137,10 +128,12 @@ class OutputWriter:
         self.console = console
         self.written: dict[str, str] = {}
 
-    def set(self, name: str, value: str) -> None:
+    def set(self, name: str, value: str, *, redact: bool = True) -> None:
+        """Write one output; ``redact`` False for values from a closed set (no secret fits)."""
         if not _OUTPUT_NAME.fullmatch(name):
             raise ValueError(f"invalid output name {name!r}")
-        value = self.console.redact(value)
+        if redact:
+            value = self.console.redact(value)
         delimiter = f"ghadelimiter_{uuid.uuid4()}"
         if delimiter in name or delimiter in value:  # cannot happen by chance; refuse if crafted
             raise ValueError(f"output {name} contains its delimiter")
@@ -162,9 +155,15 @@ class SummaryWriter:
         self.text = ""
 
     def append(self, markdown: str) -> None:
+        """Append ``markdown`` (redacted and escaped by its maker), cut at GitHub's limit: the
+        start, where the result and any error stand, is kept."""
         markdown = self.console.redact(markdown)
-        if len((self.text + markdown).encode("utf-8")) > self.LIMIT:
-            markdown = "\n_(summary cut: over GitHub's 1 MiB limit)_\n"
+        room = self.LIMIT - len(self.text.encode("utf-8"))
+        if len(markdown.encode("utf-8")) > room:
+            note = "\n\n_(summary cut: over GitHub's 1 MiB limit)_\n"
+            keep = max(0, room - len(note.encode("utf-8")))
+            cut = markdown.encode("utf-8")[:keep].decode("utf-8", "ignore")
+            markdown = cut[: cut.rfind("\n") + 1] + note if keep else ""
         self.text += markdown
         if self.path is not None:
             with self.path.open("a", encoding="utf-8") as file:

@@ -146,7 +146,7 @@ def test_seed_case_policy_and_urgency(action: Any) -> None:
     assert "https://github.com/acme/incident-workflows/actions/runs/4242" in port_run["link"]
     logs = run.run_logs()
     assert logs[0].startswith("Escalating PagerDuty incident Q2LAR4ADCXC8IB")
-    assert "Escalated incident #1042" in logs[-1]
+    assert "Incident #1042 (Q2LAR4ADCXC8IB) escalated: escalation policy PPLATFM; urgency already high" in logs[-1]
     assert len(run.requests("POST", "/auth/access_token")) == 1
     assert "| Escalation policy | Payments On\\-Call" in run.summary
 
@@ -295,12 +295,12 @@ def test_port_credentials_rejected_stop_before_any_write(action: Any) -> None:
 def test_invalid_input_sends_nothing_to_pagerduty_and_tells_port(action: Any) -> None:
     """An invalid input fails before any PagerDuty request, and the Port run gets a log why."""
     run = action(urgency="urgent")
-    assert run.code == 1
+    assert run.code == 2
     assert [e for e in run.journal if e["path"].startswith("/pagerduty")] == []
     (error,) = run.errors()
     assert "Input 'urgency'" in error
     assert "high or low" in error
-    assert any("Escalation not started" in log for log in run.run_logs())
+    assert any("Not started" in log for log in run.run_logs())
 
 
 def test_level_on_low_urgency_is_refused_before_writing(action: Any) -> None:

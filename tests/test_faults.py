@@ -64,7 +64,7 @@ TRANSIENT = {name for name in FAULTS if name.startswith("429")} | {"hang", "5xx-
 TRANSIENT |= {"reset-before", "reset-after", "malformed", "truncated"}
 
 START_LOG = f"Escalating PagerDuty incident {seed.DEMO_INCIDENT_ID}"
-RESULT_LOG = "Escalated incident #1042"
+RESULT_LOG = "Incident #1042 (Q2LAR4ADCXC8IB) escalated"
 FAILURE_LOG = "Escalation failed:"
 REPORTING_LOG = "The incident was escalated in PagerDuty, but"
 LOG_NOT_SENT = "A Port run log was not sent"

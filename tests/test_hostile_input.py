@@ -35,7 +35,7 @@ def context(**fields: Any) -> str:
 
 def assert_refused(result: RunResult, input_name: str) -> None:
     """The run stopped on one clean error that names ``input_name``."""
-    assert result.returncode == 1, result.stdout
+    assert result.returncode == 2, result.stdout  # input errors are usage errors
     assert "Traceback" not in result.stderr, result.stderr
     assert len(result.errors) == 1, result.stdout
     assert f"Input '{input_name}" in result.error_text, result.error_text
@@ -284,7 +284,7 @@ def test_a_title_cannot_break_the_job_summary(sandbox: Sandbox, tmp_path: Path) 
     ]
     for line in summary.splitlines():
         if line.startswith("|"):
-            assert len(re.findall(r"(?<!\\)\|", line)) == 4, line
+            assert len(re.findall(r"(?<!\\)\|", line)) == 5, line  # four columns: what, before, asked, after
 
 
 # --- port_context ----------------------------------------------------------------------------

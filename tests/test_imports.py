@@ -128,7 +128,7 @@ def test_a_run_without_github_token_loads_no_pygithub_sandbox_or_test_code(
     sandbox.reset()
     env = runner_env(sandbox, tmp_path)
     modules = loaded_modules(PROBE, env, tmp_path, str(REPO / "entrypoint.py"))
-    assert "escalator.escalation" in modules  # the probe did run the action
+    assert "escalator.usecase.runner" in modules  # the probe did run the action
     assert matching(modules, "github", "escalator.github") == set()
     assert matching(modules, "escalator.sandbox") == set()
     assert matching(modules, *TEST_ONLY_PACKAGES) == set()

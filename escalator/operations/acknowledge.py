@@ -1,0 +1,41 @@
+"""Acknowledge: a triggered incident becomes acknowledged; a resolved one is never reopened."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import ClassVar
+
+from escalator.inputs import ActionInputs
+from escalator.models import Incident
+from escalator.operations.base import Change, Field, Gather, Plan
+from escalator.operations.state import refuse_resolved
+from escalator.operations.writes import UpdateIncident
+
+
+def plan(incident: Incident, request: None = None) -> Plan:
+    """Acknowledge when triggered; nothing when already acknowledged; refuse when resolved
+    (PagerDuty would reopen it)."""
+    refuse_resolved(incident, "acknowledging it would reopen it, so it")
+    needed = incident.status == "triggered"
+    change = Change(Field.STATUS, incident.status, "acknowledged", needed)
+    writes = (UpdateIncident(incident.id, status="acknowledged"),) if needed else ()
+    return Plan(changes=(change,), writes=writes)
+
+
+class Acknowledge:
+    """The acknowledge operation."""
+
+    name: ClassVar[str] = "acknowledge"
+    noun: ClassVar[str] = "Acknowledgement"
+    doing: ClassVar[str] = "Acknowledging"
+    done: ClassVar[str] = "acknowledged"
+    reads_incident: ClassVar[bool] = True
+
+    def gather(
+        self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None
+    ) -> None:
+        return None
+
+    def plan(self, incident: Incident | None, request: None) -> Plan:
+        assert incident is not None
+        return plan(incident)

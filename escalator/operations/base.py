@@ -1,0 +1,156 @@
+"""What every operation is made of: a typed plan of changes, and the writes that apply it.
+
+An operation module gives four things: how it gathers what it needs (its lookups), a **pure**
+``plan(incident, request) -> Plan``, the writes the plan holds (each knows its request and how to
+tell, after an ambiguous failure, whether PagerDuty applied it), and how its result is said. The
+use case (:mod:`escalator.usecase.runner`) runs any of them the same way.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from escalator.inputs import ActionInputs
+from escalator.models import Incident
+from escalator.operations.writes import AddNote
+from escalator.pagerduty import PagerDutyClient
+
+T = TypeVar("T")
+
+
+class Field(enum.Enum):
+    """What a change is about; :func:`shown` says how the incident shows each one."""
+
+    POLICY = "Escalation policy"
+    LEVEL = "Escalation level"
+    URGENCY = "Urgency"
+    STATUS = "Status"
+    ASSIGNEES = "Assigned to"
+    PRIORITY = "Priority"
+    NOTE = "Note"
+    SNOOZE = "Snoozed for"
+    INCIDENT = "Incident"
+
+
+def shown(field: Field, incident: Incident | None) -> str:
+    """How ``incident`` shows ``field`` in a summary ('' for what PagerDuty does not expose)."""
+    if incident is None:
+        return ""
+    if field is Field.POLICY:
+        return f"{incident.policy_name} ({incident.policy_id})" if incident.policy_id else "none"
+    if field is Field.URGENCY:
+        return incident.urgency
+    if field is Field.STATUS:
+        return incident.status
+    if field is Field.ASSIGNEES:
+        return ", ".join(a.assignee.label for a in incident.assignments) or "nobody"
+    if field is Field.PRIORITY:
+        return incident.priority.label if incident.priority else "none"
+    if field is Field.INCIDENT:
+        return (
+            f"#{incident.incident_number} {incident.id}"
+            if incident.incident_number
+            else incident.id
+        )
+    return ""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing asked of the incident: how it was, what was asked, and whether it must be sent."""
+
+    field: Field
+    before: str
+    asked: str
+    needed: bool
+
+    def said(self) -> str:
+        """'urgency high' when sent, 'urgency already high' when it already held."""
+        name = self.field.value.lower()
+        return f"{name} {self.asked}" if self.needed else f"{name} already {self.asked}"
+
+
+class Write(Protocol):
+    """One request that changes PagerDuty, typed, with the way to check it after a lost answer."""
+
+    #: what the request is, for logs and the dry run: 'PUT /incidents/Q1'
+    @property
+    def request_line(self) -> str: ...
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body sent."""
+        ...
+
+    def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
+        """Send it once; the incident as PagerDuty now holds it, or None when unchanged."""
+        ...
+
+    def rechecks(self, status: int) -> bool:
+        """Whether a refusal with this 4xx ``status`` may hide an applied write (check it)."""
+        ...
+
+    def landed(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
+        """After an ambiguous failure: read, and return the incident if the write was applied
+        (None: not applied, or not knowable: send it again)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an operation will do to one incident: the changes asked, the writes that make them."""
+
+    changes: tuple[Change, ...]
+    writes: tuple[Write, ...]
+    #: the incident a create found already open (nothing is created then)
+    found: Incident | None = None
+
+    @property
+    def sends_nothing(self) -> bool:
+        return not self.writes
+
+    def with_note(self, note: str | None, incident: Incident | None) -> Plan:
+        """This plan with ``note`` added after its change (not to an incident a create found:
+        the run that created it added the note)."""
+        if not note or self.found is not None:
+            return self
+        write = AddNote(note, incident.id if incident is not None else None)
+        return replace(
+            self,
+            changes=(*self.changes, Change(Field.NOTE, "", note, True)),
+            writes=(*self.writes, write),
+        )
+
+
+class Gather(Protocol):
+    """What an operation may use to read before planning: the PagerDuty client and a pool."""
+
+    pagerduty: PagerDutyClient
+
+    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]: ...
+
+
+class Operation(Protocol):
+    """One incident operation, as the use case runs it."""
+
+    name: ClassVar[str]
+    #: what it is called in 'Escalation failed'
+    noun: ClassVar[str]
+    #: present participle for logs: 'Escalating'
+    doing: ClassVar[str]
+    #: past participle for results: 'escalated'
+    done: ClassVar[str]
+    #: False only for create: there is no incident to read before
+    reads_incident: ClassVar[bool]
+
+    def gather(self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None) -> Any:
+        """Read what the plan needs besides the incident (users, priorities, the policy...) and
+        return the operation's typed request. Input errors found here are raised here."""
+        ...
+
+    def plan(self, incident: Incident | None, request: Any) -> Plan:
+        """Pure: the plan for ``incident`` (None for a create) given ``request``."""
+        ...

@@ -1,0 +1,104 @@
+"""Create: a new incident on a service, exactly once per incident key.
+
+Before creating, the open incidents of the service holding the key are looked up: a re-run of the
+same Port run (or of the GitHub job) finds the incident instead of creating a second. A lost answer
+to the create is checked by the same lookup before anything is sent again.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from escalator.errors import InputError
+from escalator.inputs import ActionInputs
+from escalator.models import Incident, Priority, User
+from escalator.operations.base import Change, Field, Gather, Plan, shown
+from escalator.operations.lookups import resolve_priority, resolve_users
+from escalator.operations.writes import CreateIncident
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    """What to create, with the lookups done: priority and assignee resolved, the key checked."""
+
+    title: str
+    service_id: str
+    incident_key: str
+    urgency: Literal["high", "low"] | None = None
+    details: str | None = None
+    priority: Priority | None = None
+    escalation_policy_id: str | None = None
+    assignees: tuple[User, ...] = ()
+    #: an open incident of the service already holding the key
+    found: Incident | None = None
+
+
+def plan(incident: Incident | None, request: CreateRequest) -> Plan:
+    """Nothing when an open incident holds the key; else one create."""
+    if request.found is not None:
+        change = Change(Field.INCIDENT, shown(Field.INCIDENT, request.found), "", False)
+        return Plan(changes=(change,), writes=(), found=request.found)
+    if len(request.assignees) > 1:
+        raise InputError(
+            "assignees",
+            "PagerDuty creates an incident with one assignee at most.",
+            hint="Give one user in {assignees}, and reassign the incident afterwards.",
+        )
+    write = CreateIncident(
+        title=request.title,
+        service_id=request.service_id,
+        incident_key=request.incident_key,
+        urgency=request.urgency,
+        details=request.details,
+        priority_id=request.priority.id if request.priority else None,
+        escalation_policy_id=request.escalation_policy_id,
+        assignee_ids=tuple(user.id for user in request.assignees),
+    )
+    change = Change(Field.INCIDENT, "none", request.title, True)
+    return Plan(changes=(change,), writes=(write,))
+
+
+class Create:
+    """The create operation: the key lookup, priorities and users are read together."""
+
+    name: ClassVar[str] = "create"
+    noun: ClassVar[str] = "Creation"
+    doing: ClassVar[str] = "Creating"
+    done: ClassVar[str] = "created"
+    reads_incident: ClassVar[bool] = False
+
+    def gather(
+        self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None
+    ) -> CreateRequest:
+        pagerduty = reads.pagerduty
+        assert inputs.title
+        assert inputs.service_id
+        assert inputs.incident_key
+        found = reads.submit(
+            pagerduty.find_open_incidents,
+            incident_key=inputs.incident_key,
+            service_id=inputs.service_id,
+        )
+        priority = (
+            reads.submit(resolve_priority, pagerduty, inputs.priority) if inputs.priority else None
+        )
+        users = (
+            reads.submit(resolve_users, pagerduty, inputs.assignees) if inputs.assignees else None
+        )
+        existing = found.result()
+        return CreateRequest(
+            title=inputs.title,
+            service_id=inputs.service_id,
+            incident_key=inputs.incident_key,
+            urgency=inputs.urgency,
+            details=inputs.details,
+            priority=priority.result() if priority else None,
+            escalation_policy_id=inputs.escalation_policy_id,
+            assignees=users.result() if users else (),
+            found=existing[0] if existing else None,
+        )
+
+    def plan(self, incident: Incident | None, request: CreateRequest) -> Plan:
+        return plan(incident, request)

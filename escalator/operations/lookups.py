@@ -1,0 +1,76 @@
+"""Lookups several operations share: PagerDuty users by email, priorities by name.
+
+Both are reads that happen before planning, so a name or an email that matches nothing is an input
+error before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from escalator.errors import InputError, PagerDutyError
+from escalator.models import Priority, User
+from escalator.pagerduty import PagerDutyClient
+
+_USER_ID = re.compile(r"[A-Z0-9]{2,64}")
+
+
+def resolve_users(pagerduty: PagerDutyClient, assignees: Sequence[str]) -> tuple[User, ...]:
+    """The users named by email (matched exactly, ignoring case) or by ID (used as they are).
+
+    PagerDuty's ``query`` also returns users whose name or email merely contains the text: only
+    a whole-email match counts, every page is read until one is found.
+    """
+    users: list[User] = []
+    for assignee in assignees:
+        if _USER_ID.fullmatch(assignee):
+            users.append(User(id=assignee))
+            continue
+        wanted = assignee.casefold()
+        matches = [
+            user
+            for user in pagerduty.find_users(assignee)
+            if (user.email or "").casefold() == wanted
+        ]
+        if not matches:
+            raise InputError(
+                "assignees",
+                f"no PagerDuty user has the email {assignee!r} (users whose name or email only "
+                "contains it do not count).",
+                hint="Give each user's email exactly as it is in PagerDuty, or the user's ID.",
+            )
+        users.append(matches[0])
+    unique = {user.id: user for user in users}
+    return tuple(unique.values())
+
+
+def resolve_priority(pagerduty: PagerDutyClient, wanted: str) -> Priority:
+    """The account's priority named ``wanted`` (case does not matter) or with that ID."""
+    try:
+        priorities = pagerduty.list_priorities()
+    except PagerDutyError as exc:
+        if exc.code == 2014:
+            priorities = None
+        else:
+            raise
+    if not priorities:
+        raise InputError(
+            "priority",
+            "incident priorities are not enabled on this PagerDuty account.",
+            hint="Enable priorities in PagerDuty (Incidents > Incident Priority Settings), or "
+            "leave {priority} empty.",
+        )
+    for priority in priorities:
+        if priority.id == wanted:
+            return priority
+    folded = wanted.casefold()
+    for priority in priorities:  # most severe first: the first of duplicate names wins
+        if priority.label.casefold() == folded:
+            return priority
+    names = ", ".join(priority.label for priority in priorities)
+    raise InputError(
+        "priority",
+        f"{wanted!r} is not a priority of this PagerDuty account (it has {names}).",
+        hint="Use one of the account's priority names, or a priority ID.",
+    )

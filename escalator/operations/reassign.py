@@ -1,0 +1,45 @@
+"""Reassign: the incident's assignees become exactly the users named (emails or user IDs)."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import ClassVar
+
+from escalator.inputs import ActionInputs
+from escalator.models import Incident, User
+from escalator.operations.base import Change, Field, Gather, Plan, shown
+from escalator.operations.lookups import resolve_users
+from escalator.operations.state import refuse_resolved
+from escalator.operations.writes import UpdateIncident
+
+
+def plan(incident: Incident, users: tuple[User, ...]) -> Plan:
+    """Assign exactly ``users``; nothing when they already are the assignees."""
+    refuse_resolved(incident, "reassigning")
+    wanted = sorted(user.id for user in users)
+    current = sorted(a.assignee.id for a in incident.assignments)
+    needed = wanted != current
+    asked = ", ".join(user.email or user.name or user.id for user in users)
+    change = Change(Field.ASSIGNEES, shown(Field.ASSIGNEES, incident), asked, needed)
+    ids = tuple(user.id for user in users)
+    writes = (UpdateIncident(incident.id, assignee_ids=ids),) if needed else ()
+    return Plan(changes=(change,), writes=writes)
+
+
+class Reassign:
+    """The reassign operation: emails are looked up beside the incident read."""
+
+    name: ClassVar[str] = "reassign"
+    noun: ClassVar[str] = "Reassignment"
+    doing: ClassVar[str] = "Reassigning"
+    done: ClassVar[str] = "reassigned"
+    reads_incident: ClassVar[bool] = True
+
+    def gather(
+        self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None
+    ) -> tuple[User, ...]:
+        return resolve_users(reads.pagerduty, inputs.assignees)
+
+    def plan(self, incident: Incident | None, request: tuple[User, ...]) -> Plan:
+        assert incident is not None
+        return plan(incident, request)

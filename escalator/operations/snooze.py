@@ -1,0 +1,57 @@
+"""Snooze: an acknowledged incident is snoozed; a triggered one is acknowledged first.
+
+PagerDuty snoozes only acknowledged incidents (error 1012 otherwise), and snoozing one that is
+resolved makes no sense: refused before any write.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import ClassVar
+
+from escalator.inputs import ActionInputs
+from escalator.models import Incident
+from escalator.operations.base import Change, Field, Gather, Plan, Write
+from escalator.operations.state import refuse_resolved
+from escalator.operations.writes import Snooze as SnoozeWrite
+from escalator.operations.writes import UpdateIncident
+
+
+def duration_text(seconds: int) -> str:
+    """'1h30m' for 5400."""
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            count, seconds = divmod(seconds, size)
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"
+
+
+def plan(incident: Incident, seconds: int) -> Plan:
+    """Acknowledge when triggered, then snooze for ``seconds``."""
+    refuse_resolved(incident, "snoozing")
+    writes: list[Write] = []
+    changes = [Change(Field.SNOOZE, "", duration_text(seconds), True)]
+    if incident.status == "triggered":
+        changes.insert(0, Change(Field.STATUS, incident.status, "acknowledged", True))
+        writes.append(UpdateIncident(incident.id, status="acknowledged"))
+    writes.append(SnoozeWrite(incident.id, seconds))
+    return Plan(changes=tuple(changes), writes=tuple(writes))
+
+
+class Snooze:
+    """The snooze operation."""
+
+    name: ClassVar[str] = "snooze"
+    noun: ClassVar[str] = "Snooze"
+    doing: ClassVar[str] = "Snoozing"
+    done: ClassVar[str] = "snoozed"
+    reads_incident: ClassVar[bool] = True
+
+    def gather(self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None) -> int:
+        assert inputs.snooze_seconds is not None  # required for this operation by the inputs
+        return inputs.snooze_seconds
+
+    def plan(self, incident: Incident | None, request: int) -> Plan:
+        assert incident is not None
+        return plan(incident, request)

@@ -1,0 +1,18 @@
+"""Refusals several operations share: what cannot be done to a resolved incident."""
+
+from __future__ import annotations
+
+from escalator.errors import InputError
+from escalator.models import Incident
+
+
+def refuse_resolved(incident: Incident, operation: str, why: str = "") -> None:
+    """Raise the input error for ``operation`` on a resolved incident (nothing is sent)."""
+    if incident.status != "resolved":
+        return
+    raise InputError(
+        "incident_id",
+        f"incident {incident.id} is resolved: {operation} {why or 'needs an open incident'}.",
+        hint="Pick an open incident. To work on this one again, reopen it in PagerDuty first "
+        "(the incident's page > Reopen).",
+    )

@@ -1,0 +1,214 @@
+"""The writes an operation can plan, each a typed request that knows how to check itself.
+
+After an ambiguous failure (timeout, reset, 5xx after sending) the use case calls ``landed`` before
+sending a write again: an update is checked against the incident, a note against the incident's
+notes, a create against the open incidents holding its key. An escalation level cannot be read
+back from PagerDuty, so it is sent again: moving to the same level twice is harmless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote
+
+from escalator.models import Incident
+from escalator.pagerduty import PagerDutyClient
+
+
+@dataclass(frozen=True)
+class UpdateIncident:
+    """``PUT /incidents/{id}`` with the fields that change; only those given are sent."""
+
+    incident_id: str
+    escalation_policy_id: str | None = None
+    escalation_level: int | None = None
+    urgency: Literal["high", "low"] | None = None
+    status: Literal["acknowledged", "resolved"] | None = None
+    resolution: str | None = None
+    assignee_ids: tuple[str, ...] | None = None
+    priority_id: str | None = None
+
+    @property
+    def request_line(self) -> str:
+        return f"PUT /incidents/{quote(self.incident_id, safe='')}"
+
+    def fields(self) -> dict[str, Any]:
+        """The incident fields sent, as PagerDuty names them."""
+        fields: dict[str, Any] = {}
+        if self.escalation_policy_id is not None:
+            fields["escalation_policy"] = {
+                "id": self.escalation_policy_id,
+                "type": "escalation_policy_reference",
+            }
+        if self.urgency is not None:
+            fields["urgency"] = self.urgency
+        if self.escalation_level is not None:
+            fields["escalation_level"] = self.escalation_level
+        if self.status is not None:
+            fields["status"] = self.status
+        if self.resolution is not None:
+            fields["resolution"] = self.resolution
+        if self.assignee_ids is not None:
+            fields["assignments"] = [
+                {"assignee": {"id": user_id, "type": "user_reference"}}
+                for user_id in self.assignee_ids
+            ]
+        if self.priority_id is not None:
+            fields["priority"] = {"id": self.priority_id, "type": "priority_reference"}
+        return fields
+
+    def body(self) -> dict[str, Any]:
+        return {"incident": {"type": "incident_reference", **self.fields()}}
+
+    def rechecks(self, status: int) -> bool:
+        return False
+
+    def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
+        return pagerduty.update_incident(self.incident_id, self.fields())
+
+    def landed(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
+        latest = pagerduty.get_incident(self.incident_id, include=())
+        return latest if self.held_by(latest) else None
+
+    def held_by(self, incident: Incident) -> bool:
+        """Whether ``incident`` shows every field of this update (never for a level alone)."""
+        if self.escalation_level is not None:
+            return False  # not readable back; sending the same level again is harmless
+        checks = (
+            self.escalation_policy_id is None or incident.policy_id == self.escalation_policy_id,
+            self.urgency is None or incident.urgency == self.urgency,
+            self.status is None or incident.status == self.status,
+            self.assignee_ids is None
+            or sorted(a.assignee.id for a in incident.assignments) == sorted(self.assignee_ids),
+            self.priority_id is None
+            or (incident.priority is not None and incident.priority.id == self.priority_id),
+        )
+        return all(checks)
+
+
+@dataclass(frozen=True)
+class AddNote:
+    """``POST /incidents/{id}/notes``: never posted twice, the notes are read before a retry.
+
+    ``incident_id`` None means the incident the previous write made (a note after a create).
+    """
+
+    content: str
+    incident_id: str | None = None
+
+    @property
+    def request_line(self) -> str:
+        target = quote(self.incident_id, safe="") if self.incident_id else "{new incident}"
+        return f"POST /incidents/{target}/notes"
+
+    def body(self) -> dict[str, Any]:
+        return {"note": {"content": self.content}}
+
+    def rechecks(self, status: int) -> bool:
+        return False
+
+    def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
+        pagerduty.add_note(self._target(current), self.content)
+        return None
+
+    def landed(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
+        target = self._target(current)
+        if any(note.content == self.content for note in pagerduty.list_notes(target)):
+            return current if current is not None else pagerduty.get_incident(target)
+        return None
+
+    def _target(self, current: Incident | None) -> str:
+        if self.incident_id:
+            return self.incident_id
+        assert current is not None  # planned only after a write that makes the incident
+        return current.id
+
+
+@dataclass(frozen=True)
+class Snooze:
+    """``POST /incidents/{id}/snooze``: an acknowledged incident comes back after ``seconds``."""
+
+    incident_id: str
+    seconds: int
+
+    @property
+    def request_line(self) -> str:
+        return f"POST /incidents/{quote(self.incident_id, safe='')}/snooze"
+
+    def body(self) -> dict[str, Any]:
+        return {"duration": self.seconds}
+
+    def rechecks(self, status: int) -> bool:
+        return False
+
+    def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
+        return pagerduty.snooze(self.incident_id, self.seconds)
+
+    def landed(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
+        latest = pagerduty.get_incident(self.incident_id, include=())
+        snoozed = any(
+            isinstance(action, dict) and action.get("type") == "unacknowledge"
+            for action in latest.pending_actions
+        )
+        return latest if snoozed else None
+
+
+@dataclass(frozen=True)
+class CreateIncident:
+    """``POST /incidents``: never two incidents, the key is looked up before a retry."""
+
+    title: str
+    service_id: str
+    incident_key: str
+    urgency: Literal["high", "low"] | None = None
+    details: str | None = None
+    priority_id: str | None = None
+    escalation_policy_id: str | None = None
+    assignee_ids: tuple[str, ...] = ()
+
+    @property
+    def request_line(self) -> str:
+        return "POST /incidents"
+
+    def incident(self) -> dict[str, Any]:
+        """The ``incident`` object sent."""
+        incident: dict[str, Any] = {
+            "type": "incident",
+            "title": self.title,
+            "service": {"id": self.service_id, "type": "service_reference"},
+            "incident_key": self.incident_key,
+        }
+        if self.urgency is not None:
+            incident["urgency"] = self.urgency
+        if self.details is not None:
+            incident["body"] = {"type": "incident_body", "details": self.details}
+        if self.priority_id is not None:
+            incident["priority"] = {"id": self.priority_id, "type": "priority_reference"}
+        if self.escalation_policy_id is not None:
+            incident["escalation_policy"] = {
+                "id": self.escalation_policy_id,
+                "type": "escalation_policy_reference",
+            }
+        if self.assignee_ids:
+            incident["assignments"] = [
+                {"assignee": {"id": user_id, "type": "user_reference"}}
+                for user_id in self.assignee_ids
+            ]
+        return incident
+
+    def body(self) -> dict[str, Any]:
+        return {"incident": self.incident()}
+
+    def rechecks(self, status: int) -> bool:
+        """A 400 may be the key already held by an incident a concurrent run made."""
+        return status == 400
+
+    def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
+        return pagerduty.create_incident(self.incident())
+
+    def landed(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
+        found = pagerduty.find_open_incidents(
+            incident_key=self.incident_key, service_id=self.service_id
+        )
+        return found[0] if found else None

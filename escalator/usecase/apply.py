@@ -1,0 +1,44 @@
+"""Apply one write exactly once: after an ambiguous failure, read before sending it again.
+
+An ambiguous failure is a timeout or reset after sending, a 5xx, or a 2xx whose body could not be
+read: PagerDuty may or may not have applied the write. The write's own ``landed`` check reads
+PagerDuty and says which.
+"""
+
+from __future__ import annotations
+
+from escalator.errors import EscalatorError, PagerDutyError, UnexpectedResponse
+from escalator.http import OutcomeUnknown
+from escalator.models import Incident
+from escalator.operations.base import Write
+from escalator.pagerduty import PagerDutyClient
+from escalator.workflow import Console
+
+WRITE_ATTEMPTS = 3
+
+
+def apply_write(
+    write: Write, pagerduty: PagerDutyClient, current: Incident | None, console: Console
+) -> Incident | None:
+    """Send ``write``; the incident PagerDuty then holds, or None when the write returns none."""
+    last_error: EscalatorError | None = None
+    for _attempt in range(WRITE_ATTEMPTS):
+        try:
+            return write.send(pagerduty, current)
+        except (OutcomeUnknown, UnexpectedResponse) as exc:
+            last_error = exc
+        except PagerDutyError as exc:
+            if exc.status < 500 and not write.rechecks(exc.status):
+                raise
+            last_error = exc
+        console.warning(
+            f"{last_error.message} Reading PagerDuty before trying again.",
+            title="PagerDuty did not answer the change",
+        )
+        landed = write.landed(pagerduty, current)
+        if landed is not None:
+            return landed
+        if isinstance(last_error, PagerDutyError) and last_error.status < 500:
+            raise last_error  # a refusal the lookup does not explain: do not send it again
+    assert last_error is not None  # the loop ran at least once
+    raise last_error
