@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gzip
 import json
 import socket
 import struct
@@ -22,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 from escalator.sandbox import pagerduty
 from escalator.sandbox import port as port_service
 from escalator.sandbox.blueprints import SHAPES
-from escalator.sandbox.faults import FaultFormatError, FaultPlan, Step, parse_plan
+from escalator.sandbox.faults import SHAPED, FaultFormatError, FaultPlan, Step, parse_plan
 from escalator.sandbox.seed import PRIORITY_MODES, Links, State, build_state, rebuild_catalog
 from escalator.sandbox.wire import JSON, Reply, Request
 
@@ -166,16 +167,51 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         """Send an answer; ``raw`` replaces the JSON body, ``declared`` the Content-Length."""
         payload = raw if raw is not None else json.dumps(body).encode()
+        self._head(status, headers, declared if declared is not None else len(payload))
+        self.wfile.write(payload)
+        self.wfile.flush()
+
+    def _head(self, status: int, headers: dict[str, str], length: int | None) -> None:
+        """Send the status line and headers (JSON by default; no Content-Length when None)."""
         self.send_response(status)
         names = {k.lower() for k in headers}
         if "content-type" not in names:
             self.send_header("Content-Type", "application/json; charset=utf-8")
         for name, value in headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(declared if declared is not None else len(payload)))
+        if length is not None:
+            self.send_header("Content-Length", str(length))
         self.end_headers()
-        self.wfile.write(payload)
-        self.wfile.flush()
+
+    def _send_shaped(self, sandbox: Sandbox, step: Step, reply: Reply) -> None:
+        """Send the real answer reshaped: dripped, endless, gzip-compressed or after a 103."""
+        payload = json.dumps(reply.body).encode()
+        if step.kind == "early_hints":
+            self.send_response_only(103)
+            self.send_header("Link", "</pagerduty>; rel=preconnect")
+            self.end_headers()
+            self._send(reply.status, reply.body, reply.headers)
+        elif step.kind == "gzip":
+            headers = reply.headers | {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+            self._send(reply.status, None, headers, raw=gzip.compress(payload))
+        elif step.kind == "drip":
+            self._head(reply.status, reply.headers, len(payload))
+            for index in range(len(payload)):
+                self.wfile.write(payload[index : index + 1])
+                self.wfile.flush()
+                if index + 1 < len(payload) and sandbox.stopping.wait(step.interval):
+                    self._drop(reset=False)
+                    return
+        else:
+            self.close_connection = True
+            self._head(reply.status, reply.headers | {"Transfer-Encoding": "chunked"}, None)
+            chunk = payload[:1] + b" " * 1023
+            while True:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.flush()
+                if sandbox.stopping.wait(step.interval):
+                    return
+                chunk = b" " * 1024
 
     def _drop(self, *, reset: bool) -> None:
         """Close the connection without an answer: RST when ``reset``, else FIN."""
@@ -262,6 +298,12 @@ class _Handler(BaseHTTPRequestHandler):
             entry["status"] = 200
             _record_once(sandbox, entry)
             self._send(200, None, reply.headers, raw=b'<html><body>Bad gateway {"incident": ')
+        elif kind in SHAPED:
+            assert step is not None
+            entry["status"] = reply.status
+            _record_once(sandbox, entry)
+            with contextlib.suppress(ConnectionError):
+                self._send_shaped(sandbox, step, reply)
         elif kind == "truncated":
             payload = json.dumps(reply.body).encode()
             entry["status"] = reply.status
