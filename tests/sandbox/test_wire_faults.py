@@ -181,3 +181,12 @@ def test_priorities_option_and_bad_mode() -> None:
         assert answer.status == 429
         client.session.close()
         assert client.problems == []
+
+
+@pytest.mark.parametrize("interval", [-1, "fast", True])
+def test_bad_interval_is_refused(interval: object) -> None:
+    """A drip or endless interval that is not a non-negative number is refused, named."""
+    from escalator.sandbox.faults import FaultFormatError
+
+    with pytest.raises(FaultFormatError, match="interval"):
+        Sandbox(faults=fault(NOTES, fault="drip", interval=interval))
