@@ -15,6 +15,7 @@ import requests
 from conftest import Api
 
 from escalator.sandbox import Sandbox
+from escalator.sandbox.faults import FaultFormatError
 from escalator.sandbox.seed import FROM_EMAIL, PAGERDUTY_TOKEN
 
 ACKED = "Q0RIJJZL24RC6W"
@@ -186,7 +187,5 @@ def test_priorities_option_and_bad_mode() -> None:
 @pytest.mark.parametrize("interval", [-1, "fast", True])
 def test_bad_interval_is_refused(interval: object) -> None:
     """A drip or endless interval that is not a non-negative number is refused, named."""
-    from escalator.sandbox.faults import FaultFormatError
-
     with pytest.raises(FaultFormatError, match="interval"):
         Sandbox(faults=fault(NOTES, fault="drip", interval=interval))
