@@ -51,6 +51,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="requests per minute per PagerDuty key before 429 (default: none)",
     )
     parser.add_argument(
+        "--pagerduty-create-rate-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="incident creations (POST /incidents) per minute per key before 429 (default: none)",
+    )
+    parser.add_argument(
+        "--priorities",
+        choices=seed.PRIORITY_MODES,
+        default="enabled",
+        help="PagerDuty priorities: enabled (P1-P5), empty (none configured) or disabled (402)",
+    )
+    parser.add_argument(
         "--allow-remote",
         action="store_true",
         help="allow a non-loopback --host (the sandbox has no real security)",
@@ -65,7 +78,7 @@ def banner(sandbox: Sandbox) -> str:
             f"escalator sandbox serving on {sandbox.url}",
             f"  PagerDuty API   {sandbox.pagerduty_url}",
             f"  Port API        {sandbox.port_url}",
-            f"  Control         {sandbox.url}/__sandbox/ (journal, state, reset, faults)",
+            f"  Control         {sandbox.url}/__sandbox/ (journal, state, reset, faults, ...)",
             f"  blueprint shape {sandbox.blueprint_shape}",
             "Demo credentials (fake, sandbox only):",
             f"  PagerDuty key         {seed.PAGERDUTY_TOKEN}",
@@ -113,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
             faults=faults,
             latency=latency or 0.0,
             pagerduty_rate_limit=args.pagerduty_rate_limit,
+            pagerduty_create_rate_limit=args.pagerduty_create_rate_limit,
+            priorities=args.priorities,
             allow_remote=args.allow_remote,
         ).start()
     except OSError as exc:

@@ -7,6 +7,9 @@ The format, the same in a file given at start and at ``POST /__sandbox/faults``:
              "repeat_last": false, "latency": 0.2}
     Step = {"status": 429, "headers": {...}, "body": ...} | {"fault": "reset"} | ...
 
+``seconds`` times a hang; ``interval`` paces ``drip`` (one byte each) and ``endless`` (one
+1 KiB chunk each).
+
 Each matching request consumes one step; once the steps are used up, requests pass (or the
 last step repeats forever with ``repeat_last``).
 """
@@ -19,8 +22,31 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-FAULT_KINDS = ("reset", "reset_after", "hang", "hang_after", "malformed", "truncated")
-AFTER_PROCESSING = {"reset_after", "hang_after", "malformed", "truncated"}
+FAULT_KINDS = (
+    "reset",
+    "reset_after",
+    "hang",
+    "hang_after",
+    "malformed",
+    "truncated",
+    "drip",
+    "endless",
+    "gzip",
+    "early_hints",
+)
+AFTER_PROCESSING = {
+    "reset_after",
+    "hang_after",
+    "malformed",
+    "truncated",
+    "drip",
+    "endless",
+    "gzip",
+    "early_hints",
+}
+SHAPED = {"drip", "endless", "gzip", "early_hints"}
+"""Kinds that send the real answer, reshaped on the wire."""
+DEFAULT_INTERVAL = 0.05
 
 
 class FaultFormatError(ValueError):
@@ -37,6 +63,7 @@ class Step:
     body: Any = None
     has_body: bool = False
     seconds: float = 30.0
+    interval: float = DEFAULT_INTERVAL
 
     @property
     def processes(self) -> bool:
@@ -109,7 +136,8 @@ def parse_step(data: Any, where: str) -> Step:
             f"got {data!r}"
         )
     seconds = _number(data.get("seconds", 30), f"{where}.seconds")
-    return Step(kind, seconds=seconds)
+    interval = _number(data.get("interval", DEFAULT_INTERVAL), f"{where}.interval")
+    return Step(kind, seconds=seconds, interval=interval)
 
 
 def parse_fault(data: Any, where: str) -> Fault:

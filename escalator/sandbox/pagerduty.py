@@ -8,65 +8,30 @@ on incident writes with an account-level key, ``ratelimit-*`` headers on every a
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import functools
 import re
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from escalator.sandbox.incidents import STATUSES, Incidents
+from escalator.sandbox.pagerduty_errors import FROM_REQUIRED, error_body, fail, invalid
 from escalator.sandbox.seed import (
     PAGERDUTY_READ_ONLY_TOKEN,
     PAGERDUTY_TOKEN,
+    PRIORITY_MODES,
     Links,
     State,
-    assignment,
-    level_user,
 )
 from escalator.sandbox.wire import ApiError, Reply, Request, new_id, now_iso
 
+__all__ = ["FROM_REQUIRED", "PagerDutyApi", "RateLimiter", "error_body"]
+
 DEFAULT_RATE_LIMIT = 960
-FROM_REQUIRED = (
-    'You must specify a user\'s email address in the "From" header to perform this action'
-)
-
-ERROR_MESSAGES = {
-    400: (2001, "Invalid Input Provided"),
-    401: (2006, "Authentication failed"),
-    402: (2012, "Payment Required"),
-    403: (2010, "Access Denied"),
-    404: (2100, "Not Found"),
-    408: (2001, "Request Timeout"),
-    429: (2020, "Rate Limit Exceeded"),
-}
-
-
-def error_body(
-    status: int,
-    message: str | None = None,
-    code: int | None = None,
-    errors: list[str] | None = None,
-) -> dict[str, Any]:
-    """Return PagerDuty's error body for ``status``, with its usual code and message by default."""
-    default_code, default_message = ERROR_MESSAGES.get(status, (2000, "Internal Server Error"))
-    error: dict[str, Any] = {"message": message or default_message, "code": code or default_code}
-    if errors is not None:
-        error["errors"] = errors
-    return {"error": error}
-
-
-def fail(
-    status: int,
-    message: str | None = None,
-    code: int | None = None,
-    errors: list[str] | None = None,
-) -> ApiError:
-    """Return an :class:`ApiError` carrying PagerDuty's error body."""
-    return ApiError(status, error_body(status, message, code, errors))
-
-
-def invalid(*errors: str) -> ApiError:
-    """Return the 400/2001 error for invalid input, listing what is wrong."""
-    return fail(400, errors=list(errors))
+MAX_LIMIT = 100
+MONTH = dt.timedelta(days=30)
 
 
 class RateLimiter:
@@ -111,18 +76,29 @@ class PagerDutyApi:
     """Serves PagerDuty requests against ``state["pagerduty"]``."""
 
     def __init__(
-        self, state: Callable[[], State], links: Callable[[], Links], rate_limit: int | None
+        self,
+        state: Callable[[], State],
+        links: Callable[[], Links],
+        rate_limit: int | None,
+        create_rate_limit: int | None = None,
     ) -> None:
-        """Read the account from ``state()`` and build links with ``links()`` at each request."""
+        """Read the account from ``state()`` and build links with ``links()`` at each request;
+        ``create_rate_limit`` is the lower per-minute limit of ``POST /incidents`` (None: none)."""
         self._state = state
         self._links = links
         self.rate_limiter = RateLimiter(rate_limit)
+        self.create_limiter = RateLimiter(create_rate_limit)
+        self.incidents = Incidents(state, links)
         self._routes: list[tuple[str, re.Pattern[str], Route]] = [
+            ("GET", re.compile(r"/incidents"), self._list_incidents),
             ("POST", re.compile(r"/incidents"), self._create_incident),
             ("PUT", re.compile(r"/incidents"), self._update_incidents),
             ("GET", re.compile(r"/incidents/([^/]+)"), self._get_incident),
             ("PUT", re.compile(r"/incidents/([^/]+)"), self._update_incident),
+            ("GET", re.compile(r"/incidents/([^/]+)/notes"), self._list_notes),
             ("POST", re.compile(r"/incidents/([^/]+)/notes"), self._create_note),
+            ("POST", re.compile(r"/incidents/([^/]+)/snooze"), self._snooze),
+            ("GET", re.compile(r"/priorities"), self._list_priorities),
             ("GET", re.compile(r"/escalation_policies"), self._list_policies),
             ("GET", re.compile(r"/escalation_policies/([^/]+)"), self._get_policy),
             ("GET", re.compile(r"/users"), self._list_users),
@@ -134,6 +110,15 @@ class PagerDutyApi:
         """The PagerDuty part of the current state."""
         return self._state()["pagerduty"]  # type: ignore[no-any-return]
 
+    def set_priorities(self, mode: str) -> None:
+        """Make the account's priorities ``enabled``, ``empty`` (none configured) or
+        ``disabled`` (the plan lacks them: 402)."""
+        if mode not in PRIORITY_MODES:
+            raise ValueError(
+                f"unknown priorities mode {mode!r}: use one of {', '.join(PRIORITY_MODES)}"
+            )
+        self.pd["priorities_mode"] = mode
+
     def handle(self, request: Request) -> Reply:
         """Answer one request: authenticate, count it against the rate limit, route it."""
         key = self._api_key(request)
@@ -143,6 +128,7 @@ class PagerDutyApi:
                 raise fail(401)
             if not allowed:
                 raise fail(429)
+            self.incidents.expire_snoozes()
             reply = self._route(request, key)
         except ApiError as exc:
             reply = Reply(exc.status, exc.body, dict(exc.headers))
@@ -213,303 +199,38 @@ class PagerDutyApi:
             rendered["service"] = copy.deepcopy(self.pd["services"][rendered["service"]["id"]])
         return rendered
 
-    def _assign_level(self, incident: dict[str, Any], level: int, at: str) -> None:
-        """Assign an incident to level ``level`` of its policy and remember that level."""
-        user_id = level_user(self.pd, incident["escalation_policy"]["id"], level)
-        incident["assignments"] = [assignment(self.pd, self._links(), user_id, at)]
-        incident["assigned_via"] = "escalation_policy"
-        self.pd["escalation_levels"][incident["id"]] = level
-
-    def _set_status(
-        self, incident: dict[str, Any], status: str, user: dict[str, Any], at: str
-    ) -> None:
-        """Move an incident to ``status`` the way PagerDuty does."""
-        links = self._links()
-        user_ref = links.reference("user", user["id"], user["name"])
-        previous = incident["status"]
-        if status == "resolved":
-            if previous == "resolved":
-                raise fail(400, "Incident Already Resolved", 1001)
-            incident |= {
-                "assignments": [],
-                "acknowledgements": [],
-                "pending_actions": [],
-                "resolved_at": at,
-            }
-        elif status == "acknowledged":
-            if previous == "resolved":
-                incident["assignments"] = [assignment(self.pd, links, user["id"], at)]
-                incident["resolved_at"] = None
-            incident["acknowledgements"] = [{"at": at, "acknowledger": user_ref}]
-            incident["pending_actions"] = []
-        else:
-            if previous == "resolved":
-                incident["resolved_at"] = None
-                self._assign_level(incident, 1, at)
-            incident["acknowledgements"] = []
-        if status != previous:
-            incident["last_status_change_at"] = at
-            incident["last_status_change_by"] = user_ref
-        incident["status"] = status
-
-    def _apply_update(
-        self, incident: dict[str, Any], changes: dict[str, Any], user: dict[str, Any]
-    ) -> None:
-        """Validate and apply one incident update (the ``incident`` object of a PUT)."""
-        problems = self._update_problems(incident, changes)
-        if problems:
-            raise invalid(*problems)
-        at = now_iso()
-        policy_ref = changes.get("escalation_policy")
-        if policy_ref is not None:
-            policy = self.pd["escalation_policies"].get(policy_ref["id"])
-            if policy is None:
-                raise fail(
-                    400,
-                    "Escalation Policy Not Found",
-                    1014,
-                    [f"Escalation policy {policy_ref['id']} not found."],
-                )
-        level = changes.get("escalation_level")
-        if level is not None and (incident["status"] == "resolved" or incident["urgency"] == "low"):
-            reason = (
-                "a resolved incident cannot be escalated"
-                if incident["status"] == "resolved"
-                else "a low-urgency incident cannot be escalated"
-            )
-            raise fail(400, "Incident cannot be escalated", 1006, [reason.capitalize() + "."])
-        if "urgency" in changes:
-            incident["urgency"] = changes["urgency"]
-            if changes["urgency"] == "low":
-                incident["pending_actions"] = []
-        if "title" in changes:
-            incident["title"] = changes["title"]
-            incident["summary"] = f"[#{incident['incident_number']}] {changes['title']}"
-        if "priority" in changes:
-            incident["priority"] = self._priority(changes["priority"])
-        if "status" in changes:
-            self._set_status(incident, changes["status"], user, at)
-        if policy_ref is not None:
-            policy = self.pd["escalation_policies"][policy_ref["id"]]
-            incident["escalation_policy"] = self._links().reference(
-                "escalation_policy", policy["id"], policy["name"]
-            )
-            self._reassign(incident, 1, at)
-        if level is not None:
-            self._reassign(incident, max(level, 1), at)
-        if "assignments" in changes:
-            incident["assignments"] = [
-                assignment(self.pd, self._links(), item["assignee"]["id"], at)
-                for item in changes["assignments"]
-            ]
-            incident["assigned_via"] = "direct_assignment"
-        incident["updated_at"] = at
-
-    def _reassign(self, incident: dict[str, Any], level: int, at: str) -> None:
-        """Assign a level after a reassignment or escalation; that re-triggers the incident."""
-        self._assign_level(incident, level, at)
-        if incident["status"] == "acknowledged":
-            incident["status"] = "triggered"
-            incident["acknowledgements"] = []
-            incident["last_status_change_at"] = at
-
-    def _priority(self, value: Any) -> dict[str, Any] | None:
-        """Return the account priority named or referenced by ``value``."""
-        if value is None:
-            return None
-        for priority in self.pd["priorities"].values():
-            if value in (priority["name"], priority["id"]) or (
-                isinstance(value, dict) and value.get("id") == priority["id"]
-            ):
-                return copy.deepcopy(priority)  # type: ignore[no-any-return]
-        raise invalid("Priority not found.")
-
-    def _update_problems(self, incident: dict[str, Any], changes: dict[str, Any]) -> list[str]:
-        """Return what is invalid in an incident update, as PagerDuty's ``errors`` list."""
-        problems: list[str] = []
-        if changes.get("type") not in {"incident", "incident_reference"}:
-            problems.append("Incident type must be 'incident' or 'incident_reference'.")
-        if "status" in changes and changes["status"] not in {
-            "triggered",
-            "acknowledged",
-            "resolved",
-        }:
-            problems.append("Status must be one of triggered, acknowledged, resolved.")
-        if "urgency" in changes and changes["urgency"] not in {"high", "low"}:
-            problems.append("Urgency must be 'high' or 'low'.")
-        if "title" in changes and not isinstance(changes["title"], str):
-            problems.append("Title must be a string.")
-        policy = changes.get("escalation_policy")
-        if policy is not None and not (
-            isinstance(policy, dict)
-            and isinstance(policy.get("id"), str)
-            and policy.get("type") in {"escalation_policy_reference", "escalation_policy"}
-        ):
-            problems.append("Escalation policy must be an escalation_policy_reference with an id.")
-        level = changes.get("escalation_level")
-        if "escalation_level" in changes:
-            if not isinstance(level, int) or isinstance(level, bool):
-                problems.append("Escalation level must be an integer.")
-            else:
-                policy_id = (policy or {}).get("id") if isinstance(policy, dict) else None
-                policy_obj = self.pd["escalation_policies"].get(
-                    policy_id or incident["escalation_policy"]["id"]
-                )
-                levels = len(policy_obj["escalation_rules"]) if policy_obj else 0
-                if level < 0 or (policy_obj and level > levels):
-                    problems.append(f"Escalation level must be between 1 and {levels}.")
-        assignments = changes.get("assignments")
-        if assignments is not None and not (
-            isinstance(assignments, list)
-            and all(
-                isinstance(a, dict)
-                and isinstance(a.get("assignee"), dict)
-                and a["assignee"].get("id") in self.pd["users"]
-                for a in assignments
-            )
-        ):
-            problems.append("Assignments must reference existing users.")
-        return problems
-
-    # -- routes ------------------------------------------------------------------------------
-
-    def _get_incident(self, request: Request, args: list[str]) -> Reply:
-        """``GET /incidents/{id}``: the incident by id or number."""
-        return Reply(200, {"incident": self._render(self._find_incident(args[0]), request)})
-
-    def _update_incident(self, request: Request, args: list[str]) -> Reply:
-        """``PUT /incidents/{id}``: acknowledge, resolve, escalate, reassign, change urgency."""
-        user = self._requester(request)
-        changes = self._body_object(request, "incident")
-        incident = self._find_incident(args[0])
+    def _change(
+        self, request: Request, incident: dict[str, Any], change: Callable[[dict[str, Any]], None]
+    ) -> dict[str, Any]:
+        """Apply ``change`` to a copy of the incident and keep it only if nothing was refused."""
         working = copy.deepcopy(incident)
-        level_before = self.pd["escalation_levels"].get(incident["id"])
+        saved = {
+            name: copy.deepcopy(self.pd[name].get(incident["id"]))
+            for name in ("escalation_levels", "snoozes", "resolutions")
+        }
         try:
-            self._apply_update(working, changes, user)
+            change(working)
         except ApiError:
-            self.pd["escalation_levels"][incident["id"]] = level_before
+            for name, value in saved.items():
+                self.pd[name].pop(incident["id"], None)
+                if value is not None:
+                    self.pd[name][incident["id"]] = value
             raise
         incident.clear()
         incident.update(working)
-        return Reply(200, {"incident": self._render(incident, request)}, applied=True)
-
-    def _update_incidents(self, request: Request, args: list[str]) -> Reply:
-        """``PUT /incidents``: update several incidents; each item carries its ``id``."""
-        user = self._requester(request)
-        body = request.body
-        items = body.get("incidents") if isinstance(body, dict) else None
-        if not isinstance(items, list) or not items:
-            raise invalid("incidents must be a non-empty array.")
-        if len(items) > 500:
-            raise invalid("At most 500 incidents can be updated at once.")
-        updated = []
-        for item in items:
-            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-                raise invalid("Each incident needs an id.")
-            incident = self._find_incident(item["id"])
-            changes = {k: v for k, v in item.items() if k != "id"}
-            working = copy.deepcopy(incident)
-            self._apply_update(working, changes, user)
-            incident.clear()
-            incident.update(working)
-            updated.append(self._render(incident, request))
-        return Reply(200, {"incidents": updated}, applied=True)
-
-    def _create_incident(self, request: Request, args: list[str]) -> Reply:
-        """``POST /incidents``: open an incident on a service, assigned to level 1."""
-        user = self._requester(request)
-        data = self._body_object(request, "incident")
-        problems = []
-        if data.get("type") != "incident":
-            problems.append("Incident type must be 'incident'.")
-        if not isinstance(data.get("title"), str) or not data.get("title"):
-            problems.append("Title is required.")
-        service_ref = data.get("service")
-        service_id = service_ref.get("id") if isinstance(service_ref, dict) else None
-        if service_id not in self.pd["services"]:
-            problems.append("Service not found.")
-        urgency = data.get("urgency", "high")
-        if urgency not in {"high", "low"}:
-            problems.append("Urgency must be 'high' or 'low'.")
-        if problems:
-            raise invalid(*problems)
-        service = self.pd["services"][service_id]
-        links = self._links()
-        policy_ref = data.get("escalation_policy") or service["escalation_policy"]
-        policy = self.pd["escalation_policies"].get(policy_ref.get("id"))
-        if policy is None:
-            raise fail(400, "Escalation Policy Not Found", 1014)
-        at = now_iso()
-        number = self.pd["next_incident_number"]
-        self.pd["next_incident_number"] = number + 1
-        incident_id = new_id("Q", 14)
-        incident = links.full("incident", incident_id, f"[#{number}] {data['title']}") | {
-            "incident_number": number,
-            "title": data["title"],
-            "description": data["title"],
-            "created_at": at,
-            "updated_at": at,
-            "status": "triggered",
-            "incident_key": data.get("incident_key") or new_id("", 32).lower(),
-            "service": links.reference("service", service["id"], service["name"]),
-            "assignments": [],
-            "assigned_via": "escalation_policy",
-            "last_status_change_at": at,
-            "last_status_change_by": links.reference("user", user["id"], user["name"]),
-            "resolved_at": None,
-            "first_trigger_log_entry": links.reference(
-                "log_entry", new_id("R", 26), "Triggered through the API."
-            )
-            | {"type": "trigger_log_entry_reference"},
-            "alert_counts": {"all": 0, "triggered": 0, "resolved": 0},
-            "is_mergeable": True,
-            "incident_type": {"name": "incident_default"},
-            "escalation_policy": links.reference("escalation_policy", policy["id"], policy["name"]),
-            "teams": [],
-            "pending_actions": [],
-            "acknowledgements": [],
-            "priority": self._priority(data.get("priority")),
-            "urgency": urgency,
-            "resolve_reason": None,
-            "conference_bridge": None,
-        }
-        self.pd["incidents"][incident_id] = incident
-        self.pd["notes"][incident_id] = []
-        if data.get("assignments"):
-            self._apply_update(
-                incident, {"type": "incident", "assignments": data["assignments"]}, user
-            )
-            self.pd["escalation_levels"][incident_id] = 1
-        else:
-            self._assign_level(incident, 1, at)
-        return Reply(201, {"incident": self._render(incident, request)}, applied=True)
-
-    def _create_note(self, request: Request, args: list[str]) -> Reply:
-        """``POST /incidents/{id}/notes``: add a note to an incident."""
-        user = self._requester(request)
-        incident = self._find_incident(args[0])
-        note = self._body_object(request, "note")
-        if not isinstance(note.get("content"), str) or not note["content"]:
-            raise invalid("Note content is required.")
-        at = now_iso()
-        created = {
-            "id": new_id("P", 7),
-            "user": self._links().reference("user", user["id"], user["name"]),
-            "channel": {"summary": "The PagerDuty website or APIs"},
-            "content": note["content"],
-            "created_at": at,
-        }
-        self.pd["notes"][incident["id"]].append(created)
-        return Reply(200, {"note": created}, applied=True)
+        return self._render(incident, request)
 
     @staticmethod
     def _page(request: Request, name: str, items: list[dict[str, Any]]) -> Reply:
-        """Return one page of a classic-paginated list."""
+        """Return one page of a classic-paginated list (``limit`` at most 100)."""
         try:
             limit = int(request.query.get("limit", ["25"])[-1])
             offset = int(request.query.get("offset", ["0"])[-1])
         except ValueError:
             raise invalid("limit and offset must be integers.") from None
+        if limit < 1 or offset < 0:
+            raise invalid("limit must be positive and offset not negative.")
+        limit = min(limit, MAX_LIMIT)
         page = items[offset : offset + limit]
         return Reply(
             200,
@@ -521,6 +242,155 @@ class PagerDutyApi:
                 "total": len(items),
             },
         )
+
+    # -- incidents ---------------------------------------------------------------------------
+
+    def _list_incidents(self, request: Request, args: list[str]) -> Reply:
+        """``GET /incidents``: filtered by ``incident_key``, ``service_ids[]``, ``statuses[]``,
+        ``urgencies[]`` and the date window (the last month unless ``date_range=all``)."""
+        query = request.query
+        statuses = query.get("statuses[]", [])
+        urgencies = query.get("urgencies[]", [])
+        if not set(statuses) <= set(STATUSES) or not set(urgencies) <= {"high", "low"}:
+            raise invalid("statuses[] and urgencies[] take only the documented values.")
+        since, until = self._window(query)
+        keys = query.get("incident_key", [])
+        services = set(query.get("service_ids[]", []))
+        found = [
+            self._render(incident, request)
+            for incident in sorted(self.pd["incidents"].values(), key=lambda i: i["created_at"])
+            if (not keys or incident["incident_key"] == keys[-1])
+            and (not services or incident["service"]["id"] in services)
+            and (not statuses or incident["status"] in statuses)
+            and (not urgencies or incident["urgency"] in urgencies)
+            and (since is None or since <= _parse_time(incident["created_at"]) <= until)
+        ]
+        return self._page(request, "incidents", found)
+
+    @staticmethod
+    def _window(query: dict[str, list[str]]) -> tuple[dt.datetime | None, dt.datetime]:
+        """Return the creation window (``since`` None for ``date_range=all``) or raise 400."""
+        now = dt.datetime.now(dt.UTC)
+        date_range = query.get("date_range", [None])[-1]
+        if date_range not in (None, "all"):
+            raise invalid("date_range must be 'all'.")
+        try:
+            since = _parse_time(query["since"][-1]) if "since" in query else now - MONTH
+            until = _parse_time(query["until"][-1]) if "until" in query else now
+        except ValueError:
+            raise fail(
+                400, "Invalid time values in 'since' and/or 'until' parameters", 2004
+            ) from None
+        if date_range == "all":
+            return None, until
+        return since, until
+
+    def _get_incident(self, request: Request, args: list[str]) -> Reply:
+        """``GET /incidents/{id}``: the incident by id or number."""
+        return Reply(200, {"incident": self._render(self._find_incident(args[0]), request)})
+
+    def _update_incident(self, request: Request, args: list[str]) -> Reply:
+        """``PUT /incidents/{id}``: acknowledge, resolve, reopen, escalate, reassign, change
+        urgency, title or priority."""
+        user = self._requester(request)
+        changes = self._body_object(request, "incident")
+        incident = self._find_incident(args[0])
+        rendered = self._change(
+            request, incident, lambda working: self.incidents.update(working, changes, user)
+        )
+        return Reply(200, {"incident": rendered}, applied=True)
+
+    def _update_incidents(self, request: Request, args: list[str]) -> Reply:
+        """``PUT /incidents``: update several incidents; each item carries its ``id``."""
+        user = self._requester(request)
+        body = request.body
+        items = body.get("incidents") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            raise invalid("incidents must be a non-empty array.")
+        if len(items) > 250:
+            raise fail(413, "Request Entity Too Large", 2001, ["At most 250 incidents at once."])
+        updated = []
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                raise invalid("Each incident needs an id.")
+            incident = self._find_incident(item["id"])
+            changes = {k: v for k, v in item.items() if k != "id"}
+            updated.append(
+                self._change(
+                    request,
+                    incident,
+                    functools.partial(self.incidents.update, changes=changes, user=user),
+                )
+            )
+        return Reply(200, {"incidents": updated}, applied=True)
+
+    def _create_incident(self, request: Request, args: list[str]) -> Reply:
+        """``POST /incidents``: open an incident on a service, under its own, lower rate limit."""
+        if self.create_limiter.limit is not None:
+            allowed, headers = self.create_limiter.take(self._api_key(request) or "")
+            if not allowed:
+                raise ApiError(
+                    429,
+                    error_body(
+                        429,
+                        errors=[
+                            "Incident creation is rate limited per account, far below the "
+                            "general limit: retry after ratelimit-reset seconds."
+                        ],
+                    ),
+                    headers,
+                )
+        user = self._requester(request)
+        data = self._body_object(request, "incident")
+        incident = self.incidents.create(data, user)
+        return Reply(201, {"incident": self._render(incident, request)}, applied=True)
+
+    def _snooze(self, request: Request, args: list[str]) -> Reply:
+        """``POST /incidents/{id}/snooze``: snooze an acknowledged incident (201)."""
+        self._requester(request)
+        incident = self._find_incident(args[0])
+        body = request.body if isinstance(request.body, dict) else {}
+        duration = body.get("duration")
+        at = now_iso()
+        rendered = self._change(
+            request, incident, lambda working: self.incidents.snooze(working, duration, at)
+        )
+        return Reply(201, {"incident": rendered}, applied=True)
+
+    def _list_notes(self, request: Request, args: list[str]) -> Reply:
+        """``GET /incidents/{id}/notes``: the incident's notes, oldest first."""
+        incident = self._find_incident(args[0])
+        return Reply(200, {"notes": copy.deepcopy(self.pd["notes"][incident["id"]])})
+
+    def _create_note(self, request: Request, args: list[str]) -> Reply:
+        """``POST /incidents/{id}/notes``: add a note to an incident, whatever its status."""
+        user = self._requester(request)
+        incident = self._find_incident(args[0])
+        note = self._body_object(request, "note")
+        if not isinstance(note.get("content"), str) or not note["content"]:
+            raise invalid("Note content is required.")
+        notes = self.pd["notes"][incident["id"]]
+        if len(notes) >= 2000:
+            raise invalid("An incident holds at most 2000 notes.")
+        created = {
+            "id": new_note_id(),
+            "user": self.incidents.user_ref(user),
+            "channel": {"summary": "The PagerDuty website or APIs"},
+            "content": note["content"],
+            "created_at": now_iso(),
+        }
+        notes.append(created)
+        return Reply(200, {"note": copy.deepcopy(created)}, applied=True)
+
+    # -- account -----------------------------------------------------------------------------
+
+    def _list_priorities(self, request: Request, args: list[str]) -> Reply:
+        """``GET /priorities``: most to least severe; none when ``empty``, 402 when ``disabled``."""
+        mode = self.pd["priorities_mode"]
+        if mode == "disabled":
+            raise fail(402, errors=["Priorities are not enabled on this account."])
+        priorities = list(self.pd["priorities"].values()) if mode == "enabled" else []
+        return self._page(request, "priorities", priorities)
 
     def _list_policies(self, request: Request, args: list[str]) -> Reply:
         """``GET /escalation_policies``: the policies whose name matches ``query``."""
@@ -538,13 +408,17 @@ class PagerDutyApi:
         return Reply(200, {"escalation_policy": copy.deepcopy(policy)})
 
     def _list_users(self, request: Request, args: list[str]) -> Reply:
-        """``GET /users``: the users whose name or email matches ``query``."""
+        """``GET /users``: the users whose name or email contains ``query`` (ignoring case),
+        sorted by name: an exact email match may come after near misses, on a later page."""
         query = request.query.get("query", [""])[-1].lower()
-        users = [
-            u
-            for u in self.pd["users"].values()
-            if query in u["name"].lower() or query in u["email"].lower()
-        ]
+        users = sorted(
+            (
+                u
+                for u in self.pd["users"].values()
+                if query in u["name"].lower() or query in u["email"].lower()
+            ),
+            key=lambda u: (u["name"].lower(), u["id"]),
+        )
         return self._page(request, "users", users)
 
     def _get_service(self, request: Request, args: list[str]) -> Reply:
@@ -553,3 +427,14 @@ class PagerDutyApi:
         if service is None:
             raise fail(404, "Service Not Found", 2100)
         return Reply(200, {"service": copy.deepcopy(service)})
+
+
+def new_note_id() -> str:
+    """Return a note id as PagerDuty makes them (uppercase letters and digits)."""
+    return new_id("P", 14)
+
+
+def _parse_time(value: str) -> dt.datetime:
+    """Return an ISO 8601 time as an aware datetime (UTC when no offset is given)."""
+    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)

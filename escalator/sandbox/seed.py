@@ -35,6 +35,13 @@ USERS = [
     ("PD8RZ2N", "Carol Okafor", "carol@example.com", "user", "Senior SRE"),
     ("PL5VW1J", "Dave Lindqvist", "dave@example.com", "user", "Platform Engineer"),
     ("PY6HT3C", "Erin Walsh", "erin@example.com", "limited_user", "SRE"),
+    # Near misses: PagerDuty's ``query`` matches substrings of names and emails, so each of
+    # these comes back for another user's email; sorted by name, some come before the user.
+    ("PAL2BRN", "Alice Brennan", "alice@example.com.au", "user", "Support Engineer"),
+    ("PMA7LCE", "Malice Oduya", "malice@example.com", "user", "Security Engineer"),
+    ("PSH4RDX", "Shared Inbox alice@example.com", "ops-inbox@example.com", "observer", "Mailbox"),
+    ("PMC3CRL", "Aaron Mccarol", "mccarol@example.com", "user", "Data Engineer"),
+    ("PBC8CRL", "Becca Carol", "becca.carol@example.com", "user", "Analyst"),
 ]
 # id, name, the user on call now
 SCHEDULES = [
@@ -72,7 +79,9 @@ SERVICES = [
     ("PSVCCHK", "checkout-web", "Checkout front end", "PPAYMNT"),
     ("PSVCPLT", "platform-gateway", "Edge API gateway", "PPLATFM"),
     ("PSVCDAT", "data-pipeline", "Nightly exports and reporting", "PDATAOP"),
+    ("PSVCOLD", "legacy-billing", "Retired billing batch (disabled)", "PPAYMNT"),
 ]
+DISABLED_SERVICE_ID = "PSVCOLD"
 # id, name: the account's priorities, highest first
 PRIORITIES = [
     ("PB7QJ2X", "P1"),
@@ -154,7 +163,21 @@ INCIDENTS = [
         "P3",
         "2026-08-18T02:14:08Z",
     ),
+    IncidentSeed(
+        "PQ7DL3W",
+        917,
+        "Gateway certificate renewal pending",
+        "PSVCPLT",
+        "acknowledged",
+        "low",
+        1,
+        "P5",
+        "2025-06-02T10:15:19Z",
+    ),
 ]
+OLD_INCIDENT_ID = "PQ7DL3W"
+"""Open, but created long before the last month: ``GET /incidents`` needs ``date_range=all``."""
+PRIORITY_MODES = ("enabled", "empty", "disabled")
 
 
 @dataclass(frozen=True)
@@ -346,13 +369,19 @@ def build_pagerduty(api_url: str) -> State:
         "incidents": {},
         "escalation_levels": {},
         "notes": {},
+        "snoozes": {},
+        "resolutions": {},
+        "bodies": {},
+        "priorities_mode": "enabled",
         "next_incident_number": 1043,
     }
     for seed in INCIDENTS:
         pd["incidents"][seed.id] = _incident(pd, links, seed)
         pd["escalation_levels"][seed.id] = seed.level
         pd["notes"][seed.id] = []
+        pd["resolutions"][seed.id] = []
     pd["services"]["PSVCPAY"]["status"] = "critical"
+    pd["services"][DISABLED_SERVICE_ID]["status"] = "disabled"
     pd["services"]["PSVCPLT"]["status"] = "warning"
     return pd
 

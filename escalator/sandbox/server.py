@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gzip
 import json
 import socket
 import struct
@@ -22,8 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 from escalator.sandbox import pagerduty
 from escalator.sandbox import port as port_service
 from escalator.sandbox.blueprints import SHAPES
-from escalator.sandbox.faults import FaultFormatError, FaultPlan, Step, parse_plan
-from escalator.sandbox.seed import Links, State, build_state, rebuild_catalog
+from escalator.sandbox.faults import SHAPED, FaultFormatError, FaultPlan, Step, parse_plan
+from escalator.sandbox.seed import PRIORITY_MODES, Links, State, build_state, rebuild_catalog
 from escalator.sandbox.wire import JSON, Reply, Request
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -166,16 +167,51 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         """Send an answer; ``raw`` replaces the JSON body, ``declared`` the Content-Length."""
         payload = raw if raw is not None else json.dumps(body).encode()
+        self._head(status, headers, declared if declared is not None else len(payload))
+        self.wfile.write(payload)
+        self.wfile.flush()
+
+    def _head(self, status: int, headers: dict[str, str], length: int | None) -> None:
+        """Send the status line and headers (JSON by default; no Content-Length when None)."""
         self.send_response(status)
         names = {k.lower() for k in headers}
         if "content-type" not in names:
             self.send_header("Content-Type", "application/json; charset=utf-8")
         for name, value in headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(declared if declared is not None else len(payload)))
+        if length is not None:
+            self.send_header("Content-Length", str(length))
         self.end_headers()
-        self.wfile.write(payload)
-        self.wfile.flush()
+
+    def _send_shaped(self, sandbox: Sandbox, step: Step, reply: Reply) -> None:
+        """Send the real answer reshaped: dripped, endless, gzip-compressed or after a 103."""
+        payload = json.dumps(reply.body).encode()
+        if step.kind == "early_hints":
+            self.send_response_only(103)
+            self.send_header("Link", "</pagerduty>; rel=preconnect")
+            self.end_headers()
+            self._send(reply.status, reply.body, reply.headers)
+        elif step.kind == "gzip":
+            headers = reply.headers | {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+            self._send(reply.status, None, headers, raw=gzip.compress(payload))
+        elif step.kind == "drip":
+            self._head(reply.status, reply.headers, len(payload))
+            for index in range(len(payload)):
+                self.wfile.write(payload[index : index + 1])
+                self.wfile.flush()
+                if index + 1 < len(payload) and sandbox.stopping.wait(step.interval):
+                    self._drop(reset=False)
+                    return
+        else:
+            self.close_connection = True
+            self._head(reply.status, reply.headers | {"Transfer-Encoding": "chunked"}, None)
+            chunk = payload[:1] + b" " * 1023
+            while True:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.flush()
+                if sandbox.stopping.wait(step.interval):
+                    return
+                chunk = b" " * 1024
 
     def _drop(self, *, reset: bool) -> None:
         """Close the connection without an answer: RST when ``reset``, else FIN."""
@@ -262,6 +298,12 @@ class _Handler(BaseHTTPRequestHandler):
             entry["status"] = 200
             _record_once(sandbox, entry)
             self._send(200, None, reply.headers, raw=b'<html><body>Bad gateway {"incident": ')
+        elif kind in SHAPED:
+            assert step is not None
+            entry["status"] = reply.status
+            _record_once(sandbox, entry)
+            with contextlib.suppress(ConnectionError):
+                self._send_shaped(sandbox, step, reply)
         elif kind == "truncated":
             payload = json.dumps(reply.body).encode()
             entry["status"] = reply.status
@@ -327,6 +369,8 @@ class Sandbox:
         faults: list[dict[str, Any]] | None = None,
         latency: float = 0.0,
         pagerduty_rate_limit: int | None = None,
+        pagerduty_create_rate_limit: int | None = None,
+        priorities: str = "enabled",
         allow_remote: bool = False,
     ) -> None:
         """Configure the sandbox; nothing is bound until :meth:`start`."""
@@ -336,9 +380,15 @@ class Sandbox:
                 "allow_remote=True (--allow-remote)"
             )
         self._check_shape(blueprint_shape)
+        if priorities not in PRIORITY_MODES:
+            raise ValueError(
+                f"unknown priorities mode {priorities!r}: use one of {', '.join(PRIORITY_MODES)}"
+            )
         self.host = host
         self.port = port
         self._shape = blueprint_shape
+        self._priorities = priorities
+        self._limits = (pagerduty_rate_limit, pagerduty_create_rate_limit)
         self.faults = FaultPlan()
         self.set_faults(faults or [], latency)
         self.stopping = threading.Event()
@@ -352,7 +402,10 @@ class Sandbox:
         self.port_url = ""
         self._state: State = {}
         self._pagerduty = pagerduty.PagerDutyApi(
-            lambda: self._state, lambda: Links(self.pagerduty_url), pagerduty_rate_limit
+            lambda: self._state,
+            lambda: Links(self.pagerduty_url),
+            pagerduty_rate_limit,
+            pagerduty_create_rate_limit,
         )
         self._port = port_service.PortApi(lambda: self._state)
 
@@ -433,13 +486,39 @@ class Sandbox:
         return state
 
     def reset(self, shape: str | None = None) -> None:
-        """Restore the seed (in ``shape`` when given, else the current shape) and the limits."""
+        """Restore the seed (in ``shape`` when given, else the current shape), the priorities
+        mode and the rate limits given at construction."""
         if shape is not None:
             self._check_shape(shape)
             self._shape = shape
         with self._lock:
             self._state = build_state(self.pagerduty_url, self._shape)
-        self._pagerduty.rate_limiter.reset()
+            self._pagerduty.set_priorities(self._priorities)
+            self.set_rate_limits(*self._limits)
+
+    def set_priorities(self, mode: str) -> None:
+        """Make PagerDuty's priorities ``enabled``, ``empty`` or ``disabled`` until a reset."""
+        with self._lock:
+            self._pagerduty.set_priorities(mode)
+
+    def set_rate_limits(self, general: int | None, create: int | None) -> None:
+        """Set PagerDuty's per-minute limits (None: none) until the next reset; counts restart."""
+        for name, value in (("pagerduty_rate_limit", general), ("create_rate_limit", create)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise ValueError(f"{name} must be a non-negative integer or null, got {value!r}")
+        for limiter, value in (
+            (self._pagerduty.rate_limiter, general),
+            (self._pagerduty.create_limiter, create),
+        ):
+            limiter.limit = value
+            limiter.reset()
+
+    def expire_snoozes(self) -> list[str]:
+        """End every PagerDuty snooze now (as if its time had come); return the incident ids."""
+        with self._lock:
+            return self._pagerduty.incidents.expire_snoozes(everything=True)
 
     def set_faults(self, faults: list[dict[str, Any]], latency: float | None = None) -> None:
         """Replace the faults (format in :mod:`escalator.sandbox.faults`) and maybe the latency."""
@@ -522,8 +601,25 @@ class Sandbox:
         if (name, method) == ("blueprint-shape", "POST"):
             self.set_blueprint_shape(str(options.get("shape")))
             return 200, {"ok": True, "blueprint_shape": self._shape}
+        return self._pagerduty_control(name, method, options)
+
+    def _pagerduty_control(
+        self, name: str, method: str, options: dict[str, Any]
+    ) -> tuple[int, JSON]:
+        """Route a control request about the PagerDuty account."""
+        if (name, method) == ("priorities", "POST"):
+            self.set_priorities(str(options.get("mode")))
+            return 200, {"ok": True, "priorities": options["mode"]}
+        if (name, method) == ("limits", "POST"):
+            limiters = (self._pagerduty.rate_limiter, self._pagerduty.create_limiter)
+            general = options.get("pagerduty_rate_limit", limiters[0].limit)
+            create = options.get("create_rate_limit", limiters[1].limit)
+            self.set_rate_limits(general, create)
+            return 200, {"ok": True, "pagerduty_rate_limit": general, "create_rate_limit": create}
+        if (name, method) == ("expire-snoozes", "POST"):
+            return 200, {"ok": True, "incidents": self.expire_snoozes()}
         return 404, {
             "ok": False,
             "error": "not_found",
-            "message": f"No control endpoint {method} {path}",
+            "message": f"No control endpoint {method} /__sandbox/{name}",
         }

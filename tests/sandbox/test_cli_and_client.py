@@ -40,11 +40,19 @@ def test_cli_serves_until_signal(tmp_path: Path, signum: signal.Signals) -> None
     """The command prints URLs and credentials, serves, and exits 0 on SIGTERM or SIGINT."""
     faults = tmp_path / "faults.json"
     faults.write_text(json.dumps({"faults": [{"path": "/port/*", "steps": [{"status": 503}]}]}))
-    process, banner = start_cli("--faults", str(faults), "--blueprint-shape", "integration")
+    process, banner = start_cli(
+        "--faults", str(faults), "--blueprint-shape", "integration", "--priorities", "disabled"
+    )
     url = banner[0].rsplit(" ", 1)[-1].strip()
     try:
         answer = requests.get(f"{url}/port/v1/blueprints", timeout=5)
         assert answer.status_code == 503
+        priorities = requests.get(
+            f"{url}/pagerduty/priorities",
+            headers={"Authorization": f"Token token={PAGERDUTY_TOKEN}"},
+            timeout=5,
+        )
+        assert priorities.status_code == 402
         state = requests.get(f"{url}/__sandbox/state", timeout=5).json()
         assert state["port"]["blueprint_shape"] == "integration"
     finally:
@@ -102,3 +110,17 @@ def check_official_client(client: pagerduty.RestApiV2Client, sandbox: Sandbox) -
     read = client.rget(f"/incidents/{created['id']}")
     assert read["id"] == created["id"]
     assert sandbox.state()["pagerduty"]["escalation_levels"][created["id"]] == 2
+
+
+def test_official_client_finds_the_exact_user_among_near_misses(sandbox: Sandbox) -> None:
+    """The official client's exact search by email picks the one user among near misses."""
+    client = pagerduty.RestApiV2Client(PAGERDUTY_TOKEN, default_from=FROM_EMAIL)
+    client._url = sandbox.pagerduty_url
+    try:
+        found = client.find("users", "alice@example.com", attribute="email")
+        near = client.find("users", "malice@example.com", attribute="email")
+    finally:
+        client.close()
+    assert found is not None
+    assert near is not None
+    assert (found["id"], near["id"]) == ("PXPGF42", "PMA7LCE")

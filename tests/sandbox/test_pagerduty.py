@@ -258,8 +258,8 @@ def test_create_incident_and_note(api: Api, sandbox: Sandbox) -> None:
 
 def test_lists_and_lookups(api: Api) -> None:
     """Users match by name or email; policies list and show their levels; services show."""
-    users = api.pd("GET", "/users", params={"query": "alice@example.com"}).body["users"]
-    assert [u["email"] for u in users] == ["alice@example.com"]
+    users = api.pd("GET", "/users", params={"query": "bob@example.com"}).body["users"]
+    assert [u["email"] for u in users] == ["bob@example.com"]
     policies = api.pd("GET", "/escalation_policies").body["escalation_policies"]
     assert {p["id"] for p in policies} == {"PPAYMNT", "PPLATFM", "PDATAOP"}
     policy = api.pd("GET", "/escalation_policies/PPLATFM").body["escalation_policy"]
