@@ -191,9 +191,12 @@ def test_blueprints_create_the_relation_target_first() -> None:
 
 def test_example_workflow_matches_workflow_schema() -> None:
     """The user's workflow is valid against the GitHub workflow schema."""
+    tool = BIN / "check-jsonschema"
+    if not tool.is_file():
+        pytest.skip(f"check-jsonschema is not installed next to {sys.executable} (lint group)")
     result = subprocess.run(
         [
-            str(BIN / "check-jsonschema"),
+            str(tool),
             "--builtin-schema",
             "vendor.github-workflows",
             str(WORKFLOW),

@@ -128,11 +128,15 @@ class UsageError(Exception):
 
 def chosen_operations(names: str) -> tuple[str, ...]:
     """The operations ``--actions`` names, in the kit's order; :class:`UsageError` if unknown."""
-    given = [name.strip().lower() for name in re.split(r"[,\s]+", names) if name.strip()]
-    unknown = [name for name in given if name not in OPERATIONS]
-    if unknown or not given:
-        shown = json.dumps(unknown[0]) + " is not an operation" if unknown else "name at least one"
-        raise UsageError(f"--actions: {shown}; use some of {', '.join(OPERATIONS)}.")
+    given = [name.lower() for name in re.split(r"[,\s]+", names) if name]
+    valid = ", ".join(OPERATIONS)
+    if not given:
+        raise UsageError(f"--actions: name at least one of {valid}.")
+    for name in given:
+        if name not in OPERATIONS:
+            raise UsageError(
+                f"--actions: {json.dumps(name)} is not an operation; use some of {valid}."
+            )
     return tuple(name for name in OPERATIONS if name in given)
 
 
