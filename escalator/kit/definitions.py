@@ -27,7 +27,6 @@ OPERATIONS = (
 DEFAULT_WORKFLOW = "pagerduty-incident.yml"
 SERVICE_BLUEPRINT = "pagerdutyService"
 INCIDENT_BLUEPRINT = "pagerdutyIncident"
-PLACEHOLDERS = {"org": "<GITHUB_ORG>", "repo": "<GITHUB_REPO>"}
 
 Definition = dict[str, Any]
 

@@ -73,7 +73,7 @@ def _relation(title: str, target: str, *, many: bool) -> dict[str, Any]:
     return {"title": title, "target": target, "required": False, "many": many}
 
 
-def _guide_description(blueprint: Blueprint) -> None:
+def _catalog_description(blueprint: Blueprint) -> None:
     """Give ``blueprint`` the description the guide and the integration both use."""
     noun = blueprint["identifier"].removeprefix("pagerduty").lower()
     blueprint["description"] = _DESCRIPTION.format(noun=noun)
@@ -82,7 +82,7 @@ def _guide_description(blueprint: Blueprint) -> None:
 def _as_guide(service: Blueprint, incident: Blueprint) -> None:
     """Turn the kit's blueprints into the guide's: its descriptions and titles, fewer colours."""
     for blueprint in (service, incident):
-        _guide_description(blueprint)
+        _catalog_description(blueprint)
     props = incident["schema"]["properties"]
     del props["url"]["description"]
     del props["urgency"]["enumColors"]
@@ -102,7 +102,7 @@ def _after(props: dict[str, Any], key: str, extra: dict[str, Any]) -> dict[str, 
 def _as_integration(service: Blueprint, incident: Blueprint) -> None:
     """Turn the kit's blueprints into the integration's: more properties, a single relation."""
     for blueprint in (service, incident):
-        _guide_description(blueprint)
+        _catalog_description(blueprint)
     service["schema"]["properties"] = _after(
         service["schema"]["properties"],
         "oncall",
