@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
 
         return sandbox_main(argv[1:])
     if argv and argv[0] == "port-setup":
-        from escalator.port_setup import main as port_setup_main
+        from escalator.kit.cli import main as port_setup_main
 
         return port_setup_main(argv[1:], env)
     parser = build_parser()

@@ -124,13 +124,14 @@ def matching(modules: set[str], *packages: str) -> set[str]:
 def test_a_run_without_github_token_loads_no_pygithub_sandbox_or_test_code(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    """An escalation without github_token never imports PyGithub, the sandbox or test code."""
+    """An escalation without github_token never imports PyGithub, the sandbox, the Port kit or
+    test code."""
     sandbox.reset()
     env = runner_env(sandbox, tmp_path)
     modules = loaded_modules(PROBE, env, tmp_path, str(REPO / "entrypoint.py"))
     assert "escalator.usecase.runner" in modules  # the probe did run the action
     assert matching(modules, "github", "escalator.github") == set()
-    assert matching(modules, "escalator.sandbox") == set()
+    assert matching(modules, "escalator.sandbox", "escalator.kit") == set()
     assert matching(modules, *TEST_ONLY_PACKAGES) == set()
 
 
@@ -139,6 +140,7 @@ def test_importing_the_action_loads_no_pygithub(tmp_path: Path) -> None:
     modules = loaded_modules(IMPORT_ONLY, {"PATH": "/usr/bin:/bin"}, tmp_path, str(REPO))
     assert "escalator.action" in modules
     assert matching(modules, "github", "escalator.github", "escalator.sandbox") == set()
+    assert matching(modules, "escalator.kit") == set()
 
 
 def test_a_run_with_github_token_loads_pygithub_when_it_looks_up_the_job(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import copy
-import json
+import fnmatch
 import re
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,18 +14,20 @@ from typing import Any
 import pytest
 import requests
 
-from escalator import port_setup
 from escalator.cli import main as cli_main
+from escalator.kit import cli as setup_cli
+from escalator.kit import definitions
+from escalator.kit.plan import comparable, plan_action
 from escalator.sandbox import Sandbox, seed
 from tests.contract import load_contracts, request_problems
 
 REPO = Path(__file__).resolve().parent.parent
-KIT = REPO / "examples" / "port"
 DOCS = REPO / "docs" / "port-setup.md"
 
 ENV = {"PORT_CLIENT_ID": seed.PORT_CLIENT_ID, "PORT_CLIENT_SECRET": seed.PORT_CLIENT_SECRET}
 ORG, REPO_NAME = "acme", "incident-workflows"
-ACTION_ID = port_setup.ACTION_TEMPLATE["identifier"]
+ACTION_ID = definitions.action_template("escalate")["identifier"]
+ACTION_IDS = [definitions.action_template(name)["identifier"] for name in definitions.OPERATIONS]
 SECRETS = (seed.PORT_CLIENT_ID, seed.PORT_CLIENT_SECRET, "sbx-port-at-")
 
 
@@ -55,7 +58,7 @@ def empty_catalog(sandbox: Sandbox) -> None:
 
 def setup(sandbox: Sandbox, *extra: str, env: dict[str, str] | None = None) -> int:
     argv = ["--github-org", ORG, "--github-repo", REPO_NAME, "--port-api-url", sandbox.port_url]
-    return port_setup.main([*argv, *extra], ENV if env is None else env)
+    return setup_cli.main([*argv, *extra], ENV if env is None else env)
 
 
 def settled_journal(sandbox: Sandbox) -> list[dict[str, Any]]:
@@ -110,64 +113,72 @@ def port_call(sandbox: Sandbox, method: str, path: str, body: Any) -> None:
     assert answer.ok, answer.text
 
 
-def test_embedded_definitions_equal_the_kit() -> None:
-    """The definitions embedded in the package are exactly the kit's files in examples/port."""
-    blueprints = json.loads((KIT / "blueprints.json").read_text(encoding="utf-8"))
-    action = json.loads((KIT / "escalate-incident-action.json").read_text(encoding="utf-8"))
-    assert list(port_setup.KIT_BLUEPRINTS) == blueprints
-    assert action == port_setup.ACTION_TEMPLATE
+def kit_actions() -> dict[str, Any]:
+    """The kit's actions as port-setup fills them for ORG/REPO_NAME, by identifier."""
+    return {action["identifier"]: action for action in definitions.actions(ORG, REPO_NAME)}
 
 
 def test_kit_action_fills_the_github_invocation() -> None:
     """The action dispatches the given workflow of the given repository, and nothing else moves."""
-    action = port_setup.kit_action("acme", "ops", "escalate.yaml")
+    action = definitions.action("acknowledge", "acme", "ops", "incident.yaml")
     assert action["invocationMethod"]["org"] == "acme"
     assert action["invocationMethod"]["repo"] == "ops"
-    assert action["invocationMethod"]["workflow"] == "escalate.yaml"
+    assert action["invocationMethod"]["workflow"] == "incident.yaml"
     template = copy.deepcopy(action)
     template["invocationMethod"] |= {
         "org": "<GITHUB_ORG>",
         "repo": "<GITHUB_REPO>",
-        "workflow": "escalate-incident.yml",
+        "workflow": "pagerduty-incident.yml",
     }
-    assert template == port_setup.ACTION_TEMPLATE
+    assert template == definitions.action_template("acknowledge")
 
 
 def test_fresh_organisation_gets_the_blueprints_and_the_action(
     sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """An organisation without anything gets both blueprints, service first, and the action."""
+    """An organisation without anything gets both blueprints, service first, and every action."""
     empty_catalog(sandbox)
     assert setup(sandbox) == 0
     assert writes(sandbox) == [
         ("POST", "/v1/blueprints"),
         ("POST", "/v1/blueprints"),
-        ("POST", "/v1/actions"),
+        *[("POST", "/v1/actions")] * 8,
     ]
     blueprints = port_blueprints(sandbox)
-    for wanted in port_setup.KIT_BLUEPRINTS:
-        assert port_setup.comparable(blueprints[wanted["identifier"]], wanted) == wanted
-    action = port_actions(sandbox)[ACTION_ID]
-    assert action == port_setup.kit_action(ORG, REPO_NAME)
+    for wanted in definitions.blueprints():
+        assert comparable(blueprints[wanted["identifier"]], wanted) == wanted
+    assert port_actions(sandbox) == kit_actions()
+    assert list(port_actions(sandbox)) == ACTION_IDS
     out = capsys.readouterr().out
     assert "blueprint pagerdutyService: created." in out
-    assert f"action {ACTION_ID}: created." in out
-    assert "Done: 3 created, 0 updated." in out
+    for identifier in ACTION_IDS:
+        assert f"action {identifier}: created." in out
+    assert "Done: 10 created, 0 updated." in out
 
 
 def test_seeded_organisation_keeps_its_blueprints_and_updates_the_action(
     sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The seed's guide blueprints are kept; its older action is replaced by the kit's."""
+    """The seed's guide blueprints are kept; its actions, dispatching another repository, and an
+    older escalate action are replaced by the kit's."""
+    older = copy.deepcopy(port_actions(sandbox)[ACTION_ID])
+    older["invocationMethod"]["workflow"] = "escalate-incident.yml"
+    port_call(sandbox, "PUT", f"/v1/actions/{ACTION_ID}", older)
+    settled_journal(sandbox)
+    sandbox.clear_journal()
     before = port_blueprints(sandbox)
     assert setup(sandbox) == 0
-    assert writes(sandbox) == [("PUT", f"/v1/actions/{ACTION_ID}")]
+    assert writes(sandbox) == [("PUT", f"/v1/actions/{identifier}") for identifier in ACTION_IDS]
     assert port_blueprints(sandbox) == before
-    assert port_actions(sandbox)[ACTION_ID] == port_setup.kit_action(ORG, REPO_NAME)
+    assert {
+        key: comparable(action, kit_actions()[key]) for key, action in port_actions(sandbox).items()
+    } == kit_actions()
     out = capsys.readouterr().out
     assert "blueprint pagerdutyIncident: exists and differs from the kit's; kept as it is" in out
-    assert '-    "workflow": "escalate-incident.yaml",' in out
-    assert '+    "workflow": "escalate-incident.yml",' in out
+    assert '-    "org": "example-org",' in out
+    assert '+    "org": "acme",' in out
+    assert '-    "workflow": "escalate-incident.yml",' in out
+    assert '+    "workflow": "pagerduty-incident.yml",' in out
 
 
 @pytest.mark.parametrize("start", ["fresh", "seeded"])
@@ -189,6 +200,37 @@ def test_second_run_changes_nothing_and_says_so(
     assert sandbox.state()["port"]["blueprints"] == state["blueprints"]
     assert sandbox.state()["port"]["actions"] == state["actions"]
     assert "Nothing to change: Port already has what the action needs." in capsys.readouterr().out
+
+
+def test_named_actions_only_are_set_up_in_the_kits_order(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--actions sets up the blueprints and only the named actions, whatever the order given,
+    and a second run with the same names changes nothing."""
+    empty_catalog(sandbox)
+    assert setup(sandbox, "--actions", "Resolve, acknowledge") == 0
+    assert writes(sandbox) == [("POST", "/v1/blueprints")] * 2 + [("POST", "/v1/actions")] * 2
+    wanted = ["pagerdutyIncident_acknowledge_incident", "pagerdutyIncident_resolve_incident"]
+    assert list(port_actions(sandbox)) == wanted
+    assert port_actions(sandbox) == {key: kit_actions()[key] for key in wanted}
+    assert "Done: 4 created, 0 updated." in capsys.readouterr().out
+    settled_journal(sandbox)
+    sandbox.clear_journal()
+    assert setup(sandbox, "--actions", "acknowledge,resolve") == 0
+    assert writes(sandbox) == []
+    assert "Nothing to change" in capsys.readouterr().out
+
+
+def test_named_action_leaves_the_others_as_they_are(sandbox: Sandbox) -> None:
+    """In a seeded organisation, --actions note updates the note action and no other."""
+    before = port_actions(sandbox)
+    assert setup(sandbox, "--actions", "note") == 0
+    assert writes(sandbox) == [("PUT", "/v1/actions/pagerdutyIncident_add_note")]
+    after = port_actions(sandbox)
+    assert after["pagerdutyIncident_add_note"] == kit_actions()["pagerdutyIncident_add_note"]
+    assert {k: v for k, v in after.items() if k != "pagerdutyIncident_add_note"} == {
+        k: v for k, v in before.items() if k != "pagerdutyIncident_add_note"
+    }
 
 
 @pytest.mark.parametrize("start", ["fresh", "seeded", "integration"])
@@ -224,7 +266,7 @@ def test_integration_blueprint_is_kept_by_default(
     sandbox.set_blueprint_shape("integration")
     before = port_blueprints(sandbox)
     assert setup(sandbox) == 0
-    assert writes(sandbox) == [("PUT", f"/v1/actions/{ACTION_ID}")]
+    assert writes(sandbox) == [("PUT", f"/v1/actions/{identifier}") for identifier in ACTION_IDS]
     assert port_blueprints(sandbox) == before
     incident = port_blueprints(sandbox)["pagerdutyIncident"]
     assert "assignees" in incident["schema"]["properties"]
@@ -244,12 +286,12 @@ def test_replace_blueprints_writes_the_kits(
     assert writes(sandbox) == [
         ("PUT", "/v1/blueprints/pagerdutyService"),
         ("PUT", "/v1/blueprints/pagerdutyIncident"),
-        ("PUT", f"/v1/actions/{ACTION_ID}"),
+        *[("PUT", f"/v1/actions/{identifier}") for identifier in ACTION_IDS],
     ]
     blueprints = port_blueprints(sandbox)
-    for wanted in port_setup.KIT_BLUEPRINTS:
-        assert port_setup.comparable(blueprints[wanted["identifier"]], wanted) == wanted
-    assert "Done: 0 created, 3 updated." in capsys.readouterr().out
+    for wanted in definitions.blueprints():
+        assert comparable(blueprints[wanted["identifier"]], wanted) == wanted
+    assert "Done: 0 created, 10 updated." in capsys.readouterr().out
 
 
 def test_kept_blueprint_reports_what_the_action_would_miss(
@@ -267,7 +309,7 @@ def test_kept_blueprint_reports_what_the_action_would_miss(
     settled_journal(sandbox)
     sandbox.clear_journal()
     assert setup(sandbox) == 0
-    assert writes(sandbox) == [("POST", "/v1/blueprints"), ("POST", "/v1/actions")]
+    assert writes(sandbox) == [("POST", "/v1/blueprints"), *[("POST", "/v1/actions")] * 8]
     assert port_blueprints(sandbox)["pagerdutyIncident"]["title"] == "Incident"
     out = capsys.readouterr().out
     for piece in ("'url'", "'urgency'", "'escalation_policy'", "'responder' or 'assignees'"):
@@ -313,8 +355,8 @@ def test_a_create_retried_after_a_lost_answer_is_not_an_error(
         [{"method": "POST", "path": "/port/v1/actions", "steps": [{"fault": "reset_after"}]}]
     )
     assert setup(sandbox) == 0
-    assert writes(sandbox).count(("POST", "/v1/actions")) == 2
-    assert port_actions(sandbox)[ACTION_ID] == port_setup.kit_action(ORG, REPO_NAME)
+    assert writes(sandbox).count(("POST", "/v1/actions")) == len(ACTION_IDS) + 1
+    assert port_actions(sandbox) == kit_actions()
     assert f"action {ACTION_ID}: created." in capsys.readouterr().out
 
 
@@ -360,6 +402,8 @@ def test_no_secret_is_printed(
         (["--port-api-url", "ftp://127.0.0.1"], ENV, "is not an http(s) URL"),
         (["--port-region", "ap"], ENV, "invalid choice: 'ap'"),
         (["--timeout-seconds", "1"], ENV, "--timeout-seconds"),
+        (["--actions", "acknowledge,ack"], ENV, '--actions: "ack" is not an operation'),
+        (["--actions", " , "], ENV, "--actions: name at least one"),
     ],
 )
 def test_usage_errors_exit_2_before_any_request(
@@ -377,7 +421,7 @@ def test_usage_errors_exit_2_before_any_request(
 
 def test_missing_repository_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     """Without --github-repo the command exits 2 and names the missing option."""
-    assert port_setup.main(["--github-org", ORG], ENV) == 2
+    assert setup_cli.main(["--github-org", ORG], ENV) == 2
     assert "the following arguments are required: --github-repo" in capsys.readouterr().err
 
 
@@ -402,7 +446,7 @@ def test_docs_name_every_option() -> None:
     text = DOCS.read_text(encoding="utf-8")
     options = {
         option
-        for action in port_setup.build_parser()._actions
+        for action in setup_cli.build_parser()._actions
         for option in action.option_strings
         if option.startswith("--") and option != "--help"
     }
@@ -439,12 +483,22 @@ def test_requests_match_ports_openapi(sandbox: Sandbox, start: str) -> None:
 
 def test_unified_diff_is_per_object_and_readable() -> None:
     """A step's diff is a unified diff of pretty JSON between what Port has and the kit."""
-    wanted = port_setup.kit_action(ORG, REPO_NAME)
+    wanted = definitions.action("escalate", ORG, REPO_NAME)
     found = copy.deepcopy(wanted)
     found["requiredApproval"] = True
-    step = port_setup.plan_action(wanted, {**found, "createdAt": "2026-01-01T00:00:00Z"})
+    step = plan_action(wanted, {**found, "createdAt": "2026-01-01T00:00:00Z"})
     assert step.verdict == "update"
     lines = step.diff().splitlines()
     assert lines[:2] == [f"--- port:actions/{ACTION_ID}", f"+++ kit:actions/{ACTION_ID}"]
     changed = [line for line in lines[2:] if re.match(r"[-+] ", line)]
     assert changed == ['-  "requiredApproval": true,', '+  "requiredApproval": false,']
+
+
+def test_the_kit_ships_as_package_data() -> None:
+    """pyproject's package-data names every kit file, so an install carries the definitions."""
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["escalator"]
+    files = [f"kit/data/{name}" for name in definitions.data_files()]
+    assert files
+    for name in files:
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name

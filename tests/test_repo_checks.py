@@ -98,7 +98,7 @@ def test_dockerfile_passes_hadolint() -> None:
 
 def test_workflows_pass_zizmor() -> None:
     """zizmor finds no issue in the workflows, action.yml, dependabot.yml or the example."""
-    assert_tool_passes("zizmor", "--offline", ".", "examples/escalate-incident.yml")
+    assert_tool_passes("zizmor", "--offline", ".", "examples/pagerduty-incident.yml")
 
 
 def test_shell_scripts_pass_shellcheck() -> None:
@@ -192,7 +192,8 @@ def dockerignore_allows(path: str) -> bool:
         ("escalator/sandbox/server.py", True),
         ("escalator/__pycache__/cli.cpython-313.pyc", False),
         ("tests/test_examples.py", False),
-        ("examples/escalate-incident.yml", False),
+        ("escalator/kit/data/blueprints.json", True),
+        ("examples/pagerduty-incident.yml", False),
         (".git/HEAD", False),
         (".venv/bin/python", False),
         ("README.md", False),

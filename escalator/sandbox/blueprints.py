@@ -1,36 +1,25 @@
 """The Port blueprints a real organisation may hold for PagerDuty, in both known shapes.
 
-``guide``: what Port's PagerDuty guides ask a user to create (``responder``, a ``many: true``
-service relation). ``integration``: what Port's PagerDuty integration creates (``assignees``,
-``priority``, ``description``, ``triggered_by`` and a ``many: false`` service relation), plus
-its user, schedule, on-call and escalation-policy blueprints.
+Both are made from the kit's blueprints (``escalator/kit/data/blueprints.json``), with what the
+organisation holds in their place. ``guide``: what Port's PagerDuty guides ask a user to create
+(``responder``, a ``many: true`` service relation; the guide's descriptions and titles).
+``integration``: what Port's PagerDuty integration creates (``assignees``, ``priority``,
+``description``, ``triggered_by`` and a ``many: false`` service relation), plus its user,
+schedule, on-call and escalation-policy blueprints.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
+
+from escalator.kit import definitions
 
 SHAPES = ("guide", "integration")
 
 Blueprint = dict[str, Any]
 
-_STATUS_COLORS = {
-    "active": "green",
-    "warning": "yellow",
-    "critical": "red",
-    "maintenance": "lightGray",
-    "disabled": "darkGray",
-}
-_INCIDENT_STATUSES = [
-    "triggered",
-    "annotated",
-    "acknowledged",
-    "reassigned",
-    "escalated",
-    "reopened",
-    "resolved",
-]
+_DESCRIPTION = "This blueprint represents a PagerDuty {noun} in our software catalog"
+
 _INCIDENT_STATUS_COLORS = {
     "triggered": "red",
     "annotated": "blue",
@@ -64,25 +53,19 @@ def _blueprint(
     description: str,
     properties: dict[str, Any],
     relations: dict[str, Any] | None = None,
-    *,
-    aggregation: bool = True,
 ) -> Blueprint:
-    """Return a blueprint definition as Port's API takes it."""
-    blueprint: Blueprint = {
+    """Return one of the integration's other blueprints, as Port's API takes it."""
+    return {
         "identifier": identifier,
-        "description": (
-            f"This blueprint represents a PagerDuty {description} in our software catalog"
-        ),
+        "description": _DESCRIPTION.format(noun=description),
         "title": title,
         "icon": "pagerduty",
         "schema": {"properties": properties, "required": []},
         "mirrorProperties": {},
         "calculationProperties": {},
+        "aggregationProperties": {},
+        "relations": relations or {},
     }
-    if aggregation:
-        blueprint["aggregationProperties"] = {}
-    blueprint["relations"] = relations or {}
-    return blueprint
 
 
 def _relation(title: str, target: str, *, many: bool) -> dict[str, Any]:
@@ -90,57 +73,63 @@ def _relation(title: str, target: str, *, many: bool) -> dict[str, Any]:
     return {"title": title, "target": target, "required": False, "many": many}
 
 
-def _service(*, integration: bool) -> Blueprint:
-    """Return the ``pagerdutyService`` blueprint (the integration adds two properties)."""
-    props: dict[str, Any] = {
-        "status": _prop("Status", enum=list(_STATUS_COLORS), enumColors=dict(_STATUS_COLORS)),
-        "url": _prop("URL", fmt="url"),
-        "oncall": _prop("On Call", fmt="user"),
-    }
-    if integration:
-        props["secondaryOncall"] = _prop("Secondary On Call", fmt="user")
-        props["escalationLevels"] = _prop("Escalation Levels", "number")
-    props["meanSecondsToResolve"] = _prop("Mean Seconds to Resolve", "number")
-    props["meanSecondsToFirstAck"] = _prop("Mean Seconds to First Acknowledge", "number")
-    props["meanSecondsToEngage"] = _prop("Mean Seconds to Engage", "number")
-    return _blueprint("pagerdutyService", "PagerDuty Service", "service", props, aggregation=False)
+def _catalog_description(blueprint: Blueprint) -> None:
+    """Give ``blueprint`` the description the guide and the integration both use."""
+    noun = blueprint["identifier"].removeprefix("pagerduty").lower()
+    blueprint["description"] = _DESCRIPTION.format(noun=noun)
 
 
-def _incident(*, integration: bool) -> Blueprint:
-    """Return the ``pagerdutyIncident`` blueprint in one of the two shapes."""
-    status = _prop("Incident Status", enum=list(_INCIDENT_STATUSES))
-    urgency = _prop("Incident Urgency", enum=["high", "low"])
-    props: dict[str, Any] = {"status": status, "url": _prop("Incident URL", fmt="url")}
-    if integration:
-        status["enumColors"] = dict(_INCIDENT_STATUS_COLORS)
-        urgency["enumColors"] = {"high": "red", "low": "green"}
-        priorities = ["P1", "P2", "P3", "P4", "P5"]
-        colors = ["red", "yellow", "blue", "lightGray", "darkGray"]
-        props["urgency"] = urgency
-        props["priority"] = _prop(
-            "Priority", enum=priorities, enumColors=dict(zip(priorities, colors, strict=True))
-        )
-        props["description"] = _prop("Description")
-        props["assignees"] = _user_list("Assignees")
-    else:
-        props["urgency"] = urgency
-        props["responder"] = _prop("Assignee")
-    props["escalation_policy"] = _prop("Escalation Policy")
-    props["created_at"] = _prop("Created At" if integration else "Create At", fmt="date-time")
-    props["updated_at"] = _prop("Updated At", fmt="date-time")
-    if integration:
-        props["triggered_by"] = _prop("Triggered By")
-    relations = {
-        "pagerdutyService": _relation("PagerDuty Service", "pagerdutyService", many=not integration)
-    }
-    return _blueprint(
-        "pagerdutyIncident",
-        "PagerDuty Incident",
-        "incident",
-        props,
-        relations,
-        aggregation=False,
+def _as_guide(service: Blueprint, incident: Blueprint) -> None:
+    """Turn the kit's blueprints into the guide's: its descriptions and titles, fewer colours."""
+    for blueprint in (service, incident):
+        _catalog_description(blueprint)
+    props = incident["schema"]["properties"]
+    del props["url"]["description"]
+    del props["urgency"]["enumColors"]
+    props["created_at"]["title"] = "Create At"  # sic: the guide's own title
+
+
+def _after(props: dict[str, Any], key: str, extra: dict[str, Any]) -> dict[str, Any]:
+    """``props`` with ``extra`` inserted right after ``key``."""
+    result: dict[str, Any] = {}
+    for name, value in props.items():
+        result[name] = value
+        if name == key:
+            result |= extra
+    return result
+
+
+def _as_integration(service: Blueprint, incident: Blueprint) -> None:
+    """Turn the kit's blueprints into the integration's: more properties, a single relation."""
+    for blueprint in (service, incident):
+        _catalog_description(blueprint)
+    service["schema"]["properties"] = _after(
+        service["schema"]["properties"],
+        "oncall",
+        {
+            "secondaryOncall": _prop("Secondary On Call", fmt="user"),
+            "escalationLevels": _prop("Escalation Levels", "number"),
+        },
     )
+    props = incident["schema"]["properties"]
+    del props["url"]["description"]
+    del props["responder"]
+    props["status"]["enumColors"] = dict(_INCIDENT_STATUS_COLORS)
+    props["urgency"]["enumColors"] = {"high": "red", "low": "green"}
+    priorities = ["P1", "P2", "P3", "P4", "P5"]
+    colors = ["red", "yellow", "blue", "lightGray", "darkGray"]
+    incident["schema"]["properties"] = _after(
+        props,
+        "urgency",
+        {
+            "priority": _prop(
+                "Priority", enum=priorities, enumColors=dict(zip(priorities, colors, strict=True))
+            ),
+            "description": _prop("Description"),
+            "assignees": _user_list("Assignees"),
+        },
+    ) | {"triggered_by": _prop("Triggered By")}
+    incident["relations"]["pagerdutyService"]["many"] = False
 
 
 def _integration_extras() -> list[Blueprint]:
@@ -219,8 +208,11 @@ def blueprints_for(shape: str) -> list[Blueprint]:
     """Return fresh copies of the blueprints of ``shape`` (``guide`` or ``integration``)."""
     if shape not in SHAPES:
         raise ValueError(f"unknown blueprint shape {shape!r}: use one of {', '.join(SHAPES)}")
+    kit = {blueprint["identifier"]: blueprint for blueprint in definitions.blueprints()}
+    service = kit[definitions.SERVICE_BLUEPRINT]
+    incident = kit[definitions.INCIDENT_BLUEPRINT]
     if shape == "guide":
-        return [_incident(integration=False), _service(integration=False)]
-    return copy.deepcopy(
-        [_service(integration=True), _incident(integration=True), *_integration_extras()]
-    )
+        _as_guide(service, incident)
+        return [incident, service]
+    _as_integration(service, incident)
+    return [service, incident, *_integration_extras()]

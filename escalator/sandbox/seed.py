@@ -10,6 +10,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from escalator.kit import definitions
 from escalator.sandbox.blueprints import blueprints_for
 
 PAGERDUTY_TOKEN = "sbx-pd-token-7Hq2Lx9Vw4Rk"  # noqa: S105 - the sandbox's public demo key
@@ -19,7 +20,9 @@ PORT_CLIENT_SECRET = "sbx-port-secret-Yd5Km2Wq7Pc4"  # noqa: S105 - the sandbox'
 FROM_EMAIL = "alice@example.com"
 DEMO_INCIDENT_ID = "Q2LAR4ADCXC8IB"
 DEMO_RUN_ID = "r_SbxDemoRun0001"
-DEMO_ACTION = "pagerdutyIncident_escalate_incident"
+DEMO_ACTION = definitions.action_template("escalate")["identifier"]
+DEMO_GITHUB_ORG = "example-org"
+DEMO_GITHUB_REPO = "incident-workflows"
 ENDED_RUN_ID = "r_SbxEndedRun002"
 """A second run of DEMO_ACTION that has already ended with SUCCESS."""
 
@@ -440,52 +443,10 @@ def incident_entity(pd: State, incident: dict[str, Any], shape: str) -> dict[str
     }
 
 
-def demo_action() -> dict[str, Any]:
-    """Return the self-service action that runs the escalation workflow."""
-    return {
-        "identifier": DEMO_ACTION,
-        "title": "Escalate Incident",
-        "icon": "pagerduty",
-        "description": "Escalate a PagerDuty incident",
-        "trigger": {
-            "type": "self-service",
-            "operation": "DAY-2",
-            "blueprintIdentifier": "pagerdutyIncident",
-            "userInputs": {
-                "properties": {
-                    "escalation_policy_id": {
-                        "type": "string",
-                        "title": "Escalation Policy ID",
-                        "icon": "pagerduty",
-                    },
-                    "urgency": {"type": "string", "title": "Urgency", "enum": ["high", "low"]},
-                    "from": {"type": "string", "title": "From", "format": "user"},
-                },
-                "required": ["escalation_policy_id", "from"],
-                "order": ["escalation_policy_id", "urgency", "from"],
-            },
-        },
-        "invocationMethod": {
-            "type": "GITHUB",
-            "org": "example-org",
-            "repo": "incident-workflows",
-            "workflow": "escalate-incident.yaml",
-            "workflowInputs": {
-                "escalation_policy_id": '{{.inputs."escalation_policy_id"}}',
-                "urgency": '{{.inputs."urgency"}}',
-                "from": '{{.inputs."from"}}',
-                "port_context": {
-                    "blueprint": "{{.action.blueprint}}",
-                    "entity": "{{.entity.identifier}}",
-                    "run_id": "{{.run.id}}",
-                    "relations": "{{.entity.relations}}",
-                },
-            },
-            "reportWorkflowStatus": True,
-        },
-        "requiredApproval": False,
-        "publish": True,
-    }
+def kit_actions() -> dict[str, dict[str, Any]]:
+    """Return the kit's self-service actions by identifier, dispatching the demo repository."""
+    actions = definitions.actions(DEMO_GITHUB_ORG, DEMO_GITHUB_REPO)
+    return {action["identifier"]: action | {"publish": True} for action in actions}
 
 
 def new_run(
@@ -536,7 +497,7 @@ def build_port(pd: State, shape: str) -> State:
         "blueprint_shape": shape,
         "blueprints": {},
         "entities": {},
-        "actions": {DEMO_ACTION: demo_action()},
+        "actions": kit_actions(),
         "runs": {},
         "run_logs": {},
         "run_entities": {},

@@ -5,8 +5,16 @@ from __future__ import annotations
 import pytest
 from conftest import Api
 
+from escalator.kit import definitions
 from escalator.sandbox import Sandbox
-from escalator.sandbox.seed import DEMO_ACTION, DEMO_INCIDENT_ID, DEMO_RUN_ID, ENDED_RUN_ID
+from escalator.sandbox.seed import (
+    DEMO_ACTION,
+    DEMO_GITHUB_ORG,
+    DEMO_GITHUB_REPO,
+    DEMO_INCIDENT_ID,
+    DEMO_RUN_ID,
+    ENDED_RUN_ID,
+)
 
 ENTITIES = "/v1/blueprints/pagerdutyIncident/entities"
 
@@ -208,3 +216,25 @@ def test_create_run(api: Api) -> None:
     run = answer.body["run"]
     assert (answer.status, run["status"]) == (202, "IN_PROGRESS")
     assert api.port("GET", f"/v1/actions/runs/{run['id']}").body["run"]["id"] == run["id"]
+
+
+def test_seeded_actions_are_the_kits(api: Api) -> None:
+    """The seed holds every action of the Port kit, filled with the demo repository."""
+    listed = api.port("GET", "/v1/actions").body["actions"]
+    wanted = definitions.actions(DEMO_GITHUB_ORG, DEMO_GITHUB_REPO)
+    assert [action["identifier"] for action in listed] == [a["identifier"] for a in wanted]
+    for action, kit in zip(listed, wanted, strict=True):
+        assert {key: action[key] for key in kit} == kit
+
+
+def test_create_incident_run_starts_on_a_service_entity(api: Api) -> None:
+    """A run of the kit's create action ties to a service entity, as Port does for its blueprint."""
+    answer = api.port(
+        "POST",
+        "/v1/actions/pagerdutyService_create_incident/runs",
+        {"properties": {"title": "Checkout down"}, "entity": "PSVCPAY"},
+    )
+    run = answer.body["run"]
+    assert answer.status == 202
+    assert run["blueprint"]["identifier"] == "pagerdutyService"
+    assert run["entity"]["identifier"] == "PSVCPAY"
