@@ -209,31 +209,47 @@ def anonymous_env(empty_dir: str) -> dict[str, str]:
     return {"DOCKER_CONFIG": empty_dir}
 
 
-def check_public(image: str, digest: str) -> None:
-    """Read the index and pull every platform with no credentials, as a user's runner does."""
+def platform_manifests(
+    image: str, digest: str, env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Each platform's manifest digest in the index `image@digest`; every one of PLATFORMS must be.
+
+    Runs and pulls go by these digests: a daemon keeps one local image per reference, so running
+    the index's digest for a second platform could start the first platform's image again.
+    """
     reference = f"{image}@{digest}"
     insecure = ["--insecure"] if LOOPBACK_REGISTRY.fullmatch(registry_host(image)) else []
+    inspected = run(["docker", "manifest", "inspect", *insecure, reference], env=env, check=False)
+    if inspected.returncode != 0:
+        raise ReleaseError(f"{reference} cannot be read: {inspected.stderr.strip()[-300:]}")
+    found = {
+        f"{entry['platform']['os']}/{entry['platform']['architecture']}": entry["digest"]
+        for entry in json.loads(inspected.stdout).get("manifests", [])
+        if "platform" in entry
+    }
+    missing = [platform for platform in PLATFORMS if platform not in found]
+    if missing:
+        raise ReleaseError(f"{reference} is not a multi-platform index: {missing} missing")
+    return {platform: found[platform] for platform in PLATFORMS}
+
+
+def check_public(image: str, digest: str) -> None:
+    """Read the index and pull every platform with no credentials, as a user's runner does."""
     with tempfile.TemporaryDirectory(prefix="anonymous-docker-") as empty:
         env = anonymous_env(empty)
-        inspected = run(
-            ["docker", "manifest", "inspect", *insecure, reference], env=env, check=False
-        )
-        if inspected.returncode != 0:
+        try:
+            manifests = platform_manifests(image, digest, env)
+        except ReleaseError as error:
             raise ReleaseError(
-                f"{reference} cannot be read anonymously ({inspected.stderr.strip()[-300:]}): "
-                f"make the package public as {DOCS} says, then re-run; no git tag was moved"
+                f"{error}\nthe image cannot be read anonymously: make the package public as "
+                f"{DOCS} says, then re-run; no git tag was moved"
+            ) from None
+        for platform, manifest in manifests.items():
+            run(
+                ["docker", "pull", "--quiet", "--platform", platform, f"{image}@{manifest}"],
+                env=env,
             )
-        index = json.loads(inspected.stdout)
-        found = {
-            f"{entry['platform']['os']}/{entry['platform']['architecture']}"
-            for entry in index.get("manifests", [])
-        }
-        missing = [platform for platform in PLATFORMS if platform not in found]
-        if missing:
-            raise ReleaseError(f"{reference} is not a multi-platform index: {missing} missing")
-        for platform in PLATFORMS:
-            run(["docker", "pull", "--quiet", "--platform", platform, reference], env=env)
-    log(f"{reference}: public, {', '.join(PLATFORMS)} pulled anonymously")
+    log(f"{image}@{digest}: public, {', '.join(PLATFORMS)} pulled anonymously")
 
 
 def pulled_digest(reference: str) -> str:
@@ -279,24 +295,25 @@ def tag_image(image: str, digest: str, names: Sequence[str]) -> None:
 # --- self-test ---------------------------------------------------------------------------------
 
 
-def self_test(image: str, digest: str, platform: str) -> None:
+def self_test(image: str, manifest: str, platform: str) -> None:
     """Run the image's demo (sandbox and action inside the container, no network) on `platform`."""
     result = run(
         [
             "docker", "run", "--rm", "--network", "none", "--platform", platform,
-            "--entrypoint", "/usr/local/bin/python", f"{image}@{digest}", "-m", "escalator", "demo",
+            "--entrypoint", "/usr/local/bin/python", f"{image}@{manifest}",
+            "-m", "escalator", "demo",
         ],
         check=False,
     )  # fmt: skip
     if result.returncode != 0 or not DEMO_CHANGED.search(result.stdout):
         tail = (result.stdout + result.stderr).strip()[-1500:]
         raise ReleaseError(f"self-test failed on {platform} (exit {result.returncode}):\n{tail}")
-    log(f"{image}@{digest}: self-test passed on {platform}")
+    log(f"{image}@{manifest}: self-test passed on {platform}")
 
 
 def cmd_self_test(args: argparse.Namespace) -> None:
-    for platform in args.platforms.split(","):
-        self_test(args.image, args.digest, platform)
+    for platform, manifest in platform_manifests(args.image, args.digest).items():
+        self_test(args.image, manifest, platform)
 
 
 # --- publish -----------------------------------------------------------------------------------
@@ -475,7 +492,6 @@ def build_parser() -> argparse.ArgumentParser:
     test = commands.add_parser("self-test", help="run the image's demo on each platform")
     test.add_argument("--image", required=True)
     test.add_argument("--digest", required=True)
-    test.add_argument("--platforms", default=",".join(PLATFORMS))
     publish = commands.add_parser("publish", help="check, tag the image, push the git tags")
     publish.add_argument("--tag", required=True)
     publish.add_argument("--image", required=True)
