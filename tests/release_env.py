@@ -27,14 +27,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 ENGINE_TOOL = REPO.parent / "shared" / "tools" / "docker-engine"
 INDEX_TYPE = "application/vnd.docker.distribution.manifest.list.v2+json"
-MANIFEST_TYPES = ", ".join(
-    [
-        INDEX_TYPE,
-        "application/vnd.docker.distribution.manifest.v2+json",
-        "application/vnd.oci.image.index.v1+json",
-        "application/vnd.oci.image.manifest.v1+json",
-    ]
+IMAGE_TYPES = (
+    "application/vnd.docker.distribution.manifest.v2+json, "
+    "application/vnd.oci.image.manifest.v1+json"
 )
+MANIFEST_TYPES = f"{INDEX_TYPE}, application/vnd.oci.image.index.v1+json, {IMAGE_TYPES}"
 #: Debian packages the tests use, by the command each provides.
 PACKAGES = {"docker-registry": "docker-registry", "skopeo": "skopeo"}
 
@@ -166,7 +163,7 @@ def push_index(registry: str, repository: str, platforms: dict[str, str]) -> str
     for platform, tag in platforms.items():
         request = urllib.request.Request(
             f"http://{registry}/v2/{repository}/manifests/{tag}",
-            headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+            headers={"Accept": IMAGE_TYPES},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             body = response.read()

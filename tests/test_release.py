@@ -251,8 +251,7 @@ class Images:
 @pytest.fixture(scope="module")
 def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Images]:
     release_env.ensure_docker_engine()
-    if subprocess.run(["docker", "buildx", "version"], capture_output=True, check=False).returncode:
-        release_env.ensure_commands("skopeo")
+    release_env.ensure_commands("skopeo")
     root = tmp_path_factory.mktemp("registry")
     with release_env.local_registry(root) as registry:
         yield Images(registry, root)
@@ -276,6 +275,7 @@ def publish(clone: Path, images: Images, tag: str, **env: str) -> subprocess.Com
         clone,
         *("publish", "--tag", tag, "--image", planned["image"], "--digest", digest),
         *("--source", planned["source"]),
+        RELEASE_IMAGE_TOOL="skopeo",  # no buildx builder here is set up for a plain-http registry
         **env,
     )
 
