@@ -368,8 +368,8 @@ def tag_message(tag: str, source: str) -> str:
         "for-each-ref", f"refs/tags/{tag}", "--format=%(objecttype)%09%(objectname)%09%(taggername)"
     ).split("\t")
     replaced = (
-        f"It replaces the annotated tag {fields[1]} by {fields[2]}, which pointed at that commit"
-        " (its signature, if any, stays verifiable there: git cat-file tag <object>)."
+        f"It replaces the annotated tag {fields[1]} by {fields[2]} on that commit; the tagger's"
+        f" clone keeps that tag object and its signature, if any (git verify-tag {fields[1]})."
         if fields[0] == "tag"
         else "It replaces a lightweight tag on that commit."
     )
