@@ -281,10 +281,14 @@ def test_dependabot_skips_python_minors_of_the_base_image() -> None:
 
 
 def dockerfile_lock() -> str:
-    text = (REPO / "Dockerfile").read_text(encoding="utf-8")
-    match = re.search(r"--require-hashes -r /tmp/(\S+)", text)
-    assert match, "the Dockerfile installs no hash-locked requirements file"
-    return match.group(1)
+    """The file name of the requirements the Dockerfile's `pip install --require-hashes` reads."""
+    text = (REPO / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    installs = [line for line in text.splitlines() if "pip install" in line]
+    assert installs, "the Dockerfile runs no pip install"
+    match = re.search(r"(?:-r|--requirement)[ =](\S+)", installs[0])
+    assert match, "the Dockerfile installs no requirements file"
+    assert "--require-hashes" in installs[0]
+    return Path(match.group(1)).name
 
 
 @pytest.mark.xfail(
