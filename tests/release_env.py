@@ -8,6 +8,7 @@ Where none can be had, the tests skip and say why; under CI=true they fail inste
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -33,7 +34,7 @@ IMAGE_TYPES = (
 )
 MANIFEST_TYPES = f"{INDEX_TYPE}, application/vnd.oci.image.index.v1+json, {IMAGE_TYPES}"
 #: Debian packages the tests use, by the command each provides.
-PACKAGES = {"docker-registry": "docker-registry", "skopeo": "skopeo"}
+PACKAGES = {"docker-registry": "docker-registry", "skopeo": "skopeo", "htpasswd": "apache2-utils"}
 
 
 def unavailable(reason: str) -> NoReturn:
@@ -104,15 +105,31 @@ def free_port() -> int:
     return port
 
 
+def htpasswd_line(user: str, password: str) -> str:
+    """A bcrypt htpasswd entry, the only kind the registry accepts."""
+    ensure_commands("htpasswd")
+    made = sh("htpasswd", "-Bbn", user, password)
+    assert made.returncode == 0, made.stderr
+    return made.stdout.strip()
+
+
 @contextmanager
-def local_registry(storage: Path) -> Iterator[str]:
-    """A registry on 127.0.0.1 (plain http, no authentication); yields its host:port."""
+def local_registry(storage: Path, htpasswd: str | None = None) -> Iterator[str]:
+    """A registry on 127.0.0.1 over plain http; yields its host:port.
+
+    Anyone may read and write it, or, given an htpasswd entry, only that user: the stand-in for a
+    private GHCR package.
+    """
     ensure_commands("docker-registry")
     port = free_port()
+    auth = ""
+    if htpasswd:
+        (storage / "htpasswd").write_text(htpasswd + "\n", encoding="utf-8")
+        auth = f"auth:\n  htpasswd:\n    realm: local\n    path: {storage / 'htpasswd'}\n"
     config = storage / "config.yml"
     config.write_text(
         f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {storage / 'data'}\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n",
+        f"http:\n  addr: 127.0.0.1:{port}\n{auth}",
         encoding="utf-8",
     )
     log = (storage / "registry.log").open("w")
@@ -129,21 +146,38 @@ def local_registry(storage: Path) -> Iterator[str]:
 
 
 def wait_for(url: str) -> None:
+    """Wait until the registry answers, even if only to say that it wants credentials."""
     for _ in range(100):
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
+        except urllib.error.HTTPError as error:
+            if error.code == 401:
+                return
+            time.sleep(0.1)
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.1)
     unavailable(f"the local registry did not answer at {url}")
 
 
-def manifest_digest(registry: str, repository: str, reference: str) -> str | None:
+def basic_auth(credentials: tuple[str, str] | None) -> dict[str, str]:
+    if credentials is None:
+        return {}
+    token = base64.b64encode(":".join(credentials).encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def manifest_digest(
+    registry: str,
+    repository: str,
+    reference: str,
+    credentials: tuple[str, str] | None = None,
+) -> str | None:
     """The digest a registry serves for `reference` (a tag or digest), None when it has none."""
     request = urllib.request.Request(
         f"http://{registry}/v2/{repository}/manifests/{reference}",
         method="HEAD",
-        headers={"Accept": MANIFEST_TYPES},
+        headers={"Accept": MANIFEST_TYPES, **basic_auth(credentials)},
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -154,7 +188,12 @@ def manifest_digest(registry: str, repository: str, reference: str) -> str | Non
         raise
 
 
-def push_index(registry: str, repository: str, platforms: dict[str, str]) -> str:
+def push_index(
+    registry: str,
+    repository: str,
+    platforms: dict[str, str],
+    credentials: tuple[str, str] | None = None,
+) -> str:
     """Push a multi-platform index of the pushed images `platforms` (platform -> tag), by digest.
 
     This stands in for build-push-action's `push-by-digest=true`: the index gets no tag.
@@ -163,7 +202,7 @@ def push_index(registry: str, repository: str, platforms: dict[str, str]) -> str
     for platform, tag in platforms.items():
         request = urllib.request.Request(
             f"http://{registry}/v2/{repository}/manifests/{tag}",
-            headers={"Accept": IMAGE_TYPES},
+            headers={"Accept": IMAGE_TYPES, **basic_auth(credentials)},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             body = response.read()
@@ -183,13 +222,20 @@ def push_index(registry: str, repository: str, platforms: dict[str, str]) -> str
         f"http://{registry}/v2/{repository}/manifests/{digest}",
         data=index.encode(),
         method="PUT",
-        headers={"Content-Type": INDEX_TYPE},
+        headers={"Content-Type": INDEX_TYPE, **basic_auth(credentials)},
     )
     with urllib.request.urlopen(request, timeout=10):
         return digest
 
 
-def build_stand_in(context: Path, reference: str, platform: str, *, passes: bool) -> None:
+def build_stand_in(
+    context: Path,
+    reference: str,
+    platform: str,
+    *,
+    passes: bool,
+    docker_config: Path | None = None,
+) -> None:
     """Build and push a tiny image whose `python -m escalator demo` passes or fails its self-test.
 
     FROM scratch with a static busybox: the release script's steps are what is tested, not the
@@ -205,9 +251,10 @@ def build_stand_in(context: Path, reference: str, platform: str, *, passes: bool
         "FROM scratch\nCOPY busybox /bin/busybox\nCOPY python /usr/local/bin/python\n",
         encoding="utf-8",
     )
+    env = {**os.environ, **({"DOCKER_CONFIG": str(docker_config)} if docker_config else {})}
     for command in (
         ["docker", "build", "--platform", platform, "-t", reference, str(context)],
         ["docker", "push", reference],
     ):
-        result = sh(*command, timeout=600)
+        result = sh(*command, timeout=600, env=env)
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]

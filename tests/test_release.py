@@ -3,7 +3,8 @@
 The git-only tests need nothing but git. The registry tests need a Docker engine and Debian's
 docker-registry package (see tests/release_env.py): they build a tiny two-platform image, push it
 by digest, and run plan, self-test and publish as the release workflow does, then run them again
-to show that a re-run only finishes what is missing.
+to show that a re-run only finishes what is missing; a second registry, readable only when logged
+in, stands in for a new (private) GHCR package.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -25,6 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "release.py"
 REPOSITORY = "Acme/Escalate-Action"
 TOKEN = "rt-local-test-token-5Vd8Qm"
+CREDENTIALS = ("mia", "registry-pw-3Kd9Xs")
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Mia Maintainer",
     "GIT_AUTHOR_EMAIL": "mia@example.com",
@@ -319,23 +322,73 @@ def test_release_then_rerun_finishes_only_what_is_missing(project: Project, imag
     assert images.tag_digest("1") == images.digest
 
 
+@dataclass(frozen=True)
+class PrivateImage:
+    """The stand-in pushed to a registry that only a logged-in user may read, like a new package."""
+
+    registry: str
+    image: str
+    digest: str
+    docker_config: Path  # logged in, as the publish job is
+
+
+@pytest.fixture(scope="module")
+def private_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateImage]:
+    release_env.ensure_docker_engine()
+    root = tmp_path_factory.mktemp("private-registry")
+    with release_env.local_registry(root, release_env.htpasswd_line(*CREDENTIALS)) as registry:
+        config = root / "docker-config"
+        config.mkdir()
+        login = release_env.sh(
+            *("docker", "login", registry, "--username", CREDENTIALS[0], "--password-stdin"),
+            input=CREDENTIALS[1],
+            env={**os.environ, "DOCKER_CONFIG": str(config)},
+        )
+        assert login.returncode == 0, login.stderr
+        image = f"{registry}/acme/escalate-action"
+        for platform in ("linux/amd64", "linux/arm64"):
+            tag = f"staging-{platform.replace('/', '-')}"
+            release_env.build_stand_in(
+                root / tag, f"{image}:{tag}", platform, passes=True, docker_config=config
+            )
+        digest = release_env.push_index(
+            registry,
+            "acme/escalate-action",
+            {"linux/amd64": "staging-linux-amd64", "linux/arm64": "staging-linux-arm64"},
+            CREDENTIALS,
+        )
+        yield PrivateImage(registry, image, digest, config)
+
+
 @pytest.mark.slow
 def test_a_private_image_stops_the_release_before_any_tag_moves(
-    project: Project, images: Images
+    project: Project, private_image: PrivateImage
 ) -> None:
-    """When the index cannot be read anonymously, publish fails and no git or image tag moves."""
+    """Logged in the image reads fine, anonymously it does not: publish stops, moving nothing."""
+    logged_in = release_env.sh(
+        *("docker", "manifest", "inspect", "--insecure"),
+        f"{private_image.image}@{private_image.digest}",
+        env={**os.environ, "DOCKER_CONFIG": str(private_image.docker_config)},
+    )
+    assert logged_in.returncode == 0, logged_in.stderr
     project.tag("v1.2.3")
     before = project.remote_refs()
     clone = project.clone("runner")
-    assert plan(clone, "v1.2.3", images.registry).returncode == 0
-    missing = "sha256:" + "1" * 64
+    assert plan(clone, "v1.2.3", private_image.registry).returncode == 0
     result = run_step(
         clone,
-        *("publish", "--tag", "v1.2.3", "--image", images.image, "--digest", missing),
-        *("--source", outputs_of(clone)["source"]),
+        *("publish", "--tag", "v1.2.3", "--image", private_image.image),
+        *("--digest", private_image.digest, "--source", outputs_of(clone)["source"]),
         RELEASE_TOKEN=TOKEN,
+        RELEASE_IMAGE_TOOL="skopeo",
+        DOCKER_CONFIG=str(private_image.docker_config),
     )
     assert result.returncode == 1
     assert "cannot be read anonymously" in result.stderr
     assert "make the package public" in result.stderr
     assert project.remote_refs() == before
+    for name in ("1.2.3", "1.2", "1"):
+        found = release_env.manifest_digest(
+            private_image.registry, "acme/escalate-action", name, CREDENTIALS
+        )
+        assert found is None, name
