@@ -284,7 +284,8 @@ def test_a_title_cannot_break_the_job_summary(sandbox: Sandbox, tmp_path: Path) 
     ]
     for line in summary.splitlines():
         if line.startswith("|"):
-            assert len(re.findall(r"(?<!\\)\|", line)) == 5, line  # four columns: what, before, asked, after
+            # four columns: what, before, asked, after
+            assert len(re.findall(r"(?<!\\)\|", line)) == 5, line
 
 
 # --- port_context ----------------------------------------------------------------------------
