@@ -1,7 +1,8 @@
 """Check requests and answers against PagerDuty's and Port's published OpenAPI specifications.
 
-The specifications live outside the repository, in ``<repo>/../shared/contracts``; when that
-folder is absent :func:`load_contracts` returns None and callers skip.
+The schemas come from ``tests/contracts/``: the operations the project uses, extracted from the
+official specifications by ``scripts/extract_contracts.py`` (see docs/contracts.md), so the checks
+run on any clone.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import OAS30Validator, OAS31Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
-CONTRACTS = Path(__file__).resolve().parents[1] / ".." / "shared" / "contracts"
+EXTRACT = Path(__file__).resolve().parent / "contracts"
+REFRESH = "add it to OPERATIONS in scripts/extract_contracts.py and run that script"
 PREFIXES = {"pagerduty": "/pagerduty", "port": "/port"}
 # PagerDuty's specification omits `nullable` on fields its live API answers with null.
 PAGERDUTY_NULLABLE = {
@@ -52,19 +53,6 @@ class Contracts:
     port: Spec
 
 
-def _port_loader() -> type[Any]:
-    """Return a YAML loader that reads Port's plain ``=`` scalars as strings."""
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-    class Loader(base):  # type: ignore[misc,valid-type]
-        """SafeLoader that accepts ``=`` as a plain scalar."""
-
-    Loader.add_constructor(
-        "tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node)
-    )
-    return Loader
-
-
 def _python_patterns(node: Any) -> Any:
     """Rewrite ``\\p{L}`` (unknown to Python's ``re``) as a letter range, in every pattern."""
     if isinstance(node, dict):
@@ -94,20 +82,24 @@ def _spec(document: dict[str, Any], validator: type[Any], uri: str, draft: Any) 
     return Spec(document, validator, registry, uri, templates)
 
 
-@functools.cache
-def load_contracts() -> Contracts | None:
-    """Load both specifications once; None when ``../shared/contracts`` is absent."""
-    pd_file = CONTRACTS / "pagerduty-rest-openapiv3.json"
-    port_file = CONTRACTS / "port-api-openapi.yaml"
-    if not (pd_file.is_file() and port_file.is_file()):
-        return None
-    pd_doc = json.loads(pd_file.read_text(encoding="utf-8"))
-    with port_file.open(encoding="utf-8") as handle:
-        port_doc = _python_patterns(yaml.load(handle, Loader=_port_loader()))  # noqa: S506
+def load_extract(name: str) -> Any:
+    """Return the body of ``tests/contracts/<name>`` (blueprint files: their ``items``)."""
+    document = json.loads((EXTRACT / name).read_text(encoding="utf-8"))
+    return document.get("items", document)
+
+
+def build_contracts(pagerduty: dict[str, Any], port: dict[str, Any]) -> Contracts:
+    """Return the :class:`Contracts` of two OpenAPI documents (the extract or the full specs)."""
     return Contracts(
-        _spec(pd_doc, OAS30Validator, "urn:pagerduty", DRAFT4),
-        _spec(port_doc, OAS31Validator, "urn:port", DRAFT202012),
+        _spec(pagerduty, OAS30Validator, "urn:pagerduty", DRAFT4),
+        _spec(_python_patterns(port), OAS31Validator, "urn:port", DRAFT202012),
     )
+
+
+@functools.cache
+def load_contracts() -> Contracts:
+    """Load both specifications once, from the extract in ``tests/contracts``."""
+    return build_contracts(load_extract("pagerduty.json"), load_extract("port.json"))
 
 
 def _pointer(*parts: str) -> str:
@@ -125,12 +117,11 @@ def _deref(spec: Spec, node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
-def _operation(service: str, method: str, path: str) -> tuple[Spec, str, dict[str, Any]] | None:
+def _operation(
+    service: str, method: str, path: str, contracts: Contracts | None
+) -> tuple[Spec, str, dict[str, Any]] | None:
     """Return the spec, path template and operation for a request, or None."""
-    contracts = load_contracts()
-    if contracts is None:
-        return None
-    spec: Spec = getattr(contracts, service)
+    spec: Spec = getattr(contracts or load_contracts(), service)
     path = path.split("?", 1)[0]
     if path.startswith(PREFIXES[service] + "/"):
         path = path[len(PREFIXES[service]) :]
@@ -161,12 +152,21 @@ def _tolerated_null(error: ValidationError) -> bool:
 
 
 def request_problems(
-    service: str, method: str, path: str, query: dict[str, Any], headers: dict[str, str], body: Any
+    service: str,
+    method: str,
+    path: str,
+    query: dict[str, Any],
+    headers: dict[str, str],
+    body: Any,
+    contracts: Contracts | None = None,
 ) -> list[str]:
-    """Return how a request breaks the spec: unknown route, missing parameters, bad body."""
-    found = _operation(service, method, path)
+    """Return how a request breaks the spec: unknown route, missing parameters, bad body.
+
+    ``contracts``: the specifications to check against; by default the extract.
+    """
+    found = _operation(service, method, path, contracts)
     if found is None:
-        return [] if load_contracts() is None else [f"no operation {method} {path} in {service}"]
+        return [f"no operation {method} {path} in the {service} extract: {REFRESH}"]
     spec, template, operation = found
     problems = []
     header_names = {name.lower() for name in headers}
@@ -203,11 +203,21 @@ def request_problems(
     return problems
 
 
-def response_problems(service: str, method: str, path: str, status: int, body: Any) -> list[str]:
-    """Return how an answer breaks the schema the spec gives for that status (if it gives one)."""
-    found = _operation(service, method, path)
+def response_problems(
+    service: str,
+    method: str,
+    path: str,
+    status: int,
+    body: Any,
+    contracts: Contracts | None = None,
+) -> list[str]:
+    """Return how an answer breaks the schema the spec gives for that status (if it gives one).
+
+    ``contracts``: the specifications to check against; by default the extract.
+    """
+    found = _operation(service, method, path, contracts)
     if found is None:
-        return [] if load_contracts() is None else [f"no operation {method} {path} in {service}"]
+        return [f"no operation {method} {path} in the {service} extract: {REFRESH}"]
     spec, template, operation = found
     responses = operation.get("responses", {})
     key = next((k for k in (str(status), f"{str(status)[0]}XX", "default") if k in responses), None)

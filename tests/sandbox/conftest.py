@@ -21,7 +21,7 @@ from escalator.sandbox.seed import (
     PORT_CLIENT_ID,
     PORT_CLIENT_SECRET,
 )
-from tests.contract import load_contracts, response_problems
+from tests.contract import response_problems
 
 
 @dataclass
@@ -136,12 +136,3 @@ def api(sandbox: Sandbox) -> Iterator[Api]:
     yield client
     client.session.close()
     assert client.problems == []
-
-
-@pytest.fixture(scope="session")
-def contracts() -> Any:
-    """The loaded specifications, or a skip when ``../shared/contracts`` is absent."""
-    loaded = load_contracts()
-    if loaded is None:
-        pytest.skip("the API specifications in <repo>/../shared/contracts are not present")
-    return loaded
