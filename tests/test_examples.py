@@ -88,17 +88,31 @@ def assert_valid(validator: Any, document: Any) -> None:
     assert not messages, "\n".join(messages)
 
 
-@pytest.mark.parametrize("path", [GITHUB_ACTION, WEBHOOK_ACTION, AUTOMATION], ids=lambda p: p.name)
-def test_port_actions_match_port_api_schema(path: Path) -> None:
-    """Each self-service action and the automation is a valid body for Port's POST /v1/actions."""
-    assert_valid(request_body_validator("/v1/actions"), load_json(path))
+def port_request_path(document: dict[str, Any]) -> str:
+    """The Port endpoint creating ``document``: a blueprint has a schema, an action a trigger."""
+    if "schema" in document:
+        return "/v1/blueprints"
+    assert "trigger" in document, "neither a blueprint (schema) nor an action or automation"
+    return "/v1/actions"
 
 
-def test_blueprints_match_port_api_schema() -> None:
-    """Each blueprint is a valid body for Port's POST /v1/blueprints."""
-    validator = request_body_validator("/v1/blueprints")
-    for blueprint in load_json(BLUEPRINTS):
-        assert_valid(validator, blueprint)
+PORT_JSON_FILES = sorted(EXAMPLES.rglob("*.json"))
+
+
+@pytest.mark.parametrize("path", PORT_JSON_FILES, ids=lambda p: p.name)
+def test_every_port_json_file_matches_port_api_schema(path: Path) -> None:
+    """Each object of each JSON file of the kit is a valid body for the endpoint creating it."""
+    content = load_json(path)
+    for document in content if isinstance(content, list) else [content]:
+        assert_valid(request_body_validator(port_request_path(document)), document)
+
+
+def test_the_schema_check_covers_the_kit() -> None:
+    """The blueprints, both actions and the automation are among the files the check reads."""
+    assert {BLUEPRINTS, GITHUB_ACTION, WEBHOOK_ACTION, AUTOMATION} <= set(PORT_JSON_FILES)
+    kinds = {port_request_path(bp) for bp in load_json(BLUEPRINTS)}
+    assert kinds == {"/v1/blueprints"}
+    assert port_request_path(load_json(AUTOMATION)) == "/v1/actions"
 
 
 def test_port_schema_check_rejects_a_broken_action() -> None:
