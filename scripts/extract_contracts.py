@@ -328,12 +328,12 @@ def disagreements(sources: dict[str, tuple[bytes, Any]]) -> list[str]:
     )
     found = []
     for request in REQUESTS:
-        parts = (request.method, request.path, request.query, request.headers, request.body)
-        if request_problems(request.service, *parts, contracts=full) != request.problems:
+        sent = (request.method, request.path, request.query, request.headers, request.body)
+        if request_problems(request.service, *sent, contracts=full) != request.problems:
             found.append(f"{request.method} {request.path} {request.body}")
     for answer in ANSWERS:
-        parts = (answer.method, answer.path, answer.status, answer.body)
-        if response_problems(answer.service, *parts, contracts=full) != answer.problems:
+        answered = (answer.method, answer.path, answer.status, answer.body)
+        if response_problems(answer.service, *answered, contracts=full) != answer.problems:
             found.append(f"{answer.status} answer to {answer.method} {answer.path}")
     return found
 
@@ -349,14 +349,19 @@ def check(texts: dict[str, str], output: Path) -> list[str]:
     return sorted(stale + sorted(present - set(texts)))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Write or check the extract; 0 when done or up to date, 1 when stale, 2 on a bad source."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: --check and --shared."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
     parser.add_argument(
         "--check", action="store_true", help="only say whether the extract is current"
     )
     parser.add_argument("--shared", type=Path, default=SHARED, help=f"default: {SHARED}")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write or check the extract; 0 when done or up to date, 1 when stale, 2 on a bad source."""
+    args = build_parser().parse_args(argv)
     try:
         sources = read_sources(args.shared)
         texts = build(sources)

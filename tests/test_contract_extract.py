@@ -188,7 +188,7 @@ def test_strip_drops_keywords_but_keeps_names() -> None:
 
 def test_extract_openapi_keeps_the_operations_and_what_they_reach() -> None:
     """Only the listed operations stay, with the components they reach, directly or not."""
-    spec = {
+    spec: dict[str, Any] = {
         "openapi": "3.0.2",
         "paths": {
             "/a": {
@@ -245,3 +245,16 @@ def test_sources_must_name_the_commit_the_script_records(tmp_path: Path) -> None
     (tmp_path / "SOURCES.md").write_text("snapshot @ 0000000", encoding="utf-8")
     with pytest.raises(script().ExtractError, match="update SOURCES in scripts/extract_contracts"):
         script().read_sources(tmp_path)
+
+
+def test_docs_name_every_option_of_the_script() -> None:
+    """docs/contracts.md documents each option of scripts/extract_contracts.py."""
+    text = (REPO / "docs" / "contracts.md").read_text(encoding="utf-8")
+    options = {
+        option
+        for action in script().build_parser()._actions
+        for option in action.option_strings
+        if option.startswith("--") and option != "--help"
+    }
+    assert options == {"--check", "--shared"}
+    assert sorted(option for option in options if f"`{option}" not in text) == []
