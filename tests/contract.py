@@ -160,7 +160,7 @@ def request_problems(
     body: Any,
     contracts: Contracts | None = None,
 ) -> list[str]:
-    """Return how a request breaks the spec: unknown route, missing parameters, bad body.
+    """Return how a request breaks the spec: unknown route, bad parameters, bad body.
 
     ``contracts``: the specifications to check against; by default the extract.
     """
@@ -168,39 +168,76 @@ def request_problems(
     if found is None:
         return [f"no operation {method} {path} in the {service} extract: {REFRESH}"]
     spec, template, operation = found
-    problems = []
-    header_names = {name.lower() for name in headers}
-    parameters = spec.document["paths"][template].get("parameters", []) + operation.get(
-        "parameters", []
-    )
-    for parameter in (_deref(spec, p) for p in parameters):
-        if not parameter.get("required") or parameter["in"] == "path":
-            continue
-        name = parameter["name"]
-        if parameter["in"] == "header":
-            if name.lower() == "content-type" and body is None:
-                continue  # a request without a body needs no Content-Type
-            if name.lower() not in header_names:
-                problems.append(f"missing required header {name}")
-        elif parameter["in"] == "query" and name not in query:
-            problems.append(f"missing required query parameter {name}")
+    parameters = [
+        _deref(spec, p)
+        for p in spec.document["paths"][template].get("parameters", [])
+        + operation.get("parameters", [])
+    ]
+    problems = _header_problems(parameters, headers, body)
+    problems += _query_problems(parameters, query)
     request_body = _deref(spec, operation.get("requestBody", {}))
     if "application/json" in request_body.get("content", {}):
         if body is None:
             if request_body.get("required"):
                 problems.append("missing required JSON body")
         else:
-            pointer = _pointer(
-                "paths",
-                template,
-                method.lower(),
-                "requestBody",
-                "content",
-                "application/json",
-                "schema",
-            )
+            where = ("paths", template, method.lower(), "requestBody", "content")
+            pointer = _pointer(*where, "application/json", "schema")
             problems += _schema_problems(spec, pointer, body, service, "request body")
     return problems
+
+
+def _header_problems(
+    parameters: list[dict[str, Any]], headers: dict[str, str], body: Any
+) -> list[str]:
+    """The required headers missing from ``headers``."""
+    sent = {name.lower() for name in headers}
+    problems = []
+    for parameter in parameters:
+        if parameter["in"] != "header" or not parameter.get("required"):
+            continue
+        name = parameter["name"]
+        if name.lower() == "content-type" and body is None:
+            continue  # a request without a body needs no Content-Type
+        if name.lower() not in sent:
+            problems.append(f"missing required header {name}")
+    return problems
+
+
+def _query_problems(parameters: list[dict[str, Any]], query: dict[str, Any]) -> list[str]:
+    """Required query parameters missing, undeclared ones sent, values outside their schema."""
+    declared = {p["name"]: p for p in parameters if p["in"] == "query"}
+    problems = [
+        f"missing required query parameter {name}"
+        for name, parameter in declared.items()
+        if parameter.get("required") and name not in query
+    ]
+    for name, value in query.items():
+        if name not in declared:
+            problems.append(f"query parameter {name} is not declared by the operation")
+            continue
+        schema = declared[name].get("schema", {})
+        schema = schema.get("items", schema) if schema.get("type") == "array" else schema
+        for item in value if isinstance(value, list) else [value]:
+            misfit = _query_value_misfit(schema, str(item))
+            if misfit:
+                problems.append(f"query parameter {name}: {item!r} {misfit}")
+    return problems
+
+
+def _query_value_misfit(schema: dict[str, Any], value: str) -> str | None:
+    """How one query string value misses a scalar schema's enum or type; None when it fits."""
+    if "enum" in schema and value not in [str(option) for option in schema["enum"]]:
+        return f"is not one of {schema['enum']}"
+    kind = schema.get("type")
+    if kind == "boolean" and value not in ("true", "false"):
+        return "is not true or false"
+    if kind in ("integer", "number"):
+        try:
+            (int if kind == "integer" else float)(value)
+        except ValueError:
+            return f"is not an {kind}" if kind == "integer" else "is not a number"
+    return None
 
 
 def response_problems(

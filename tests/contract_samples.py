@@ -125,6 +125,45 @@ REQUESTS = [
     ),
     RequestSample(
         "pagerduty",
+        "GET",
+        "/incidents/PABC123",
+        None,
+        [
+            "query parameter include[]: 'owners' is not one of ['acknowledgers', 'agents', "
+            "'assignees', 'conference_bridge', 'custom_fields', 'escalation_policies', "
+            "'first_trigger_log_entries', 'priorities', 'services', 'teams', 'users']"
+        ],
+        query={"include[]": ["assignees", "owners"]},
+    ),
+    RequestSample(
+        "pagerduty",
+        "GET",
+        "/incidents",
+        None,
+        [],
+        query={
+            "incident_key": ["port-r_1"],
+            "service_ids[]": ["PSVC001"],
+            "statuses[]": ["triggered", "acknowledged"],
+            "date_range": ["all"],
+            "limit": ["100"],
+        },
+    ),
+    RequestSample(
+        "pagerduty",
+        "GET",
+        "/incidents",
+        None,
+        [
+            "query parameter statuses[]: 'open' is not one of "
+            "['triggered', 'acknowledged', 'resolved']",
+            "query parameter status is not declared by the operation",
+            "query parameter limit: 'ten' is not an integer",
+        ],
+        query={"statuses[]": ["open"], "status": ["triggered"], "limit": ["ten"]},
+    ),
+    RequestSample(
+        "pagerduty",
         "DELETE",
         "/incidents/PABC123",
         None,
@@ -173,6 +212,18 @@ REQUESTS = [
         ["request body identifier: 5 is not valid under any of the given schemas"],
         headers=PORT_HEADERS,
         query={"upsert": "true"},
+    ),
+    RequestSample(
+        "port",
+        "POST",
+        "/v1/blueprints/pagerdutyIncident/entities",
+        {"identifier": "PABC123"},
+        [
+            "missing required query parameter upsert",
+            "query parameter merge: 'yes' is not true or false",
+        ],
+        headers=PORT_HEADERS,
+        query={"merge": "yes"},
     ),
     RequestSample(
         "port",
