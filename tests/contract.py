@@ -1,7 +1,8 @@
 """Check requests and answers against PagerDuty's and Port's published OpenAPI specifications.
 
-The specifications live outside the repository, in ``<repo>/../shared/contracts``; when that
-folder is absent :func:`load_contracts` returns None and callers skip.
+The schemas come from ``tests/contracts/``: the operations the project uses, extracted from the
+official specifications by ``scripts/extract_contracts.py`` (see docs/contracts.md), so the checks
+run on any clone.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import OAS30Validator, OAS31Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
-CONTRACTS = Path(__file__).resolve().parents[1] / ".." / "shared" / "contracts"
+EXTRACT = Path(__file__).resolve().parent / "contracts"
+REFRESH = "add it to OPERATIONS in scripts/extract_contracts.py and run that script"
 PREFIXES = {"pagerduty": "/pagerduty", "port": "/port"}
 # PagerDuty's specification omits `nullable` on fields its live API answers with null.
 PAGERDUTY_NULLABLE = {
@@ -52,19 +53,6 @@ class Contracts:
     port: Spec
 
 
-def _port_loader() -> type[Any]:
-    """Return a YAML loader that reads Port's plain ``=`` scalars as strings."""
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-    class Loader(base):  # type: ignore[misc,valid-type]
-        """SafeLoader that accepts ``=`` as a plain scalar."""
-
-    Loader.add_constructor(
-        "tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node)
-    )
-    return Loader
-
-
 def _python_patterns(node: Any) -> Any:
     """Rewrite ``\\p{L}`` (unknown to Python's ``re``) as a letter range, in every pattern."""
     if isinstance(node, dict):
@@ -94,20 +82,24 @@ def _spec(document: dict[str, Any], validator: type[Any], uri: str, draft: Any) 
     return Spec(document, validator, registry, uri, templates)
 
 
-@functools.cache
-def load_contracts() -> Contracts | None:
-    """Load both specifications once; None when ``../shared/contracts`` is absent."""
-    pd_file = CONTRACTS / "pagerduty-rest-openapiv3.json"
-    port_file = CONTRACTS / "port-api-openapi.yaml"
-    if not (pd_file.is_file() and port_file.is_file()):
-        return None
-    pd_doc = json.loads(pd_file.read_text(encoding="utf-8"))
-    with port_file.open(encoding="utf-8") as handle:
-        port_doc = _python_patterns(yaml.load(handle, Loader=_port_loader()))  # noqa: S506
+def load_extract(name: str) -> Any:
+    """Return the body of ``tests/contracts/<name>`` (blueprint files: their ``items``)."""
+    document = json.loads((EXTRACT / name).read_text(encoding="utf-8"))
+    return document.get("items", document)
+
+
+def build_contracts(pagerduty: dict[str, Any], port: dict[str, Any]) -> Contracts:
+    """Return the :class:`Contracts` of two OpenAPI documents (the extract or the full specs)."""
     return Contracts(
-        _spec(pd_doc, OAS30Validator, "urn:pagerduty", DRAFT4),
-        _spec(port_doc, OAS31Validator, "urn:port", DRAFT202012),
+        _spec(pagerduty, OAS30Validator, "urn:pagerduty", DRAFT4),
+        _spec(_python_patterns(port), OAS31Validator, "urn:port", DRAFT202012),
     )
+
+
+@functools.cache
+def load_contracts() -> Contracts:
+    """Load both specifications once, from the extract in ``tests/contracts``."""
+    return build_contracts(load_extract("pagerduty.json"), load_extract("port.json"))
 
 
 def _pointer(*parts: str) -> str:
@@ -125,12 +117,11 @@ def _deref(spec: Spec, node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
-def _operation(service: str, method: str, path: str) -> tuple[Spec, str, dict[str, Any]] | None:
+def _operation(
+    service: str, method: str, path: str, contracts: Contracts | None
+) -> tuple[Spec, str, dict[str, Any]] | None:
     """Return the spec, path template and operation for a request, or None."""
-    contracts = load_contracts()
-    if contracts is None:
-        return None
-    spec: Spec = getattr(contracts, service)
+    spec: Spec = getattr(contracts or load_contracts(), service)
     path = path.split("?", 1)[0]
     if path.startswith(PREFIXES[service] + "/"):
         path = path[len(PREFIXES[service]) :]
@@ -161,53 +152,109 @@ def _tolerated_null(error: ValidationError) -> bool:
 
 
 def request_problems(
-    service: str, method: str, path: str, query: dict[str, Any], headers: dict[str, str], body: Any
+    service: str,
+    method: str,
+    path: str,
+    query: dict[str, Any],
+    headers: dict[str, str],
+    body: Any,
+    contracts: Contracts | None = None,
 ) -> list[str]:
-    """Return how a request breaks the spec: unknown route, missing parameters, bad body."""
-    found = _operation(service, method, path)
+    """Return how a request breaks the spec: unknown route, bad parameters, bad body.
+
+    ``contracts``: the specifications to check against; by default the extract.
+    """
+    found = _operation(service, method, path, contracts)
     if found is None:
-        return [] if load_contracts() is None else [f"no operation {method} {path} in {service}"]
+        return [f"no operation {method} {path} in the {service} extract: {REFRESH}"]
     spec, template, operation = found
-    problems = []
-    header_names = {name.lower() for name in headers}
-    parameters = spec.document["paths"][template].get("parameters", []) + operation.get(
-        "parameters", []
-    )
-    for parameter in (_deref(spec, p) for p in parameters):
-        if not parameter.get("required") or parameter["in"] == "path":
-            continue
-        name = parameter["name"]
-        if parameter["in"] == "header":
-            if name.lower() == "content-type" and body is None:
-                continue  # a request without a body needs no Content-Type
-            if name.lower() not in header_names:
-                problems.append(f"missing required header {name}")
-        elif parameter["in"] == "query" and name not in query:
-            problems.append(f"missing required query parameter {name}")
+    parameters = [
+        _deref(spec, p)
+        for p in spec.document["paths"][template].get("parameters", [])
+        + operation.get("parameters", [])
+    ]
+    problems = _header_problems(parameters, headers, body)
+    problems += _query_problems(parameters, query)
     request_body = _deref(spec, operation.get("requestBody", {}))
     if "application/json" in request_body.get("content", {}):
         if body is None:
             if request_body.get("required"):
                 problems.append("missing required JSON body")
         else:
-            pointer = _pointer(
-                "paths",
-                template,
-                method.lower(),
-                "requestBody",
-                "content",
-                "application/json",
-                "schema",
-            )
+            where = ("paths", template, method.lower(), "requestBody", "content")
+            pointer = _pointer(*where, "application/json", "schema")
             problems += _schema_problems(spec, pointer, body, service, "request body")
     return problems
 
 
-def response_problems(service: str, method: str, path: str, status: int, body: Any) -> list[str]:
-    """Return how an answer breaks the schema the spec gives for that status (if it gives one)."""
-    found = _operation(service, method, path)
+def _header_problems(
+    parameters: list[dict[str, Any]], headers: dict[str, str], body: Any
+) -> list[str]:
+    """The required headers missing from ``headers``."""
+    sent = {name.lower() for name in headers}
+    problems = []
+    for parameter in parameters:
+        if parameter["in"] != "header" or not parameter.get("required"):
+            continue
+        name = parameter["name"]
+        if name.lower() == "content-type" and body is None:
+            continue  # a request without a body needs no Content-Type
+        if name.lower() not in sent:
+            problems.append(f"missing required header {name}")
+    return problems
+
+
+def _query_problems(parameters: list[dict[str, Any]], query: dict[str, Any]) -> list[str]:
+    """Required query parameters missing, undeclared ones sent, values outside their schema."""
+    declared = {p["name"]: p for p in parameters if p["in"] == "query"}
+    problems = [
+        f"missing required query parameter {name}"
+        for name, parameter in declared.items()
+        if parameter.get("required") and name not in query
+    ]
+    for name, value in query.items():
+        if name not in declared:
+            problems.append(f"query parameter {name} is not declared by the operation")
+            continue
+        schema = declared[name].get("schema", {})
+        schema = schema.get("items", schema) if schema.get("type") == "array" else schema
+        for item in value if isinstance(value, list) else [value]:
+            misfit = _query_value_misfit(schema, str(item))
+            if misfit:
+                problems.append(f"query parameter {name}: {item!r} {misfit}")
+    return problems
+
+
+def _query_value_misfit(schema: dict[str, Any], value: str) -> str | None:
+    """How one query string value misses a scalar schema's enum or type; None when it fits."""
+    if "enum" in schema and value not in [str(option) for option in schema["enum"]]:
+        return f"is not one of {schema['enum']}"
+    kind = schema.get("type")
+    if kind == "boolean" and value not in ("true", "false"):
+        return "is not true or false"
+    if kind in ("integer", "number"):
+        try:
+            (int if kind == "integer" else float)(value)
+        except ValueError:
+            return f"is not an {kind}" if kind == "integer" else "is not a number"
+    return None
+
+
+def response_problems(
+    service: str,
+    method: str,
+    path: str,
+    status: int,
+    body: Any,
+    contracts: Contracts | None = None,
+) -> list[str]:
+    """Return how an answer breaks the schema the spec gives for that status (if it gives one).
+
+    ``contracts``: the specifications to check against; by default the extract.
+    """
+    found = _operation(service, method, path, contracts)
     if found is None:
-        return [] if load_contracts() is None else [f"no operation {method} {path} in {service}"]
+        return [f"no operation {method} {path} in the {service} extract: {REFRESH}"]
     spec, template, operation = found
     responses = operation.get("responses", {})
     key = next((k for k in (str(status), f"{str(status)[0]}XX", "default") if k in responses), None)

@@ -1,8 +1,8 @@
 """Checks that the Port setup kit and examples/ are valid and consistent with the action.
 
-The kit's Port JSON (escalator/kit/data, copied to examples/port) is validated against the
-request bodies of Port's own API description (`../shared/contracts/port-api-openapi.yaml`), read
-in place and never copied into the project.
+The Port JSON files are validated against the request bodies of Port's own API description, as
+kept in `tests/contracts/port.json` (extracted from the official description by
+`scripts/extract_contracts.py`), so the check runs on any clone.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ import regress
 import yaml
 
 from escalator.kit import definitions
+from tests.contract import load_extract
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
+PORT = EXAMPLES / "port"
 KIT = REPO / "escalator" / "kit" / "data"
-CONTRACTS = REPO.parent / "shared" / "contracts"
 BIN = Path(sys.executable).parent
 
 GITHUB_ACTION = KIT / definitions.action_file("escalate")
@@ -84,21 +85,9 @@ def action_steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-class _OpenApiLoader(yaml.SafeLoader):
-    """SafeLoader that reads a bare `=` as the string it is (see contracts/SOURCES.md)."""
-
-
-_OpenApiLoader.add_constructor(
-    "tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node)
-)
-
-
 @cache
 def port_spec() -> dict[str, Any]:
-    path = CONTRACTS / "port-api-openapi.yaml"
-    if not path.is_file():
-        pytest.skip(f"Port's API description is not at {path} (../shared/contracts is absent)")
-    spec: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=_OpenApiLoader)  # noqa: S506 - a SafeLoader subclass
+    spec: dict[str, Any] = load_extract("port.json")
     return spec
 
 
@@ -126,10 +115,31 @@ def assert_valid(validator: Any, document: Any) -> None:
     assert not messages, "\n".join(messages)
 
 
-@pytest.mark.parametrize("path", PORT_ACTIONS, ids=lambda p: p.name)
-def test_port_actions_match_port_api_schema(path: Path) -> None:
-    """Each self-service action and the automation is a valid body for Port's POST /v1/actions."""
-    assert_valid(request_body_validator("/v1/actions"), load_json(path))
+def port_request_path(document: dict[str, Any]) -> str:
+    """The Port endpoint creating ``document``: a blueprint has a schema, an action a trigger."""
+    if "schema" in document:
+        return "/v1/blueprints"
+    assert "trigger" in document, "neither a blueprint (schema) nor an action or automation"
+    return "/v1/actions"
+
+
+PORT_JSON_FILES = sorted(EXAMPLES.rglob("*.json")) + sorted(KIT.glob("*.json"))
+
+
+@pytest.mark.parametrize("path", PORT_JSON_FILES, ids=lambda p: p.name)
+def test_every_port_json_file_matches_port_api_schema(path: Path) -> None:
+    """Each object of each JSON file of the kit is a valid body for the endpoint creating it."""
+    content = load_json(path)
+    for document in content if isinstance(content, list) else [content]:
+        assert_valid(request_body_validator(port_request_path(document)), document)
+
+
+def test_the_schema_check_covers_the_kit() -> None:
+    """The blueprints, both actions and the automation are among the files the check reads."""
+    assert {BLUEPRINTS, GITHUB_ACTION, WEBHOOK_ACTION, AUTOMATION} <= set(PORT_JSON_FILES)
+    kinds = {port_request_path(bp) for bp in load_json(BLUEPRINTS)}
+    assert kinds == {"/v1/blueprints"}
+    assert port_request_path(load_json(AUTOMATION)) == "/v1/actions"
 
 
 def test_kit_files_are_every_action_and_the_webhook_variant() -> None:
@@ -137,13 +147,6 @@ def test_kit_files_are_every_action_and_the_webhook_variant() -> None:
     expected = {p.name for p in [BLUEPRINTS, WEBHOOK_ACTION, AUTOMATION, *GITHUB_ACTIONS]}
     assert set(definitions.data_files()) == expected
     assert len(GITHUB_ACTIONS) == 8
-
-
-def test_blueprints_match_port_api_schema() -> None:
-    """Each blueprint is a valid body for Port's POST /v1/blueprints."""
-    validator = request_body_validator("/v1/blueprints")
-    for blueprint in load_json(BLUEPRINTS):
-        assert_valid(validator, blueprint)
 
 
 def test_port_schema_check_rejects_a_broken_action() -> None:
@@ -172,11 +175,10 @@ def _key_fields(blueprint: dict[str, Any]) -> dict[str, Any]:
 
 def test_blueprints_agree_with_the_guides_blueprints() -> None:
     """The kit's blueprints have the identifiers, types, enums and relations of Port's guide."""
-    path = CONTRACTS / "port-pagerduty-blueprints.json"
-    if not path.is_file():
-        pytest.skip(f"the guide's blueprints are not at {path} (../shared/contracts is absent)")
     ours = {bp["identifier"]: _key_fields(bp) for bp in load_json(BLUEPRINTS)}
-    theirs = {bp["identifier"]: _key_fields(bp) for bp in load_json(path)}
+    theirs = {
+        bp["identifier"]: _key_fields(bp) for bp in load_extract("port-pagerduty-blueprints.json")
+    }
     assert ours == theirs
 
 
@@ -330,12 +332,8 @@ def test_priorities_offered_are_the_integrations() -> None:
     """The priority action offers the P1-P5 names the integration blueprint's priority holds."""
     action = load_json(KIT / definitions.action_file("priority"))
     offered = action["trigger"]["userInputs"]["properties"]["priority"]["enum"]
-    path = CONTRACTS / "port-pagerduty-integration-blueprints.json"
-    if not path.is_file():
-        pytest.skip(
-            f"the integration's blueprints are not at {path} (../shared/contracts is absent)"
-        )
-    incident = next(bp for bp in load_json(path) if bp["identifier"] == "pagerdutyIncident")
+    blueprints = load_extract("port-pagerduty-integration-blueprints.json")
+    incident = next(bp for bp in blueprints if bp["identifier"] == "pagerdutyIncident")
     assert offered == incident["schema"]["properties"]["priority"]["enum"]
 
 

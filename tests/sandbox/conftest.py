@@ -22,7 +22,7 @@ from escalator.sandbox.seed import (
     PORT_CLIENT_ID,
     PORT_CLIENT_SECRET,
 )
-from tests.contract import load_contracts, request_problems, response_problems
+from tests.contract import request_problems, response_problems
 
 # Where PagerDuty's specification and its documented behaviour disagree, requests follow the
 # behaviour: the Incident Creation API takes only a string body (docs/REST-API/15-...).
@@ -154,12 +154,3 @@ def api(sandbox: Sandbox) -> Iterator[Api]:
     yield client
     client.session.close()
     assert client.problems == []
-
-
-@pytest.fixture(scope="session")
-def contracts() -> Any:
-    """The loaded specifications, or a skip when ``../shared/contracts`` is absent."""
-    loaded = load_contracts()
-    if loaded is None:
-        pytest.skip("the API specifications in <repo>/../shared/contracts are not present")
-    return loaded

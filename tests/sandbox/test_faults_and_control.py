@@ -8,7 +8,6 @@ import socket
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 import requests
@@ -18,6 +17,7 @@ from escalator.sandbox import Sandbox
 from escalator.sandbox.blueprints import blueprints_for
 from escalator.sandbox.faults import FaultFormatError
 from escalator.sandbox.seed import DEMO_INCIDENT_ID, PORT_CLIENT_SECRET
+from tests.contract import load_extract
 
 INCIDENT = f"/incidents/{DEMO_INCIDENT_ID}"
 ESCALATE = {"incident": {"type": "incident_reference", "escalation_level": 2}}
@@ -246,11 +246,9 @@ def test_non_loopback_host_is_refused() -> None:
         ("integration", "port-pagerduty-integration-blueprints.json"),
     ],
 )
-def test_blueprints_match_published_files(contracts: object, shape: str, filename: str) -> None:
+def test_blueprints_match_published_files(shape: str, filename: str) -> None:
     """The sandbox's blueprints equal the published guide and integration blueprints."""
-    from tests.contract import CONTRACTS
-
-    published = json.loads(Path(CONTRACTS, filename).read_text(encoding="utf-8"))
+    published = load_extract(filename)
     assert {b["identifier"]: b for b in blueprints_for(shape)} == {
         b["identifier"]: b for b in published
     }
