@@ -14,6 +14,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Protocol, TypeVar
 
+from escalator.errors import PagerDutyError
 from escalator.inputs import ActionInputs
 from escalator.models import Incident
 from escalator.operations.writes import AddNote
@@ -89,8 +90,8 @@ class Write(Protocol):
         """Send it once; the incident as PagerDuty now holds it, or None when unchanged."""
         ...
 
-    def rechecks(self, status: int) -> bool:
-        """Whether a refusal with this 4xx ``status`` may hide an applied write (check it)."""
+    def rechecks(self, error: PagerDutyError) -> bool:
+        """Whether a refusal (a 4xx) may mean the change is there already (read to tell)."""
         ...
 
     def landed(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
 
+from escalator.errors import PagerDutyError
 from escalator.models import Incident
 from escalator.pagerduty import PagerDutyClient
 
@@ -61,7 +62,7 @@ class UpdateIncident:
     def body(self) -> dict[str, Any]:
         return {"incident": {"type": "incident_reference", **self.fields()}}
 
-    def rechecks(self, status: int) -> bool:
+    def rechecks(self, error: PagerDutyError) -> bool:
         return False
 
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
@@ -105,7 +106,7 @@ class AddNote:
     def body(self) -> dict[str, Any]:
         return {"note": {"content": self.content}}
 
-    def rechecks(self, status: int) -> bool:
+    def rechecks(self, error: PagerDutyError) -> bool:
         return False
 
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
@@ -139,7 +140,7 @@ class Snooze:
     def body(self) -> dict[str, Any]:
         return {"duration": self.seconds}
 
-    def rechecks(self, status: int) -> bool:
+    def rechecks(self, error: PagerDutyError) -> bool:
         return False
 
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
@@ -200,9 +201,9 @@ class CreateIncident:
     def body(self) -> dict[str, Any]:
         return {"incident": self.incident()}
 
-    def rechecks(self, status: int) -> bool:
+    def rechecks(self, error: PagerDutyError) -> bool:
         """A 400 may be the key already held by an incident a concurrent run made."""
-        return status == 400
+        return error.status == 400
 
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
         return pagerduty.create_incident(self.incident())

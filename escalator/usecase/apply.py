@@ -28,12 +28,12 @@ def apply_write(
         except (OutcomeUnknown, UnexpectedResponse) as exc:
             last_error = exc
         except PagerDutyError as exc:
-            if exc.status < 500 and not write.rechecks(exc.status):
+            if exc.status < 500 and not write.rechecks(exc):
                 raise
             last_error = exc
         console.warning(
             f"{last_error.message} Reading PagerDuty before trying again.",
-            title="PagerDuty did not answer the change",
+            title="Checking PagerDuty before sending again",
         )
         landed = write.landed(pagerduty, current)
         if landed is not None:
