@@ -17,7 +17,7 @@ from escalator import summary
 from escalator.errors import EscalatorError, InputError
 from escalator.escalation import Escalation, GitHubContext, Outcome
 from escalator.http import Deadline
-from escalator.inputs import INPUT_NAMES, SECRET_INPUTS, ActionInputs, parse_inputs
+from escalator.inputs import INPUT_NAMES, SECRET_INPUTS, parse_inputs, parse_port_reporting
 from escalator.port import PortClient
 from escalator.workflow import Console, OutputWriter, SummaryWriter, md
 
@@ -154,22 +154,22 @@ def _report_input_error(
     raw: Mapping[str, str], error: InputError, console: Console, insecure_hosts: frozenset[str]
 ) -> None:
     """Tell the Port run why nothing was done, when its id and working credentials are known."""
-    target = _port_target(raw, insecure_hosts)
-    if target is None:
+    reporting = parse_port_reporting(raw, insecure_http_hosts=insecure_hosts)
+    if reporting is None:
         return
-    inputs, run_id = target
-    assert inputs.port_client_id is not None
-    assert inputs.port_client_secret is not None
+    assert reporting.port_client_id is not None
+    assert reporting.port_client_secret is not None
+    assert reporting.port_run_id is not None
     port = PortClient.connect(
-        inputs.port_api_url,
-        client_id=inputs.port_client_id.get_secret_value(),
-        client_secret=inputs.port_client_secret.get_secret_value(),
-        deadline=Deadline(min(15.0, inputs.timeout_seconds)),
+        reporting.port_api_url,
+        client_id=reporting.port_client_id.get_secret_value(),
+        client_secret=reporting.port_client_secret.get_secret_value(),
+        deadline=Deadline(15.0),
         on_token=console.add_secret,
     )
     try:
         port.add_run_log(
-            run_id,
+            reporting.port_run_id,
             f"Escalation not started: {error.message}"
             + (f" Fix: {error.hint}" if error.hint else ""),
         )
@@ -177,36 +177,6 @@ def _report_input_error(
         console.warning(f"Could not tell the Port run why: {exc}")
     finally:
         port.close()
-
-
-def _port_target(
-    raw: Mapping[str, str], insecure_hosts: frozenset[str]
-) -> tuple[ActionInputs, str] | None:
-    """The Port half of the inputs, parsed leniently: only what reporting the error needs."""
-    if raw.get("dry_run", "").strip().lower() in ("true", "yes", "1"):
-        return None  # a dry run writes nothing, not even this log
-    lenient = dict(raw)
-    lenient.update(
-        incident_id="X",  # stand-ins for the inputs that may be the invalid ones
-        escalation_policy_id="",
-        escalation_level="",
-        urgency="high",
-        **{"from": ""},
-        pagerduty_token="x",  # noqa: S106  # a stand-in: this token is never sent
-        pagerduty_api_url="",
-        pagerduty_region="us",
-        port_property_mapping="",
-        dry_run="false",
-        timeout_seconds="",
-        github_token="",
-    )
-    try:
-        inputs = parse_inputs(lenient, insecure_http_hosts=insecure_hosts)
-    except InputError:
-        return None
-    if not (inputs.port_enabled and inputs.port_run_id):
-        return None
-    return inputs, inputs.port_run_id
 
 
 if __name__ == "__main__":  # pragma: no cover

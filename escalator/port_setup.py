@@ -31,7 +31,7 @@ from urllib.parse import quote
 from escalator.action import insecure_http_hosts
 from escalator.errors import EscalatorError, InputError, PortError, UnexpectedResponse
 from escalator.http import Deadline
-from escalator.inputs import PORT_REGIONS, _api_url
+from escalator.inputs import PORT_REGIONS, port_api_url
 from escalator.port import SERVICE, PortClient
 from escalator.workflow import Console
 
@@ -565,15 +565,12 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
         if value != value.strip() or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
             raise UsageError(f"{name} contains spaces or control characters; copy it again.")
     try:
-        api_url = _api_url(
-            "port",
-            {"port_api_url": args.port_api_url.strip(), "port_region": args.port_region},
-            PORT_REGIONS,
-            insecure_http_hosts(env),
+        api_url = port_api_url(
+            {"port_api_url": args.port_api_url, "port_region": args.port_region},
+            insecure_http_hosts=insecure_http_hosts(env),
         )
     except InputError as error:
-        message = error.message.replace(f"Input '{error.input}'", "--port-api-url")
-        raise UsageError(f"{message} {error.hint}".strip()) from None
+        raise UsageError(f"{error.message} {error.hint}".strip()) from error
     return Settings(
         api_url=api_url,
         client_id=client_id,
