@@ -14,6 +14,7 @@ from escalator.models import Incident
 from escalator.workflow import md, md_code, md_link
 
 OUTPUT_NAMES: tuple[str, ...] = (
+    "operation",
     "incident_id",
     "incident_number",
     "incident_status",
@@ -35,6 +36,7 @@ def incident_outputs(outcome: Outcome) -> dict[str, str]:
     if incident is None:
         return {}
     return {
+        "operation": outcome.inputs.operation,
         "incident_id": incident.id,
         "incident_number": str(incident.incident_number or ""),
         "incident_status": incident.status,

@@ -23,7 +23,9 @@ from escalator.terms import SECRET_ENV
 def cli_terms(operation: str) -> terms.Terms:
     """The command line's terms for ``operation``, naming its positional argument as shown."""
     positional = POSITIONALS.get(operation)
-    names = {positional.input: positional.metavar} if positional else {}
+    names = {"operation": f"escalator {operation}"}
+    if positional:
+        names[positional.input] = positional.metavar
     return terms.Terms(cli=True, positionals=names)
 
 
@@ -61,8 +63,10 @@ def run_operation(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     for name in SECRET_ENV:
         console.add_secret(raw[name])
     outputs = OutputWriter(None, console)
+    errors: list[EscalatorError] = []
 
     def done(outcome: Outcome | None, error: EscalatorError | None) -> None:
+        errors.extend([error] if error else [])
         if not args.json:
             return
         document: dict[str, object] = {name: outputs.written.get(name, "") for name in OUTPUT_NAMES}
@@ -76,7 +80,7 @@ def run_operation(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             document["error"] = {"title": error.title, "message": error.message, "hint": error.hint}
         print(console.redact(json.dumps(document, indent=2, sort_keys=True)))
 
-    return run(
+    status = run(
         raw,
         console,
         outputs=outputs,
@@ -84,3 +88,4 @@ def run_operation(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         insecure_hosts=insecure_http_hosts(env),
         on_done=done,
     )
+    return errors[0].exit_code if errors else status

@@ -184,8 +184,9 @@ def _check_operation(inputs: ActionInputs) -> None:
     ):
         raise InputError(
             "operation",
-            "escalate has nothing to change.",
-            hint="Set at least one of {escalation_policy_id}, {escalation_level} or {urgency}.",
+            "nothing to change.",
+            hint="Set at least one of {escalation_policy_id}, {escalation_level} or {urgency} to "
+            "escalate.",
         )
     if operation == "create":
         _check_create(inputs)

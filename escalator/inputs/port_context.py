@@ -87,11 +87,8 @@ def _check_keys(scope: dict[str, Any]) -> None:
         close = difflib.get_close_matches(str(key), READ_KEYS + UNREAD_KEYS, n=1, cutoff=0.6)
         if not close:
             close = [known for known in READ_KEYS if known.lower() == str(key).lower()]
-        suggestion = f"; did you mean {show(close[0])}?" if close else ""
-        raise ValueError(
-            f"has the key {show(key)}, which the action does not read{suggestion} "
-            f"(it reads {', '.join(READ_KEYS)})"
-        )
+        fix = f"did you mean {show(close[0])}?" if close else f"it reads {', '.join(READ_KEYS)}"
+        raise ValueError(f"has the key {show(key)}, which the action does not read; {fix}")
 
 
 def parse_port_context(raw: str) -> PortContext:
