@@ -65,12 +65,16 @@ def _one_line(value: str) -> str:
     return value
 
 
+def _no_constant(name: str) -> None:
+    raise ValueError(f"is not valid JSON ({name} is not a JSON value)")
+
+
 def load_json(value: Any) -> Any:
     """Parse a JSON input, refusing documents nested deeper than :data:`MAX_JSON_DEPTH`."""
     if not isinstance(value, str):
         return value
     try:
-        document = json.loads(value)
+        document = json.loads(value, parse_constant=_no_constant)
     except RecursionError as exc:
         raise ValueError(f"is nested deeper than {MAX_JSON_DEPTH} levels") from exc
     except json.JSONDecodeError as exc:

@@ -109,6 +109,8 @@ def parse_port_context(raw: str) -> PortContext:
 
 def run_id_in(raw: str) -> str | None:
     """The run id of ``port_context`` even when the rest of it is invalid (None if unreadable)."""
+    if len(raw.encode("utf-8", "surrogatepass")) > MAX_PORT_CONTEXT_BYTES:
+        return None
     try:
         document = load_json(raw) if raw.strip() else None
     except ValueError:

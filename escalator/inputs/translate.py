@@ -6,6 +6,7 @@ an input's JSON, ``port_context.run_id``), with that input's hint. Secret values
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from pydantic import ValidationError
@@ -39,7 +40,13 @@ def input_error(
 
 
 def _input_name(error: ErrorDetails, within: str, sources: Mapping[str, str]) -> str:
-    loc = [part for part in error["loc"] if isinstance(part, str) and not part.startswith("[")]
+    loc: list[str] = []
+    for part in error["loc"]:
+        if isinstance(part, int):
+            continue
+        if not re.fullmatch(r"[A-Za-z0-9_]+", part):
+            break  # a key the user wrote, or a pydantic tag: the name stops at the last sound key
+        loc.append(part)
     if within:
         return ".".join([within, *loc])
     if not loc:
@@ -56,6 +63,8 @@ def _order(name: str) -> int:
 def _problem(name: str, error: ErrorDetails) -> str:
     if error["type"] == "missing":
         return "is required."
+    if "[key]" in error["loc"]:
+        return f"has the key {show(error['input'])}, which is not an identifier."
     if error["type"] == "value_error":
         return f"{error.get('ctx', {}).get('error', error['msg'])}."
     shown = "the value" if name in SECRET_ENV else show(error["input"])
