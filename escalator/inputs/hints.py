@@ -126,7 +126,10 @@ HINTS: Mapping[str, Hint] = {
         "dotted incident fields (title, service.summary, assignments.0.assignee.summary).",
     ),
     "finish_port_run": Hint("a boolean", "Use true or false."),
-    "github_token": Hint("a GitHub token", "Pass ${{ github.token }}."),
+    "github_token": Hint(
+        "a GitHub token",
+        "Set {github_token} to ${{ github.token }} in a workflow, or leave it empty.",
+    ),
     "dry_run": Hint("a boolean", "Use true or false."),
     "timeout_seconds": Hint(
         "a number of seconds from 5 to 3600",

@@ -51,8 +51,8 @@ def _input_name(error: ErrorDetails, within: str, sources: Mapping[str, str]) ->
         return ".".join([within, *loc])
     if not loc:
         return "operation"
-    field = str(loc[0])
-    return sources.get(field) or FIELD_INPUTS.get(field, field)
+    field = loc[0]
+    return ".".join([sources.get(field) or FIELD_INPUTS.get(field, field), *loc[1:]])
 
 
 def _order(name: str) -> int:
@@ -66,6 +66,7 @@ def _problem(name: str, error: ErrorDetails) -> str:
     if "[key]" in error["loc"]:
         return f"has the key {show(error['input'])}, which is not an identifier."
     if error["type"] == "value_error":
-        return f"{error.get('ctx', {}).get('error', error['msg'])}."
+        text = str(error.get("ctx", {}).get("error", error["msg"]))
+        return text if text.endswith(("?", ".")) else f"{text}."
     shown = "the value" if name in SECRET_ENV else show(error["input"])
     return f"{shown} is not {hint_for(name).what}."
