@@ -298,7 +298,7 @@ def test_invalid_input_sends_nothing_to_pagerduty_and_tells_port(action: Any) ->
     assert run.code == 1
     assert [e for e in run.journal if e["path"].startswith("/pagerduty")] == []
     (error,) = run.errors()
-    assert "urgency: \"urgent\" is not an urgency" in error
+    assert 'urgency: "urgent" is not an urgency' in error
     assert "high or low" in error
     assert any("Escalation not started" in log for log in run.run_logs())
 

@@ -313,7 +313,7 @@ def test_create_without_a_run_has_no_key() -> None:
 def test_create_refuses_what_pagerduty_or_port_would(
     overrides: dict[str, str], input_name: str, fix: str
 ) -> None:
-    """create refuses assignees with a policy, the service blueprint for the incident, no service."""
+    """create refuses assignees with a policy, the service blueprint for the entity, no service."""
     error = error_for(for_operation("create", **overrides))
     assert error.input == input_name
     assert fix in error.hint_template
