@@ -24,7 +24,7 @@ _CONTEXT_EXAMPLE = (
     '{"blueprint": "{{.action.blueprint}}", "entity": "{{.entity.identifier}}", '
     '"run_id": "{{.run.id}}", "relations": "{{.entity.relations}}"}'
 )
-_PAGERDUTY_ID = "PagerDuty IDs are uppercase letters and digits"
+_PAGERDUTY_ID = "uppercase letters and digits"
 
 HINTS: Mapping[str, Hint] = {
     "port_context": Hint("a JSON object", f"Template it in the Port action as {_CONTEXT_EXAMPLE}."),
@@ -32,7 +32,7 @@ HINTS: Mapping[str, Hint] = {
     "port_context.entity": Hint(
         "a PagerDuty ID",
         'Template it as "entity": "{{.entity.identifier}}" on the incident (or service) entity; '
-        f"{_PAGERDUTY_ID}, such as Q2LAR4ADCXC8IB.",
+        f"PagerDuty IDs are {_PAGERDUTY_ID}, such as Q2LAR4ADCXC8IB.",
     ),
     "port_context.blueprint": Hint(
         "a Port blueprint identifier", 'Template it as "blueprint": "{{.action.blueprint}}".'
@@ -44,7 +44,9 @@ HINTS: Mapping[str, Hint] = {
     "operation": Hint("an operation", f"Use one of: {', '.join(OPERATIONS)}."),
     "incident_id": Hint(
         "a PagerDuty incident ID or number",
-        f"{_PAGERDUTY_ID}, such as Q2LAR4ADCXC8IB; an incident number is digits, such as 1042.",
+        f"Give the incident's ID ({_PAGERDUTY_ID}, such as Q2LAR4ADCXC8IB) or number (such as "
+        '1042), or pass {port_context} with the incident entity: {"entity": '
+        '"{{.entity.identifier}}", "run_id": "{{.run.id}}"}.',
     ),
     "escalation_policy_id": Hint(
         "a PagerDuty escalation policy ID",
@@ -74,7 +76,7 @@ HINTS: Mapping[str, Hint] = {
     "service_id": Hint(
         "a PagerDuty service ID",
         "Copy the ID from the service's page in PagerDuty (such as PSVCPAY), or run the Port "
-        "action on the service entity.",
+        "action on a service entity ({port_context} naming the {port_service_blueprint}).",
     ),
     "details": Hint("text", "Give the incident's details as text."),
     "incident_key": Hint(

@@ -35,6 +35,7 @@ from escalator.inputs.fields import (
     SnoozeSeconds,
     Urgency,
 )
+from escalator.inputs.hints import hint_for
 
 DEFAULT_BLUEPRINT = "pagerdutyIncident"
 DEFAULT_SERVICE_BLUEPRINT = "pagerdutyService"
@@ -178,7 +179,8 @@ def _check_operation(inputs: ActionInputs) -> None:
             )
     for name in needed:
         if not inputs.given(name):
-            raise InputError(name, f"is required by {{operation={operation}}}.", hint=_NEEDED[name])
+            hint = hint_for(name).fix
+            raise InputError(name, f"is required by {{operation={operation}}}.", hint=hint)
     if operation == "escalate" and not (
         inputs.escalation_policy_id or inputs.escalation_level or inputs.urgency
     ):
@@ -207,16 +209,3 @@ def _check_create(inputs: ActionInputs) -> None:
             hint=f"Leave {{port_blueprint}} empty (it defaults to {DEFAULT_BLUEPRINT}) or name "
             "the incident blueprint.",
         )
-
-
-_NEEDED: Mapping[str, str] = {
-    "incident_id": "Set {incident_id}, or pass {port_context} with the incident entity (for "
-    'example {"entity": "{{.entity.identifier}}", "run_id": "{{.run.id}}"}).',
-    "assignees": "Give {assignees}: emails of PagerDuty users or user IDs.",
-    "note": "Give the text of the note in {note}.",
-    "snooze_duration": "Give {snooze_duration}: seconds (1800) or a duration (30m, 4h, 1d).",
-    "priority": "Give {priority}: the priority's name (such as P1) or its ID.",
-    "title": "Give the incident's {title}.",
-    "service_id": "Set {service_id}, or run the Port action on a service entity ({port_context} "
-    "with the entity and the blueprint named by {port_service_blueprint}).",
-}
