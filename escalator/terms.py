@@ -21,7 +21,6 @@ import re
 import shlex
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 #: The action's inputs in ``action.yml`` order (a test keeps action.yml, the model and the README
 #: agreed).
@@ -72,7 +71,6 @@ FLAG_INPUTS: tuple[str, ...] = ("finish_port_run", "dry_run")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)((?:\.[A-Za-z0-9_]+)*)(?:=([^{}\n]*))?\}")
 
 
-@dataclass(frozen=True)
 class Terms:
     """How one face names inputs: ``cli`` is False for the GitHub Action, True for a terminal.
 
@@ -80,8 +78,11 @@ class Terms:
     the argument's name (``{"note": "NOTE"}``).
     """
 
-    cli: bool
-    positionals: Mapping[str, str] = field(default_factory=dict)
+    __slots__ = ("cli", "positionals")
+
+    def __init__(self, *, cli: bool, positionals: Mapping[str, str] | None = None) -> None:
+        self.cli = cli
+        self.positionals: Mapping[str, str] = dict(positionals or {})
 
     def name(self, input_name: str) -> str:
         """What the user types or reads for the input."""
