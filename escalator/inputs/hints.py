@@ -64,7 +64,7 @@ HINTS: Mapping[str, Hint] = {
         "spaces or newlines.",
     ),
     "note": Hint("a note", "Give the text to add to the incident."),
-    "resolution": Hint("a resolution", "Say in a line why the incident is resolved."),
+    "resolution": Hint("a resolution", "Say why the incident is resolved."),
     "snooze_duration": Hint(
         "a duration",
         "Give seconds (1800) or a duration (30m, 4h, 1h30m, 1d), from 1 second to 7 days.",
@@ -75,8 +75,8 @@ HINTS: Mapping[str, Hint] = {
     "title": Hint("a title", "Give the incident's title in a line."),
     "service_id": Hint(
         "a PagerDuty service ID",
-        "Copy the ID from the service's page in PagerDuty (such as PSVCPAY), or run the Port "
-        "action on a service entity ({port_context} naming the {port_service_blueprint}).",
+        "Set {service_id} to the ID on the service's page in PagerDuty (such as PSVCPAY), or run "
+        "the Port action on a service entity.",
     ),
     "details": Hint("text", "Give the incident's details as text."),
     "incident_key": Hint(
@@ -89,10 +89,12 @@ HINTS: Mapping[str, Hint] = {
     ),
     "pagerduty_token": Hint(
         "a PagerDuty API key",
-        "Create a PagerDuty REST API key and set {pagerduty_token} to it, from a secret; paste it "
-        "without spaces or line breaks.",
+        "Set {pagerduty_token} to a PagerDuty REST API key (kept in a secret), pasted without "
+        "spaces or line breaks.",
     ),
-    "pagerduty_region": Hint("a PagerDuty region", "Use {pagerduty_region=us} or eu."),
+    "pagerduty_region": Hint(
+        "a PagerDuty region", "Use {pagerduty_region=us} or {pagerduty_region=eu}."
+    ),
     "pagerduty_api_url": Hint(
         "a PagerDuty API URL",
         "Give the API's base URL over https, such as https://api.pagerduty.com (plain http only "
@@ -108,7 +110,7 @@ HINTS: Mapping[str, Hint] = {
         "Set both {port_client_id} and {port_client_secret}, from secrets (Port: ... > "
         "Credentials), or neither to skip Port.",
     ),
-    "port_region": Hint("a Port region", "Use {port_region=eu} or us."),
+    "port_region": Hint("a Port region", "Use {port_region=eu} or {port_region=us}."),
     "port_api_url": Hint(
         "a Port API URL",
         "Give the API's base URL over https, such as https://api.port.io (plain http only to "
@@ -130,7 +132,8 @@ HINTS: Mapping[str, Hint] = {
     "finish_port_run": Hint("a boolean", "Use true or false."),
     "github_token": Hint(
         "a GitHub token",
-        "Set {github_token} to ${{ github.token }} in a workflow, or leave it empty.",
+        "Set {github_token} to a GitHub token (${{ github.token }} in a workflow), or leave it "
+        "empty.",
     ),
     "dry_run": Hint("a boolean", "Use true or false."),
     "timeout_seconds": Hint(

@@ -23,7 +23,17 @@ MAX_PORT_CONTEXT_BYTES = 64 * 1024
 RUN_ID_KEYS = ("run_id", "runId")
 READ_KEYS = (*RUN_ID_KEYS, "entity", "blueprint", "relations", "context")
 #: Keys Port's templates put in port_context that the action does not need.
-UNREAD_KEYS = ("trigger", "action", "user", "inputs", "properties", "payload", "run", "status")
+UNREAD_KEYS = (
+    "trigger",
+    "action",
+    "user",
+    "inputs",
+    "properties",
+    "payload",
+    "resourceType",
+    "status",
+    "run",
+)
 
 
 def _relations(value: Any) -> Any:
