@@ -142,7 +142,7 @@ def test_incident_id_overrides_the_entity() -> None:
 
 
 def test_defaults_and_regions() -> None:
-    """Without overrides: escalate, US PagerDuty, EU Port, Port off, 120 s, default blueprints."""
+    """Defaults: escalate, US PagerDuty, EU Port, Port off, 120 s; a given URL beats a region."""
     parsed = parse_inputs(inputs())
     assert parsed.operation == "escalate"
     assert parsed.pagerduty_api_url == "https://api.pagerduty.com"
@@ -158,6 +158,9 @@ def test_defaults_and_regions() -> None:
     eu = parse_inputs(inputs(pagerduty_region="EU", port_region="us"))
     assert eu.pagerduty_api_url == "https://api.eu.pagerduty.com"
     assert eu.port_api_url == "https://api.us.port.io"
+    url = "http://127.0.0.1:9/pagerduty"
+    overridden = parse_inputs(inputs(pagerduty_region="apac", pagerduty_api_url=url))
+    assert overridden.pagerduty_api_url == url
 
 
 @pytest.mark.parametrize(

@@ -47,16 +47,12 @@ def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-def _header_safe(value: str) -> str:
+def _header_safe(secret: SecretStr) -> SecretStr:
     """Printable ASCII without surrounding spaces: what an HTTP header carries intact."""
+    value = secret.get_secret_value()
     if not (value.isascii() and value.isprintable() and value == value.strip()):
         raise ValueError("contains spaces, line breaks, control or non-ASCII characters")
-    return value
-
-
-def _header_safe_secret(value: SecretStr) -> SecretStr:
-    _header_safe(value.get_secret_value())
-    return value
+    return secret
 
 
 def _one_line(value: str) -> str:
@@ -163,7 +159,7 @@ PagerDutyId = Annotated[str, StringConstraints(pattern=f"^{_PAGERDUTY_ID}$")]
 PortIdentifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9@_=-]{1,100}$")]
 RunId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
 Email = Annotated[str, StringConstraints(pattern=f"^{_EMAIL}$", max_length=254)]
-Secret = Annotated[SecretStr, AfterValidator(_header_safe_secret)]
+Secret = Annotated[SecretStr, AfterValidator(_header_safe)]
 Line = Annotated[str, AfterValidator(_one_line)]
 IncidentKey = Annotated[str, StringConstraints(max_length=255), AfterValidator(_one_line)]
 Urgency = Annotated[Literal["high", "low"], BeforeValidator(_lower)]

@@ -70,12 +70,14 @@ _FIELDS: Mapping[str, str] = {"from": "from_email", "snooze_duration": "snooze_s
 
 
 def _region_url(data: Any, service: str, regions: Mapping[str, str]) -> Any:
-    """Fill ``<service>_api_url`` from the region when it is not given (and the region is known)."""
-    if isinstance(data, dict) and not data.get(f"{service}_api_url"):
-        region = str(data.get(f"{service}_region", next(iter(regions)))).lower()
-        if region in regions:
-            return {**data, f"{service}_api_url": regions[region]}
-    return data
+    """Fill ``<service>_api_url`` from the region when it is not given; a given URL wins."""
+    if not isinstance(data, dict):
+        return data
+    url, region = f"{service}_api_url", f"{service}_region"
+    if data.get(url):
+        return {name: value for name, value in data.items() if name != region}
+    chosen = str(data.get(region, next(iter(regions)))).lower()
+    return {**data, url: regions[chosen]} if chosen in regions else data
 
 
 class PortReporting(BaseModel):
