@@ -3,7 +3,7 @@
 ::
 
     EscalatorError                  every error of this project; .hint says what to fix
-    ├── InputError                  an input is invalid; .input names it (nothing was sent)
+    ├── InputError                  an input is invalid; .input names it (nothing sent; exit 2)
     ├── ApiError                    a service answered with an error status
     │   ├── PagerDutyError          .service == "PagerDuty", .code is PagerDuty's error code
     │   └── PortError               .service == "Port", .code is Port's error string
@@ -13,7 +13,8 @@
 
 Foreign exceptions (requests, pydantic) are translated into these at the client boundary with
 ``raise ... from exc``; nothing else is caught by the entrypoint, so any other exception is a bug
-and keeps its traceback.
+and keeps its traceback. ``.exit_code`` is the exit status a run ends with: 2 (usage) for an
+input error, 1 for the others.
 
 Messages and hints name inputs with placeholders (``{from}``, ``{urgency=high}``): ``.message`` and
 ``.hint`` render them in the terms of the face in use (:mod:`escalator.terms`);
