@@ -84,7 +84,7 @@ class PortReporting(BaseModel):
     """What reporting to the Port run needs: read first, so even a run with an invalid input can
     be told why nothing was done."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    model_config = ConfigDict(frozen=True, populate_by_name=True, defer_build=True)
 
     port_client_id: Secret | None = None
     port_client_secret: Secret | None = None

@@ -45,7 +45,7 @@ def _relations(value: Any) -> Any:
 class PortContext(BaseModel):
     """What the action reads of ``port_context``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     run_id: RunId | None = None
     entity: str | None = None
