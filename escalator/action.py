@@ -17,7 +17,14 @@ from escalator import summary
 from escalator.context import GitHubContext
 from escalator.errors import EscalatorError, InputError
 from escalator.http import Deadline
-from escalator.inputs import INPUT_NAMES, SECRET_INPUTS, ActionInputs, parse_inputs
+from escalator.inputs import (
+    INPUT_NAMES,
+    SECRET_INPUTS,
+    ActionInputs,
+    PortReporting,
+    parse_inputs,
+    parse_port_reporting,
+)
 from escalator.operations import OPERATIONS
 from escalator.pagerduty import PagerDutyClient
 from escalator.port import PortClient
@@ -157,7 +164,7 @@ def build_runner(
     )
 
 
-def _port_client(inputs: ActionInputs, console: Console, deadline: Deadline) -> PortClient:
+def _port_client(inputs: PortReporting, console: Console, deadline: Deadline) -> PortClient:
     assert inputs.port_client_id is not None
     assert inputs.port_client_secret is not None
     return PortClient.connect(
@@ -211,48 +218,18 @@ def _report_input_error(
     raw: Mapping[str, str], error: InputError, console: Console, insecure_hosts: frozenset[str]
 ) -> None:
     """Tell the Port run why nothing was done, when its id and working credentials are known."""
-    target = _port_target(raw, insecure_hosts)
-    if target is None:
+    reporting = parse_port_reporting(raw, insecure_http_hosts=insecure_hosts)
+    if reporting is None:
         return
-    inputs, run_id = target
-    port = _port_client(inputs, console, Deadline(min(15.0, inputs.timeout_seconds)))
+    assert reporting.port_run_id is not None
+    port = _port_client(reporting, console, Deadline(15.0))
     try:
         message = f"Not started: {error.message}" + (f" Fix: {error.hint}" if error.hint else "")
-        port.add_run_log(run_id, console.redact(message))
+        port.add_run_log(reporting.port_run_id, console.redact(message))
     except EscalatorError as exc:
         console.warning(f"Could not tell the Port run why: {exc}")
     finally:
         port.close()
-
-
-def _port_target(
-    raw: Mapping[str, str], insecure_hosts: frozenset[str]
-) -> tuple[ActionInputs, str] | None:
-    """The Port half of the inputs, parsed leniently: only what reporting the error needs."""
-    if raw.get("dry_run", "").strip().lower() in ("true", "yes", "1"):
-        return None  # a dry run writes nothing, not even this log
-    lenient = dict(raw)
-    lenient.update(
-        incident_id="X",  # stand-ins for the inputs that may be the invalid ones
-        escalation_policy_id="",
-        escalation_level="",
-        urgency="high",
-        **{"from": ""},
-        pagerduty_token="x",  # noqa: S106  # a stand-in: this token is never sent
-        pagerduty_api_url="",
-        pagerduty_region="us",
-        port_property_mapping="",
-        dry_run="false",
-        timeout_seconds="",
-        github_token="",
-    )
-    try:
-        inputs = parse_inputs(lenient, insecure_http_hosts=insecure_hosts)
-    except InputError:
-        return None
-    if not (inputs.port_enabled and inputs.port_run_id):
-        return None
-    return inputs, inputs.port_run_id
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,7 +3,7 @@
 ::
 
     EscalatorError                  every error of this project; .hint says what to fix
-    ├── InputError                  an input is invalid; .input names it (nothing was sent)
+    ├── InputError                  an input is invalid; .input names it (nothing sent; exit 2)
     ├── ApiError                    a service answered with an error status
     │   ├── PagerDutyError          .service == "PagerDuty", .code is PagerDuty's error code
     │   └── PortError               .service == "Port", .code is Port's error string
@@ -13,33 +13,65 @@
 
 Foreign exceptions (requests, pydantic) are translated into these at the client boundary with
 ``raise ... from exc``; nothing else is caught by the entrypoint, so any other exception is a bug
-and keeps its traceback.
+and keeps its traceback. ``.exit_code`` is the exit status a run ends with: 2 (usage) for an
+input error, 1 for the others.
+
+Messages and hints name inputs with placeholders (``{from}``, ``{urgency=high}``): ``.message`` and
+``.hint`` render them in the terms of the face in use (:mod:`escalator.terms`);
+``.message_template`` and ``.hint_template`` keep the text as written.
 """
 
 from __future__ import annotations
+
+from escalator import terms
 
 
 class EscalatorError(Exception):
     """Base class: a message, and a hint that tells the user what to change."""
 
     title = "Escalation failed"
+    #: The process exit status this error ends a run with.
+    exit_code = 1
 
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)
-        self.message = message
-        self.hint = hint
+        self.message_template = message
+        self.hint_template = hint
+
+    @property
+    def message(self) -> str:
+        """What went wrong, in the terms of the face in use."""
+        return terms.render(self.message_template)
+
+    @message.setter
+    def message(self, template: str) -> None:
+        self.message_template = template
+
+    @property
+    def hint(self) -> str:
+        """What to change, in the terms of the face in use."""
+        return terms.render(self.hint_template)
+
+    @hint.setter
+    def hint(self, template: str) -> None:
+        self.hint_template = template
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}".strip()
 
 
 class InputError(EscalatorError):
-    """An input is missing or invalid; raised before any request is sent."""
+    """An input is missing or invalid; raised before any request is sent (exit status 2, usage).
+
+    ``input_name`` is an input of action.yml, or a key inside one (``port_context.entity``); the
+    message starts with it, rendered for the face in use.
+    """
 
     title = "Invalid input"
+    exit_code = 2
 
     def __init__(self, input_name: str, message: str, *, hint: str = "") -> None:
-        super().__init__(f"Input '{input_name}': {message}", hint=hint)
+        super().__init__(f"{{{input_name}}}: {message}", hint=hint)
         self.input = input_name
 
 
@@ -108,8 +140,8 @@ class ReportingError(EscalatorError):
 
     def __init__(self, cause: EscalatorError, *, not_done: str, done: str = "escalated") -> None:
         super().__init__(
-            f"The incident was {done} in PagerDuty, but {not_done}: {cause.message}",
-            hint=cause.hint,
+            f"The incident was {done} in PagerDuty, but {not_done}: {cause.message_template}",
+            hint=cause.hint_template,
         )
         self.cause = cause
         self.not_done = not_done

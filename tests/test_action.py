@@ -301,7 +301,7 @@ def test_invalid_input_sends_nothing_to_pagerduty_and_tells_port(action: Any) ->
     assert run.code == 2
     assert [e for e in run.journal if e["path"].startswith("/pagerduty")] == []
     (error,) = run.errors()
-    assert "Input 'urgency'" in error
+    assert 'urgency: "urgent" is not an urgency' in error
     assert "high or low" in error
     assert any("Not started" in log for log in run.run_logs())
 

@@ -38,7 +38,7 @@ def assert_refused(result: RunResult, input_name: str) -> None:
     assert result.returncode == 2, result.stdout  # input errors are usage errors
     assert "Traceback" not in result.stderr, result.stderr
     assert len(result.errors) == 1, result.stdout
-    assert f"Input '{input_name}" in result.error_text, result.error_text
+    assert result.error_text.startswith(input_name), result.error_text
 
 
 # --- ids that go into URLs -----------------------------------------------------------------

@@ -13,9 +13,10 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 
+from escalator import terms
 from escalator.action import insecure_http_hosts
 from escalator.errors import InputError
-from escalator.inputs import PORT_REGIONS, _api_url
+from escalator.inputs import PORT_REGIONS, port_api_url
 from escalator.kit.definitions import DEFAULT_WORKFLOW, OPERATIONS, actions
 from escalator.kit.setup import Settings, execute
 from escalator.workflow import Console
@@ -155,15 +156,14 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
         raise UsageError("--timeout-seconds: give a number of seconds between 5 and 3600.")
     client_id, client_secret = _credentials(env)
     try:
-        api_url = _api_url(
-            "port",
-            {"port_api_url": args.port_api_url.strip(), "port_region": args.port_region},
-            PORT_REGIONS,
-            insecure_http_hosts(env),
-        )
+        with terms.using(terms.CLI):
+            api_url = port_api_url(
+                {"port_api_url": args.port_api_url.strip(), "port_region": args.port_region},
+                insecure_http_hosts=insecure_http_hosts(env),
+            )
     except InputError as error:
-        message = error.message.replace(f"Input '{error.input}'", "--port-api-url")
-        raise UsageError(f"{message} {error.hint}".strip()) from None
+        with terms.using(terms.CLI):
+            raise UsageError(f"{error.message} {error.hint}".strip()) from error
     return Settings(
         api_url=api_url,
         client_id=client_id,

@@ -20,15 +20,19 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``escalator sandbox``."""
     parser = argparse.ArgumentParser(
         prog="escalator sandbox",
-        description="Serve a loopback fake of PagerDuty (/pagerduty) and Port (/port).",
+        description="Serve a loopback fake of PagerDuty (/pagerduty) and Port (/port) until "
+        "Ctrl+C. At start it prints its URLs and the demo credentials (fake, for the sandbox only) "
+        "to use with the other commands.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port to bind (default: a free one)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=0, help="port to bind (default: a free port, printed at start)"
+    )
     parser.add_argument(
         "--blueprint-shape",
         choices=SHAPES,
         default="guide",
-        help="Port's pagerdutyIncident blueprint: guide or integration",
+        help="Port's pagerdutyIncident blueprint: guide or integration (default: guide)",
     )
     parser.add_argument(
         "--faults",

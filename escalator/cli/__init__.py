@@ -1,0 +1,54 @@
+"""The ``escalator`` command line: the action's operations from a terminal, the sandbox, the demo.
+
+Each operation is a subcommand (:mod:`escalator.cli.options`) that runs exactly what the action
+runs (:mod:`escalator.cli.operation`); ``sandbox``, ``demo`` and ``port-setup`` hand over to their
+own modules, imported only when used. Tokens are read from environment variables, never from
+options, so they do not sit in shell history or in the process list.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+
+from escalator import terms
+from escalator.cli.options import build_parser
+from escalator.inputs import OPERATIONS
+from escalator.terms import SECRET_ENV
+
+__all__ = ["SECRET_ENV", "build_parser", "main"]
+
+#: Where ``escalator port-setup`` lives, newest first.
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    """Entry point of the ``escalator`` console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    env = os.environ if env is None else env
+    if argv[:1] == ["sandbox"]:
+        from escalator.sandbox.cli import main as sandbox_main
+
+        return sandbox_main(argv[1:])
+    with terms.using(terms.CLI):
+        if argv[:1] == ["port-setup"]:
+            return _port_setup(argv[1:], env)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command == "demo":
+            from escalator.demo import run_demo
+
+            return run_demo(dry_run=args.dry_run)
+        if args.command not in OPERATIONS:
+            parser.print_help()
+            return 2
+        from escalator.cli.operation import cli_terms, run_operation
+
+        with terms.using(cli_terms(args.command)):
+            return run_operation(args, env)
+
+
+def _port_setup(argv: list[str], env: Mapping[str, str]) -> int:
+    from escalator.kit.cli import main as port_setup_main  # loaded only for this command
+
+    return port_setup_main(argv, env)

@@ -1,0 +1,91 @@
+"""Run one operation from the command line: options and environment in, the action's run out.
+
+The options become the same raw input strings the GitHub runner passes (``raw_inputs``), so the
+command line and the action validate, run and fail alike; only the terms of the messages differ
+(``--from`` rather than ``from``, :mod:`escalator.terms`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping
+
+from escalator import terms
+from escalator.cli.options import POSITIONALS
+from escalator.errors import EscalatorError
+from escalator.inputs import INPUT_NAMES
+from escalator.terms import SECRET_ENV
+from escalator.usecase.outcome import Outcome
+
+
+def cli_terms(operation: str) -> terms.Terms:
+    """The command line's terms for ``operation``, naming its positional argument as shown."""
+    positional = POSITIONALS.get(operation)
+    names = {"operation": f"escalator {operation}"}
+    if positional:
+        names[positional.input] = positional.metavar
+    return terms.Terms(cli=True, positionals=names)
+
+
+def raw_inputs(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, str]:
+    """Every input as the string the runner would pass: options, flags and secrets from ``env``."""
+    raw = {}
+    for name in INPUT_NAMES:
+        value = getattr(args, name, None)
+        if name in SECRET_ENV:
+            value = next((env[var] for var in SECRET_ENV[name] if env.get(var)), "")
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, list):
+            value = "\n".join(value)
+        raw[name] = "" if value is None else str(value)
+    raw["operation"] = args.command
+    return raw
+
+
+def run_operation(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """Run the operation of ``args`` as the action would, with tokens from the environment."""
+    from escalator.action import insecure_http_hosts, run
+    from escalator.summary import OUTPUT_NAMES
+    from escalator.workflow import Console, OutputWriter, SummaryWriter
+
+    raw = raw_inputs(args, env)
+    if not raw["pagerduty_token"]:
+        print(
+            "escalator: set PAGERDUTY_TOKEN to a PagerDuty REST API key "
+            "(tokens are read from the environment, never from options).",
+            file=sys.stderr,
+        )
+        return 2
+    console = Console(sys.stderr if args.json else sys.stdout, github=False)
+    for name in SECRET_ENV:
+        console.add_secret(raw[name])
+    outputs = OutputWriter(None, console)
+    errors: list[EscalatorError] = []
+
+    def done(outcome: Outcome | None, error: EscalatorError | None) -> None:
+        errors.extend([error] if error else [])
+        if not args.json:
+            return
+        document: dict[str, object] = {name: outputs.written.get(name, "") for name in OUTPUT_NAMES}
+        document["incident"] = json.loads(outputs.written.get("incident") or "null")
+        document["changed"] = outputs.written.get("changed") == "true"
+        document["ok"] = error is None
+        document["operation"] = args.command
+        document["dry_run"] = bool(args.dry_run)
+        document["warnings"] = outcome.warnings if outcome else []
+        if error is not None:
+            document["error"] = {"title": error.title, "message": error.message, "hint": error.hint}
+        print(console.redact(json.dumps(document, indent=2, sort_keys=True)))
+
+    status = run(
+        raw,
+        console,
+        outputs=outputs,
+        job_summary=SummaryWriter(None, console),
+        insecure_hosts=insecure_http_hosts(env),
+        on_done=done,
+    )
+    return errors[0].exit_code if errors else status

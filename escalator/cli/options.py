@@ -1,0 +1,244 @@
+"""The ``escalator`` argument parser: one subcommand per operation, an option per input.
+
+Options are named after the action's inputs (``--escalation-policy-id`` for
+``escalation_policy_id``, with short aliases for the common ones); each operation's main input is
+positional where that reads naturally (``escalator note -i PABC123 "Rolled back"``). Secret inputs
+are never options: they are read from the environment (:data:`escalator.terms.SECRET_ENV`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from escalator import __version__
+from escalator.inputs import OPERATION_INPUTS, OPERATIONS
+
+
+class Option(NamedTuple):
+    """The flags, the metavar and the help of one input's option."""
+
+    flags: tuple[str, ...]
+    metavar: str
+    help: str
+
+
+class Positional(NamedTuple):
+    """An operation's main input, given as a positional argument."""
+
+    input: str
+    metavar: str
+    help: str
+    many: bool = False
+
+
+OPTIONS: Mapping[str, Option] = {
+    "incident_id": Option(
+        ("-i", "--incident", "--incident-id"),
+        "ID",
+        "PagerDuty incident ID or number (default: the entity in --port-context)",
+    ),
+    "escalation_policy_id": Option(
+        ("-p", "--policy", "--escalation-policy-id"),
+        "ID",
+        "escalation policy to assign the incident to, such as PPLATFM",
+    ),
+    "escalation_level": Option(
+        ("-l", "--level", "--escalation-level"),
+        "N",
+        "escalate to this level (1-based) of its policy",
+    ),
+    "urgency": Option(("-u", "--urgency"), "URGENCY", "high or low"),
+    "assignees": Option(
+        ("--assignees",), "USERS", "PagerDuty users to assign: emails or user IDs, comma-separated"
+    ),
+    "note": Option(("--note",), "TEXT", "a note to add to the incident after the change"),
+    "resolution": Option(
+        ("--resolution",), "TEXT", "why it was resolved: sent with the change and added as a note"
+    ),
+    "priority": Option(("--priority",), "PRIORITY", "priority name (such as P1) or ID"),
+    "title": Option(("--title",), "TEXT", "the incident's title"),
+    "service_id": Option(
+        ("--service", "--service-id"),
+        "ID",
+        "PagerDuty service, such as PSVCPAY (default: the service entity in --port-context)",
+    ),
+    "details": Option(("--details",), "TEXT", "the incident's details (its body)"),
+    "incident_key": Option(
+        ("--incident-key",),
+        "KEY",
+        "de-duplication key (default: port-<run id> when --port-context has a run)",
+    ),
+    "port_context": Option(
+        ("--port-context",), "JSON", "the JSON a Port action sends (run_id, entity, blueprint...)"
+    ),
+    "from": Option(
+        ("--from",), "EMAIL", "email of the PagerDuty user making the change (the From header)"
+    ),
+    "pagerduty_region": Option(("--pagerduty-region",), "REGION", "us or eu (default: us)"),
+    "pagerduty_api_url": Option(
+        ("--pagerduty-api-url",), "URL", "PagerDuty API base URL (instead of the region's)"
+    ),
+    "port_region": Option(("--port-region",), "REGION", "eu or us (default: eu)"),
+    "port_api_url": Option(
+        ("--port-api-url",), "URL", "Port API base URL without /v1 (instead of the region's)"
+    ),
+    "port_blueprint": Option(
+        ("--port-blueprint",),
+        "BLUEPRINT",
+        "the incident entity's blueprint (default: from --port-context, else pagerdutyIncident)",
+    ),
+    "port_service_blueprint": Option(
+        ("--port-service-blueprint",),
+        "BLUEPRINT",
+        "the service entity's blueprint (default: pagerdutyService)",
+    ),
+    "port_property_mapping": Option(
+        ("--port-property-mapping",),
+        "JSON",
+        'Port property to incident field path, such as \'{"team": "service.summary"}\'',
+    ),
+    "timeout_seconds": Option(
+        ("--timeout-seconds",), "S", "deadline for the whole run, retries included (default: 120)"
+    ),
+}
+FLAGS: Mapping[str, str] = {
+    "finish_port_run": "set the Port run's final status when done",
+    "dry_run": "validate and read; show what would be sent; write nothing",
+}
+POSITIONALS: Mapping[str, Positional] = {
+    "reassign": Positional(
+        "assignees", "ASSIGNEE", "PagerDuty users (emails or user IDs) to assign", many=True
+    ),
+    "note": Positional("note", "NOTE", "the text of the note"),
+    "snooze": Positional("snooze_duration", "DURATION", "seconds (1800) or 30m, 4h, 1h30m, 1d"),
+    "priority": Positional("priority", "PRIORITY", "priority name (such as P1) or ID"),
+}
+#: Inputs every operation takes, after its own.
+COMMON: tuple[str, ...] = (
+    "port_context",
+    "from",
+    "pagerduty_region",
+    "pagerduty_api_url",
+    "port_region",
+    "port_api_url",
+    "port_blueprint",
+    "port_property_mapping",
+    "timeout_seconds",
+)
+DESCRIPTIONS: Mapping[str, str] = {
+    "escalate": "Reassign an incident's escalation policy, escalate it to a level, change its "
+    "urgency.",
+    "acknowledge": "Acknowledge a triggered incident (a resolved one is refused, not reopened).",
+    "resolve": "Resolve an incident, with the resolution added as a note.",
+    "reassign": "Assign an incident to exactly these PagerDuty users (emails matched exactly).",
+    "note": "Add a note to an incident.",
+    "snooze": "Snooze an incident (a triggered one is acknowledged first).",
+    "priority": "Set an incident's priority by name or ID.",
+    "create": "Create an incident on a service, once per incident key.",
+}
+EXAMPLES: Mapping[str, str] = {
+    "escalate": "escalator escalate -i Q2LAR4ADCXC8IB -p PPLATFM -u high --from alice@example.com\n"
+    "  escalator escalate -i Q2LAR4ADCXC8IB --level 2 --dry-run",
+    "acknowledge": "escalator acknowledge -i Q2LAR4ADCXC8IB --from alice@example.com",
+    "resolve": 'escalator resolve -i Q2LAR4ADCXC8IB --resolution "Rolled back" --from '
+    "alice@example.com",
+    "reassign": "escalator reassign -i Q2LAR4ADCXC8IB bob@example.com PD8RZ2N --from "
+    "alice@example.com",
+    "note": 'escalator note -i Q2LAR4ADCXC8IB "Rolled back the release" --from alice@example.com',
+    "snooze": "escalator snooze -i Q0RIJJZL24RC6W 30m --from alice@example.com",
+    "priority": "escalator priority -i PT4KHLK P2 --from alice@example.com",
+    "create": 'escalator create --service PSVCPAY --title "Card payments failing" -u high '
+    "--from alice@example.com",
+}
+ENVIRONMENT = """\
+environment:
+  PAGERDUTY_TOKEN (or PAGERDUTY_API_KEY)  PagerDuty REST API key (required)
+  PORT_CLIENT_ID, PORT_CLIENT_SECRET      Port credentials (without them Port is skipped)
+  GITHUB_TOKEN                            optional: links the Port run to the GitHub job
+  (tokens are read from the environment, never from options)
+
+against the sandbox (escalator sandbox --port 8080 prints its credentials), add:
+  --pagerduty-api-url http://127.0.0.1:8080/pagerduty --port-api-url http://127.0.0.1:8080/port
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``escalator``: the operations, ``sandbox``, ``demo`` and ``port-setup``."""
+    parser = argparse.ArgumentParser(
+        prog="escalator",
+        description="Run PagerDuty incident operations from Port self-service actions, or from "
+        "a terminal.",
+    )
+    parser.add_argument("--version", action="version", version=f"escalator {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for operation in OPERATIONS:
+        _add_operation(commands, operation)
+    commands.add_parser(
+        "sandbox",
+        help="serve the loopback PagerDuty and Port sandbox; prints its demo credentials",
+        add_help=False,
+    )
+    demo = commands.add_parser(
+        "demo",
+        help="run the action against the sandbox as the GitHub runner would",
+        description="Start the sandbox, run the action as the GitHub runner would, and show the "
+        "job log, the outputs, the job summary and what changed in PagerDuty and Port.",
+    )
+    demo.add_argument("--dry-run", action="store_true", help="run the action with dry_run: true")
+    commands.add_parser(
+        "port-setup",
+        help="create or update the blueprints and self-service actions in Port",
+        add_help=False,
+    )
+    return parser
+
+
+def _add_operation(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str
+) -> None:
+    parser = commands.add_parser(
+        name,
+        help=DESCRIPTIONS[name][0].lower() + DESCRIPTIONS[name][1:].rstrip("."),
+        description=DESCRIPTIONS[name],
+        epilog=f"example:\n  {EXAMPLES[name]}\n\n{ENVIRONMENT}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    positional = POSITIONALS.get(name)
+    if positional is not None:
+        parser.add_argument(
+            positional.input,
+            metavar=positional.metavar,
+            nargs="+" if positional.many else None,
+            help=positional.help,
+        )
+    needed, accepted = OPERATION_INPUTS[name]
+    own = parser.add_argument_group(f"{name} options")
+    for input_name in (*needed, *accepted):
+        if positional is None or input_name != positional.input:
+            option = OPTIONS[input_name]
+            own.add_argument(
+                *option.flags, dest=input_name, metavar=option.metavar, help=option.help
+            )
+    if name == "create":
+        _add_option(own, "port_service_blueprint")
+    shared = parser.add_argument_group("PagerDuty, Port and the run")
+    for input_name in COMMON:
+        _add_option(shared, input_name)
+    for input_name, text in FLAGS.items():
+        shared.add_argument(
+            "--" + input_name.replace("_", "-"),
+            dest=input_name,
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help=text,
+        )
+    shared.add_argument(
+        "--json", action="store_true", help="print the outputs as JSON on stdout (logs on stderr)"
+    )
+
+
+def _add_option(group: argparse._ArgumentGroup, input_name: str) -> None:
+    option = OPTIONS[input_name]
+    group.add_argument(*option.flags, dest=input_name, metavar=option.metavar, help=option.help)

@@ -1,0 +1,215 @@
+"""The validated inputs of a run: :class:`PortReporting`, and :class:`ActionInputs` built on it.
+
+Field types carry the checks (:mod:`escalator.inputs.fields`); what depends on several inputs
+(which inputs an operation needs or refuses, both Port credentials or neither) is checked once the
+fields are valid, and raises :class:`InputError` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from escalator.errors import InputError
+from escalator.inputs.fields import (
+    PAGERDUTY_REGIONS,
+    PORT_REGIONS,
+    ApiUrl,
+    Assignees,
+    Email,
+    IncidentKey,
+    Level,
+    Line,
+    Operation,
+    OperationName,
+    PagerDutyId,
+    PortIdentifier,
+    PropertyMapping,
+    Region,
+    Relations,
+    RunId,
+    Seconds,
+    Secret,
+    SnoozeSeconds,
+    Urgency,
+)
+from escalator.inputs.hints import hint_for
+
+DEFAULT_BLUEPRINT = "pagerdutyIncident"
+DEFAULT_SERVICE_BLUEPRINT = "pagerdutyService"
+
+#: The inputs each operation requires, and those it also accepts (inputs not in any row apply to
+#: every operation).
+OPERATION_INPUTS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "escalate": (("incident_id",), ("escalation_policy_id", "escalation_level", "urgency", "note")),
+    "acknowledge": (("incident_id",), ("note",)),
+    "resolve": (("incident_id",), ("resolution", "note")),
+    "reassign": (("incident_id", "assignees"), ("note",)),
+    "note": (("incident_id", "note"), ()),
+    "snooze": (("incident_id", "snooze_duration"), ("note",)),
+    "priority": (("incident_id", "priority"), ("note",)),
+    "create": (
+        ("title", "service_id"),
+        (
+            "details",
+            "incident_key",
+            "urgency",
+            "escalation_policy_id",
+            "priority",
+            "assignees",
+            "note",
+        ),
+    ),
+}
+OPERATION_SPECIFIC: tuple[str, ...] = tuple(
+    dict.fromkeys(name for need, accept in OPERATION_INPUTS.values() for name in need + accept)
+)
+_FIELDS: Mapping[str, str] = {"from": "from_email", "snooze_duration": "snooze_seconds"}
+
+
+def _region_url(data: Any, service: str, regions: Mapping[str, str]) -> Any:
+    """Fill ``<service>_api_url`` from the region when it is not given; a given URL wins."""
+    if not isinstance(data, dict):
+        return data
+    url, region = f"{service}_api_url", f"{service}_region"
+    if data.get(url):
+        return {name: value for name, value in data.items() if name != region}
+    chosen = str(data.get(region, next(iter(regions)))).lower()
+    return {**data, url: regions[chosen]} if chosen in regions else data
+
+
+class PortReporting(BaseModel):
+    """What reporting to the Port run needs: read first, so even a run with an invalid input can
+    be told why nothing was done."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, defer_build=True)
+
+    port_client_id: Secret | None = None
+    port_client_secret: Secret | None = None
+    port_region: Region = "eu"
+    port_api_url: ApiUrl
+    port_run_id: RunId | None = None
+    dry_run: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _port_url(cls, data: Any) -> Any:
+        return _region_url(data, "port", PORT_REGIONS)
+
+    @property
+    def port_enabled(self) -> bool:
+        """True when Port credentials were given, so the action reports to Port."""
+        return self.port_client_id is not None and self.port_client_secret is not None
+
+
+class ActionInputs(PortReporting):
+    """Every input of one run, validated; secrets are ``SecretStr``: reprs never show them."""
+
+    operation: OperationName = "escalate"
+    incident_id: PagerDutyId | None = None
+    escalation_policy_id: PagerDutyId | None = None
+    escalation_level: Level | None = None
+    urgency: Urgency | None = None
+    assignees: Assignees = ()
+    note: str | None = None
+    resolution: str | None = None
+    snooze_seconds: SnoozeSeconds | None = Field(None, alias="snooze_duration")
+    priority: Line | None = None
+    title: str | None = None
+    service_id: PagerDutyId | None = None
+    details: str | None = None
+    incident_key: IncidentKey | None = None
+    from_email: Email | None = Field(None, alias="from")
+    pagerduty_token: Secret
+    pagerduty_region: Region = "us"
+    pagerduty_api_url: ApiUrl
+    port_blueprint: PortIdentifier = DEFAULT_BLUEPRINT
+    port_service_blueprint: PortIdentifier = DEFAULT_SERVICE_BLUEPRINT
+    port_relations: Relations = {}
+    #: whether a port_context was given at all (what to say when it has no run id)
+    port_context_given: bool = False
+    port_property_mapping: PropertyMapping | None = None
+    finish_port_run: bool = False
+    github_token: Secret | None = None
+    timeout_seconds: Seconds = 120.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pagerduty_url(cls, data: Any) -> Any:
+        return _region_url(data, "pagerduty", PAGERDUTY_REGIONS)
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> ActionInputs:
+        _check_operation(self)
+        if (self.port_client_id is None) != (self.port_client_secret is None):
+            missing = "port_client_secret" if self.port_client_secret is None else "port_client_id"
+            raise InputError(
+                missing,
+                "is required when the other Port credential is set.",
+                hint="Set both {port_client_id} and {port_client_secret}, from secrets, or "
+                "neither to skip Port.",
+            )
+        return self
+
+    def given(self, input_name: str) -> bool:
+        """Whether the input has a value (given, or taken from ``port_context``)."""
+        return getattr(self, _FIELDS.get(input_name, input_name)) not in (None, ())
+
+    def describe_change(self) -> str:
+        """A one-line description of what escalate asks, for logs: 'policy PX, urgency high'."""
+        parts = []
+        if self.escalation_policy_id:
+            parts.append(f"escalation policy {self.escalation_policy_id}")
+        if self.escalation_level is not None:
+            parts.append(f"escalation level {self.escalation_level}")
+        if self.urgency:
+            parts.append(f"urgency {self.urgency}")
+        return ", ".join(parts)
+
+
+def _check_operation(inputs: ActionInputs) -> None:
+    """The inputs the operation needs are there, and none is given that it would ignore."""
+    operation: Operation = inputs.operation
+    needed, accepted = OPERATION_INPUTS[operation]
+    for name in OPERATION_SPECIFIC:
+        if inputs.given(name) and name not in needed + accepted:
+            users = [op for op, (need, accept) in OPERATION_INPUTS.items() if name in need + accept]
+            raise InputError(
+                name,
+                f"does not apply to {{operation={operation}}}.",
+                hint=f"Leave {{{name}}} empty with {operation}; it is for {', '.join(users)}.",
+            )
+    for name in needed:
+        if not inputs.given(name):
+            hint = hint_for(name).fix
+            raise InputError(name, f"is required by {{operation={operation}}}.", hint=hint)
+    if operation == "escalate" and not (
+        inputs.escalation_policy_id or inputs.escalation_level or inputs.urgency
+    ):
+        raise InputError(
+            "operation",
+            "nothing to change.",
+            hint="Set at least one of {escalation_policy_id}, {escalation_level} or {urgency} to "
+            "escalate.",
+        )
+    if operation == "create":
+        _check_create(inputs)
+
+
+def _check_create(inputs: ActionInputs) -> None:
+    if inputs.assignees and inputs.escalation_policy_id:
+        raise InputError(
+            "assignees",
+            "cannot be given with {escalation_policy_id}: PagerDuty refuses the combination.",
+            hint="Give {assignees} or {escalation_policy_id}, not both.",
+        )
+    if inputs.port_blueprint == inputs.port_service_blueprint:
+        raise InputError(
+            "port_blueprint",
+            f"{inputs.port_blueprint} is the service blueprint; the new incident's entity needs "
+            "the incident blueprint.",
+            hint=f"Leave {{port_blueprint}} empty (it defaults to {DEFAULT_BLUEPRINT}) or name "
+            "the incident blueprint.",
+        )
