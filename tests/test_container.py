@@ -23,6 +23,8 @@ from escalator.sandbox import Sandbox, seed
 from tests import container
 from tests.e2e import SEED_CASE, applied
 
+pytestmark = pytest.mark.slow
+
 TIMEOUT = 8
 #: Slack for starting and removing a container on a busy two-core machine.
 START_MARGIN = 10.0

@@ -1,4 +1,4 @@
-"""The image, without Docker: installed as the Dockerfile installs it, run as the runner runs it."""
+"""The lock without Docker: requirements.txt in a fresh venv, run as the runner runs it."""
 
 from __future__ import annotations
 
