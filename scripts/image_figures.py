@@ -50,7 +50,8 @@ def gz(*paths):
             tar.add(path, arcname=path)
     return len(zlib.compress(buffer.getvalue(), 6)) + 18
 rows = []
-for parent in ("/action", "/action/deps"):
+deps = "/action/deps" if os.path.isdir("/action/deps") else None
+for parent in filter(None, ("/action", deps)):
     for name in sorted(os.listdir(parent)):
         path = os.path.join(parent, name)
         if path == "/action/deps" or name.endswith(".dist-info") or name == "__pycache__":
@@ -65,12 +66,11 @@ for parent in ("/action", "/action/deps"):
                      "gzip_bytes": gz(*files) if os.path.isfile(path) else gz(path),
                      "pyc": sum(f.endswith(".pyc") for f in files),
                      "py": sum(f.endswith(".py") for f in files)})
-meta = [os.path.join("/action/deps", n) for n in os.listdir("/action/deps")
-        if n.endswith(".dist-info")]
+meta = [os.path.join(deps, n) for n in os.listdir(deps) if n.endswith(".dist-info")] if deps else []
 rows.append({"name": "*.dist-info (metadata, licences)",
              "bytes": sum(os.path.getsize(os.path.join(d, f)) for m in meta
                           for d, _, fs in os.walk(m) for f in fs),
-             "gzip_bytes": gz(*meta), "pyc": 0, "py": 0})
+             "gzip_bytes": gz(*meta) if meta else 0, "pyc": 0, "py": 0})
 json.dump(sorted(rows, key=lambda row: -row["gzip_bytes"]), sys.stdout)
 """
 

@@ -19,6 +19,7 @@ does not mount the engine's socket (the action has no use for it).
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -100,12 +101,16 @@ def engine_unavailable() -> str | None:
 def start_engine() -> bool:
     """Start the engine (installing it if needed); whether this call started it.
 
-    Raises ``RuntimeError`` with the tool's last words when it cannot (for example, no Debian
+    Under ``CI=true`` an engine started here is stopped when the Python process ends (a CI
+    machine is left as found); elsewhere it keeps running, as other work may use it. Raises
+    ``RuntimeError`` with the tool's last words when it cannot start one (for example, no Debian
     package registry to install ``docker.io`` from)."""
-    running = _docker("info", timeout=30).returncode == 0
+    running = shutil.which("docker") is not None and _docker("info", timeout=30).returncode == 0
     if running:
         return False
     _tool("up")
+    if os.environ.get("CI") == "true":
+        atexit.register(stop_engine)
     return True
 
 

@@ -38,19 +38,18 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def image() -> Iterator[str]:
+def image() -> str:
     """The image built from the repository, in an engine this fixture starts when none runs."""
     reason = container.engine_unavailable()
     if reason:
         _unavailable(reason)
     try:
-        started = container.start_engine()
+        container.start_engine()
+        container.base_image()
     except RuntimeError as exc:
-        _unavailable(f"no Docker engine could be started: {exc}")
-    yield container.build_image()
-    # A CI machine is used once: leave it as found. Elsewhere the engine may serve others.
-    if started and os.environ.get("CI") == "true":
-        container.stop_engine()
+        _unavailable(f"no Docker engine or base image could be had: {exc}")
+    # From here a failure is the image's own: an error, not a skip.
+    return container.build_image()
 
 
 def assert_clean(run: container.ContainerRun) -> None:
