@@ -1,4 +1,4 @@
-# The action's image: the modules a run imports, their locked dependencies and their bytecode.
+# The action's image: the package, its locked dependencies, and the bytecode of what runs import.
 #
 # Base image: the official python:3.13-slim, pinned by digest so that a build today and a build in a
 # year start from the same bytes. The digest was copied from a public Dockerfile whose base image is
@@ -29,13 +29,16 @@ RUN pip install --no-cache-dir --no-compile --root-user-action=ignore --require-
 COPY escalator/ /action/escalator/
 COPY entrypoint.py /action/entrypoint.py
 # Runs the action against the sandbox in a few cases and compiles exactly the modules they
-# imported; then the sandbox, the demo, port-setup and the CLI leave (both layouts are listed).
+# imported: those under /action in place, the standard library's (the base ships no bytecode)
+# under /stage. Then the sandbox, the demo, port-setup and the CLI leave (both layouts are listed)
+# and /action joins /stage, which the image copies over the base in one layer.
 COPY scripts/image_bytecode.py /tmp/image_bytecode.py
-RUN python /tmp/image_bytecode.py /action \
+RUN python /tmp/image_bytecode.py /action /stage \
     && rm -rf /tmp/image_bytecode.py \
       /action/escalator/sandbox /action/escalator/kit /action/escalator/cli \
       /action/escalator/demo.py /action/escalator/port_setup.py /action/escalator/cli.py \
-      /action/escalator/__main__.py
+      /action/escalator/__main__.py \
+    && mv /action /stage/action
 
 # --- the image: the base and one layer ---------------------------------------------------------
 FROM base
@@ -48,7 +51,7 @@ ENV PYTHONPATH=/action:/action/deps \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1
 
-COPY --from=build /action /action
+COPY --from=build /stage/ /
 
 # The runner runs the container as root with /github/workspace as working directory, whatever the
 # image says: hence no USER, no WORKDIR, and an absolute path in exec form.

@@ -4,11 +4,13 @@ Run in the Dockerfile's build stage, with the package and its dependencies under
 (``/action``) and the sandbox still there: the action runs against the sandbox in the cases below,
 each as the runner starts it (``entrypoint.py``, every ``INPUT_*``), with ``PYTHONPYCACHEPREFIX``
 pointing at a scratch folder. Python writes there the bytecode of every module it imports, so the
-scratch folder lists what runs import. Each of those sources under ``ROOT`` is then compiled next
-to itself, with ``unchecked-hash`` invalidation (the image never changes and file times may not
-survive the copy into the final stage), and nothing else is compiled.
+scratch folder lists what runs import. Each of those sources is then compiled, with
+``unchecked-hash`` invalidation (the image never changes and file times may not survive the copy
+into the final stage), and nothing else is: the sources under ``ROOT`` next to themselves, the
+others (the standard library's: the official python image ships no bytecode at all) under
+``STAGE`` at the same absolute path, for the final stage to copy over the base.
 
-    python scripts/image_bytecode.py /action
+    python scripts/image_bytecode.py ROOT STAGE     # /action /stage in the Dockerfile
 
 Prints the number of modules compiled; exits non-zero when a case does not end as expected (the
 build then fails: the image would not work).
@@ -108,33 +110,46 @@ def run_cases(root: Path, prefix: Path) -> None:
             raise SystemExit(f"case {name}: exit {run.returncode}\n{run.stdout}\n{run.stderr}")
 
 
-def imported_sources(root: Path, prefix: Path) -> list[Path]:
-    """The sources under ``root`` whose bytecode the runs wrote under ``prefix``."""
+def imported_sources(prefix: Path) -> list[Path]:
+    """Every source file whose bytecode the runs wrote under ``prefix`` (which mirrors the
+    absolute paths of the sources)."""
     tag = sys.implementation.cache_tag
-    mirror = prefix / root.relative_to(root.anchor)
     sources = []
-    for cached in mirror.rglob(f"*.{tag}.pyc"):
-        folder = root / cached.parent.relative_to(mirror)
+    for cached in prefix.rglob(f"*.{tag}.pyc"):
+        folder = Path("/") / cached.parent.relative_to(prefix)
         source = folder / (cached.name.removesuffix(f".{tag}.pyc") + ".py")
         if source.is_file():
             sources.append(source)
     return sorted(sources)
 
 
+def compile_into(source: Path, root: Path, stage: Path) -> None:
+    """Compile ``source`` to its usual ``__pycache__`` place: in place under ``root``, else under
+    ``stage`` (the base image's own files, the standard library's, are not changed)."""
+    cached = Path(importlib.util.cache_from_source(str(source)))
+    if not source.is_relative_to(root):
+        cached = stage / cached.relative_to(cached.anchor)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    py_compile.compile(
+        str(source),
+        cfile=str(cached),
+        doraise=True,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
+
+
 def main(argv: list[str]) -> int:
     root = Path(argv[1] if len(argv) > 1 else "/action").resolve()
+    stage = Path(argv[2] if len(argv) > 2 else "/stage").resolve()
     with tempfile.TemporaryDirectory() as scratch:
         prefix = Path(scratch)
         run_cases(root, prefix)
-        sources = imported_sources(root, prefix)
+        sources = imported_sources(prefix)
     for source in sources:
-        py_compile.compile(
-            str(source),
-            cfile=importlib.util.cache_from_source(str(source)),
-            doraise=True,
-            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-        )
-    print(f"compiled {len(sources)} modules that runs import")
+        compile_into(source, root, stage)
+    inside = sum(source.is_relative_to(root) for source in sources)
+    print(f"compiled the {len(sources)} modules runs import: {inside} under {root}, the others")
+    print(f"(the standard library's) under {stage}")
     return 0
 
 

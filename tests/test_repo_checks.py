@@ -160,7 +160,7 @@ def test_dependencies_install_from_the_hashed_lock_before_the_code() -> None:
 
 def test_image_follows_the_docker_action_rules() -> None:
     """The image runs as root, relies on no WORKDIR and has an absolute exec-form ENTRYPOINT;
-    its last stage copies only the build stage's /action."""
+    its last stage adds nothing but the build stage's /stage."""
     instructions = dockerfile_instructions()
     keywords = [keyword for keyword, _ in instructions]
     assert "USER" not in keywords
@@ -173,7 +173,7 @@ def test_image_follows_the_docker_action_rules() -> None:
     for setting in ("PYTHONPATH=/action", "PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1"):
         assert setting in env
     assert [rest for keyword, rest in final if keyword in ("COPY", "ADD", "RUN")] == [
-        "--from=build /action /action"
+        "--from=build /stage/ /"
     ]
     copies = " ".join(rest for keyword, rest in instructions if keyword == "COPY")
     assert "escalator/ /action/escalator/" in copies
