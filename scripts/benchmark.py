@@ -14,7 +14,7 @@ What it does, in one invocation and against one sandbox:
    (log, PUT, log, upsert, log), strictly one after the other, each Port step with its own token;
 3. repeats both with ``--latency`` seconds added by the sandbox to every request;
 4. measures the installed size of the runtime dependencies (a throwaway venv built from
-   ``requirements.lock``; cached; ``--skip-size`` to skip).
+   ``requirements.txt``; cached; ``--skip-size`` to skip).
 
 Every count comes from the sandbox's journal: requests, tokens, run logs, connections per service
 (distinct client ``host:port``), and sequential round trips (the longest chain of requests where
@@ -436,15 +436,15 @@ json.dump({"distributions": sizes, "github_only": sorted(github_only)}, sys.stdo
 
 def installed_size(cache_root: Path) -> dict[str, Any]:
     """Sizes of the runtime dependencies as a fresh venv installs them; cached per lock file."""
-    lock = ROOT / "requirements.lock"
+    lock = ROOT / "requirements.txt"
     if lock.is_file():
         source = lock.read_bytes()
         install = ["--require-hashes", "-r", str(lock)]
-        described = "pip install --require-hashes -r requirements.lock"
+        described = "pip install --require-hashes -r requirements.txt"
     else:
         source = b"requests pydantic PyGithub"
         install = ["requests", "pydantic", "PyGithub"]
-        described = "pip install requests pydantic PyGithub (no requirements.lock)"
+        described = "pip install requests pydantic PyGithub (no requirements.txt)"
     key = hashlib.sha256(source + sys.version.encode() + SIZE_PROBE.encode()).hexdigest()[:16]
     folder = cache_root / f"runtime-{key}"
     cached = folder / "size.json"

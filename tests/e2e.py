@@ -201,9 +201,10 @@ def prepare(
     return env, files, workspace
 
 
-def _result(
+def collect_result(
     returncode: int, stdout: str, stderr: str, files: dict[str, Path], elapsed: float, env: Any
 ) -> RunResult:
+    """A finished run's result, with the outputs and summary read from the runner's files."""
     outputs_text = files["GITHUB_OUTPUT"].read_text(encoding="utf-8")
     return RunResult(
         returncode=returncode,
@@ -240,7 +241,9 @@ def run_action(sandbox: Sandbox, tmp_path: Path, **inputs: str) -> RunResult:
         stdin=subprocess.DEVNULL,
     )
     elapsed = time.monotonic() - started
-    return _result(completed.returncode, completed.stdout, completed.stderr, files, elapsed, env)
+    return collect_result(
+        completed.returncode, completed.stdout, completed.stderr, files, elapsed, env
+    )
 
 
 def run_in_process(sandbox: Sandbox, tmp_path: Path, **inputs: str) -> RunResult:
@@ -254,7 +257,7 @@ def run_in_process(sandbox: Sandbox, tmp_path: Path, **inputs: str) -> RunResult
     started = time.monotonic()
     returncode = main(env, stdout)
     elapsed = time.monotonic() - started
-    return _result(returncode, stdout.getvalue(), "", files, elapsed, env)
+    return collect_result(returncode, stdout.getvalue(), "", files, elapsed, env)
 
 
 def applied(journal: list[dict[str, Any]], method: str, pattern: str) -> list[dict[str, Any]]:

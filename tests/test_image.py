@@ -1,4 +1,4 @@
-"""The image, without Docker: installed as the Dockerfile installs it, run as the runner runs it."""
+"""The lock without Docker: requirements.txt in a fresh venv, run as the runner runs it."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow
 def test_locked_install_runs_the_action_like_the_runner(tmp_path: Path) -> None:
-    """A fresh venv with only requirements.lock, /action with the code, run from a workspace."""
+    """A fresh venv with only requirements.txt, /action with the code, run from a workspace."""
     env_dir = tmp_path / "image-venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
@@ -33,7 +33,7 @@ def test_locked_install_runs_the_action_like_the_runner(tmp_path: Path) -> None:
             "--disable-pip-version-check",
             "--require-hashes",
             "-r",
-            str(ROOT / "requirements.lock"),
+            str(ROOT / "requirements.txt"),
         ],
         capture_output=True,
         text=True,

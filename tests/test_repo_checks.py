@@ -131,10 +131,16 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
 
 
 def test_base_image_is_official_python_slim_pinned_by_digest() -> None:
-    """The image starts from the official python:3.X-slim, pinned by a sha256 digest."""
+    """The image starts from the official python:3.X-slim, pinned by a sha256 digest; the other
+    stages start from that one (the first FROM is the only image pulled)."""
     froms = [rest for keyword, rest in dockerfile_instructions() if keyword == "FROM"]
-    assert len(froms) == 1
-    assert re.fullmatch(r"python:3\.1[23]-slim@sha256:[0-9a-f]{64}", froms[0]), froms[0]
+    first = re.fullmatch(r"python:3\.1[23]-slim@sha256:[0-9a-f]{64} AS (\w+)", froms[0])
+    assert first, froms[0]
+    stages = {first.group(1)}
+    for rest in froms[1:]:
+        image, _, name = rest.partition(" AS ")
+        assert image in stages, rest
+        stages.add(name)
 
 
 def test_dependencies_install_from_the_hashed_lock_before_the_code() -> None:
@@ -155,24 +161,45 @@ def test_dependencies_install_from_the_hashed_lock_before_the_code() -> None:
     pip = instructions[runs[0]][1]
     for flag in ("--no-cache-dir", "--require-hashes", "-r"):
         assert flag in pip
-    assert "requirements.lock" in pip
+    assert "requirements.txt" in pip
     assert runs[0] < min(code)
 
 
 def test_image_follows_the_docker_action_rules() -> None:
-    """The image runs as root, relies on no WORKDIR and has an absolute exec-form ENTRYPOINT."""
+    """The image runs as root, relies on no WORKDIR and has an absolute exec-form ENTRYPOINT;
+    its last stage adds nothing but the build stage's /stage."""
     instructions = dockerfile_instructions()
     keywords = [keyword for keyword, _ in instructions]
     assert "USER" not in keywords
     assert "WORKDIR" not in keywords
     entrypoints = [rest for keyword, rest in instructions if keyword == "ENTRYPOINT"]
     assert entrypoints == ['["/usr/local/bin/python", "/action/entrypoint.py"]']
-    env = " ".join(rest for keyword, rest in instructions if keyword == "ENV")
+    last = max(i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM")
+    final = instructions[last:]
+    env = " ".join(rest for keyword, rest in final if keyword == "ENV")
     for setting in ("PYTHONPATH=/action", "PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1"):
         assert setting in env
+    assert [rest for keyword, rest in final if keyword in ("COPY", "ADD", "RUN")] == [
+        "--from=build /stage/ /"
+    ]
     copies = " ".join(rest for keyword, rest in instructions if keyword == "COPY")
     assert "escalator/ /action/escalator/" in copies
     assert "entrypoint.py /action/entrypoint.py" in copies
+
+
+def test_build_stage_leaves_out_what_no_run_needs() -> None:
+    """The build stage removes the sandbox, demo, port-setup and CLI in both package layouts."""
+    runs = " ".join(rest for keyword, rest in dockerfile_instructions() if keyword == "RUN")
+    for path in (
+        "escalator/sandbox",
+        "escalator/kit",
+        "escalator/cli",
+        "escalator/demo.py",
+        "escalator/port_setup.py",
+        "escalator/cli.py",
+        "escalator/__main__.py",
+    ):
+        assert f"/action/{path}" in runs, path
 
 
 def dockerignore_allows(path: str) -> bool:
@@ -193,7 +220,10 @@ def dockerignore_allows(path: str) -> bool:
 @pytest.mark.parametrize(
     ("path", "kept"),
     [
-        ("requirements.lock", True),
+        ("requirements.txt", True),
+        ("requirements.in", False),
+        ("scripts/image_bytecode.py", True),
+        ("scripts/benchmark.py", False),
         ("entrypoint.py", True),
         ("escalator/cli.py", True),
         ("escalator/sandbox/server.py", True),
@@ -208,12 +238,13 @@ def dockerignore_allows(path: str) -> bool:
     ],
 )
 def test_build_context_holds_only_what_the_image_needs(path: str, kept: bool) -> None:
-    """.dockerignore keeps the package, the entrypoint and the lock, and drops the rest."""
+    """.dockerignore keeps the package, the entrypoint, the lock and the build stage's script,
+    and drops the rest."""
     assert dockerignore_allows(path) is kept
 
 
 def lock_requirements() -> dict[str, list[str]]:
-    text = (REPO / "requirements.lock").read_text(encoding="utf-8")
+    text = (REPO / "requirements.txt").read_text(encoding="utf-8")
     entries: dict[str, list[str]] = {}
     for block in re.split(r"\n(?=[A-Za-z0-9])", text):
         block = block.strip()
@@ -229,7 +260,7 @@ def lock_requirements() -> dict[str, list[str]]:
 
 
 def test_lock_pins_every_package_with_hashes() -> None:
-    """Every package in requirements.lock is pinned with == and carries at least one sha256 hash."""
+    """Every package in requirements.txt is pinned with == and carries at least one sha256 hash."""
     entries = lock_requirements()
     assert entries
     for name, hashes in entries.items():
@@ -237,13 +268,40 @@ def test_lock_pins_every_package_with_hashes() -> None:
 
 
 def test_lock_covers_the_runtime_dependencies() -> None:
-    """Each runtime dependency of pyproject.toml is in requirements.lock."""
+    """Each runtime dependency of pyproject.toml is in requirements.txt."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     locked = lock_requirements()
     for requirement in project["dependencies"]:
         name = re.match(r"[A-Za-z0-9._-]+", requirement)
         assert name
         assert re.sub(r"[-_.]+", "-", name.group(0).lower()) in locked, requirement
+
+
+def test_lock_is_compiled_from_the_runtime_dependencies_as_dependabot_reads_it() -> None:
+    """requirements.in lists exactly pyproject.toml's dependencies, and requirements.txt carries
+    the pip-compile header whose options Dependabot repeats when it updates the lock."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    lines = (REPO / "requirements.in").read_text(encoding="utf-8").splitlines()
+    declared = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert declared == project["dependencies"]
+    header = (REPO / "requirements.txt").read_text(encoding="utf-8").split("\n\n")[0]
+    assert "autogenerated by pip-compile" in header
+    assert "pip-compile --generate-hashes --strip-extras requirements.in" in header
+    assert not (REPO / "requirements.lock").exists()
+
+
+@pytest.mark.slow
+def test_lock_is_what_requirements_in_compiles_to() -> None:
+    """scripts/lock --check (pip-compile from PyPI) finds requirements.txt up to date."""
+    completed = subprocess.run(
+        ["bash", "scripts/lock", "--check"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
 
 
 # --- workflows ---------------------------------------------------------------------------------

@@ -1,0 +1,238 @@
+"""Build the action's image in a real Docker engine and run it the way the GitHub runner does.
+
+The engine and the base image come from ``../shared/tools/docker-engine`` (beside the repository):
+it installs and starts ``dockerd`` from Debian's packages and builds the ``Dockerfile`` with its
+pinned ``FROM python:3.13-slim@sha256:...`` replaced by a stand-in made from Debian packages (the
+official registry is out of reach). It needs root.
+
+:func:`engine_unavailable` says why no engine can be had (``None`` when one can);
+:func:`start_engine` starts it (idempotent) and :func:`build_image` builds the image.
+:func:`run_container` runs one case of :mod:`tests.e2e` in a container as the runner runs a
+Docker action: ``--workdir /github/workspace``, the workspace, home, workflow and file-command
+folders mounted under ``/github/``, every ``INPUT_*`` (empty ones included) and the ``GITHUB_*``
+and ``RUNNER_*`` variables passed with ``-e NAME``, and ``--network host`` so that the container
+reaches the sandbox on loopback (the engine here has no bridge network). Unlike the runner, it
+keeps the container until it has listed the files the run added (``docker diff``), it unsets
+``PYTHONDONTWRITEBYTECODE`` so that a module compiled at run time would show among them, and it
+does not mount the engine's socket (the action has no use for it).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from escalator.sandbox import Sandbox
+from tests.e2e import KILL_MARGIN, RunResult, collect_result, prepare
+
+REPO = Path(__file__).resolve().parents[1]
+ENGINE_TOOL = REPO.parent / "shared" / "tools" / "docker-engine"
+IMAGE = "escalate-action:test"
+#: Seconds a container may take to start and stop, beyond the run's own timeout_seconds.
+CONTAINER_MARGIN = 20.0
+#: How long installing and starting the engine, or building the image, may take.
+ENGINE_TIMEOUT = 900
+
+#: The runner's variables besides the inputs, as a GitHub-hosted runner sets them for a Docker
+#: action (paths as the container sees them); empty ones are passed too.
+RUNNER_CONTEXT = {
+    "CI": "true",
+    "HOME": "/github/home",
+    "GITHUB_WORKSPACE": "/github/workspace",
+    "GITHUB_EVENT_PATH": "/github/workflow/event.json",
+    "GITHUB_EVENT_NAME": "workflow_dispatch",
+    "GITHUB_API_URL": "https://api.github.com",
+    "GITHUB_GRAPHQL_URL": "https://api.github.com/graphql",
+    "GITHUB_ACTION": "escalate",
+    "GITHUB_ACTION_REPOSITORY": "",
+    "GITHUB_ACTION_REF": "",
+    "GITHUB_ACTOR": "octocat",
+    "GITHUB_TRIGGERING_ACTOR": "octocat",
+    "GITHUB_JOB": "escalate-incident",
+    "GITHUB_REF": "refs/heads/main",
+    "GITHUB_REF_NAME": "main",
+    "GITHUB_REF_TYPE": "branch",
+    "GITHUB_REF_PROTECTED": "false",
+    "GITHUB_HEAD_REF": "",
+    "GITHUB_BASE_REF": "",
+    "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
+    "GITHUB_REPOSITORY_OWNER": "example-org",
+    "GITHUB_RUN_NUMBER": "7",
+    "GITHUB_RUN_ATTEMPT": "1",
+    "GITHUB_RETENTION_DAYS": "90",
+    "GITHUB_WORKFLOW": "Escalate PagerDuty Incident",
+    "RUNNER_OS": "Linux",
+    "RUNNER_ARCH": "X64",
+    "RUNNER_NAME": "GitHub Actions 2",
+    "RUNNER_ENVIRONMENT": "github-hosted",
+    "RUNNER_TEMP": "/home/runner/work/_temp",
+    "RUNNER_TOOL_CACHE": "/opt/hostedtoolcache",
+    "RUNNER_WORKSPACE": "/home/runner/work/incident-workflows",
+}
+#: The runner's file commands: (variable, file name in the mounted file_commands folder).
+FILE_COMMANDS = {
+    "GITHUB_OUTPUT": "github_output",
+    "GITHUB_STEP_SUMMARY": "step_summary.md",
+    "GITHUB_ENV": "github_env",
+    "GITHUB_PATH": "github_path",
+    "GITHUB_STATE": "github_state",
+}
+
+
+def engine_unavailable() -> str | None:
+    """Why no Docker engine can be had on this machine, or ``None`` when one can."""
+    if not ENGINE_TOOL.is_file():
+        return f"no Docker engine tool at {ENGINE_TOOL}"
+    if os.geteuid() != 0:
+        return "the Docker engine tool needs root (apt-get, dockerd)"
+    if shutil.which("apt-get") is None and shutil.which("dockerd") is None:
+        return "neither dockerd nor apt-get to install it"
+    return None
+
+
+def start_engine() -> bool:
+    """Start the engine (installing it if needed); whether this call started it.
+
+    Under ``CI=true`` an engine started here is stopped when the Python process ends (a CI
+    machine is left as found); elsewhere it keeps running, as other work may use it. Raises
+    ``RuntimeError`` with the tool's last words when it cannot start one (for example, no Debian
+    package registry to install ``docker.io`` from)."""
+    running = shutil.which("docker") is not None and _docker("info", timeout=30).returncode == 0
+    if running:
+        return False
+    _tool("up")
+    if os.environ.get("CI") == "true":
+        atexit.register(stop_engine)
+    return True
+
+
+def stop_engine() -> None:
+    """Stop the engine that :func:`start_engine` started (and nothing else)."""
+    _tool("down")
+
+
+def build_image(tag: str = IMAGE) -> str:
+    """Build the repository's Dockerfile as ``tag`` on the stand-in base; returns ``tag``."""
+    _tool("build", str(REPO), tag)
+    return tag
+
+
+def base_image() -> str:
+    """The stand-in base image the builds start from (built if needed)."""
+    return _tool("base")
+
+
+def _tool(*args: str) -> str:
+    completed = subprocess.run(
+        ["bash", str(ENGINE_TOOL), *args],
+        capture_output=True,
+        text=True,
+        timeout=ENGINE_TIMEOUT,
+        check=False,
+    )
+    if completed.returncode != 0:
+        tail = "\n".join((completed.stdout + completed.stderr).splitlines()[-15:])
+        raise RuntimeError(f"docker-engine {' '.join(args)} failed:\n{tail}")
+    return completed.stdout.strip()
+
+
+def _docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def docker(*args: str, timeout: float = 60) -> str:
+    """``docker ARGS``'s standard output; raises ``RuntimeError`` when it fails."""
+    completed = _docker(*args, timeout=timeout)
+    if completed.returncode != 0:
+        raise RuntimeError(f"docker {' '.join(args)} failed: {completed.stderr.strip()}")
+    return completed.stdout
+
+
+@dataclass
+class ContainerRun:
+    """One run of the image: the result as :mod:`tests.e2e` reads it, and the files it added."""
+
+    result: RunResult
+    #: paths the run added or changed inside the container (``docker diff``)
+    changed: list[str]
+
+    @property
+    def bytecode_written(self) -> list[str]:
+        """The ``.pyc`` files the run wrote."""
+        return [path for path in self.changed if path.endswith(".pyc")]
+
+
+def container_command(name: str, image: str, env: Mapping[str, str], folder: Path) -> list[str]:
+    """The ``docker run`` command line the runner would use for ``env`` (values not included:
+    each variable is passed by name, its value coming from the ``docker`` process's environment,
+    as the runner does)."""
+    mounts = {
+        folder / "workspace": "/github/workspace",
+        folder / "runner": "/github/file_commands",
+        folder / "home": "/github/home",
+        folder / "workflow": "/github/workflow",
+    }
+    command = ["docker", "run", "--name", name, "--label", "escalate-action-test"]
+    command += ["--workdir", "/github/workspace", "--network", "host"]
+    for variable in env:
+        command += ["-e", variable]
+    for source, target in mounts.items():
+        command += ["-v", f"{source}:{target}"]
+    return [*command, image]
+
+
+def run_container(
+    image: str,
+    sandbox: Sandbox,
+    tmp_path: Path,
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    **inputs: str,
+) -> ContainerRun:
+    """Run ``image`` with ``inputs`` (as for :func:`tests.e2e.run_action`) against ``sandbox``."""
+    host_env, files, _ = prepare(sandbox, tmp_path, inputs)
+    for folder in ("home", "workflow"):
+        (tmp_path / folder).mkdir(exist_ok=True)
+    (tmp_path / "workflow" / "event.json").write_text(json.dumps({"inputs": {}}), encoding="utf-8")
+    for variable, file in FILE_COMMANDS.items():
+        path = tmp_path / "runner" / file
+        path.touch()
+        files.setdefault(variable, path)
+    env = {name: value for name, value in host_env.items() if name.startswith("INPUT_")}
+    env |= {name: value for name, value in host_env.items() if name.startswith("GITHUB_")}
+    env |= RUNNER_CONTEXT
+    env |= {name: f"/github/file_commands/{file}" for name, file in FILE_COMMANDS.items()}
+    env |= {"GITHUB_ACTIONS": "true", "PYTHONDONTWRITEBYTECODE": ""}
+    env |= dict(extra_env or {})
+    name = f"escalate-action-test-{uuid.uuid4().hex[:12]}"
+    timeout = float(env.get("INPUT_TIMEOUT_SECONDS") or 120) + KILL_MARGIN + CONTAINER_MARGIN
+    command = container_command(name, image, env, tmp_path)
+    started = time.monotonic()
+    try:
+        completed = subprocess.run(
+            command,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        elapsed = time.monotonic() - started
+        changed = [line.split(" ", 1)[1] for line in docker("diff", name).splitlines()]
+    finally:
+        _docker("rm", "--force", name)
+    result = collect_result(
+        completed.returncode, completed.stdout, completed.stderr, files, elapsed, env
+    )
+    return ContainerRun(result, changed)
