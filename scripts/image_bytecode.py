@@ -37,7 +37,7 @@ CASES: list[tuple[str, dict[str, str], list[dict[str, object]], int]] = [
     ("escalate", {"finish_port_run": "true"}, [], 0),
     ("level", {"escalation_policy_id": "", "urgency": "high", "escalation_level": "2"}, [], 0),
     ("dry-run", {"dry_run": "true"}, [], 0),
-    ("bad-input", {"urgency": "urgent"}, [], 1),
+    ("bad-input", {"urgency": "urgent"}, [], 2),
     ("github-token", {"github_token": "ghs_not-a-real-token"}, [], 0),
     (
         "retries",
