@@ -2,39 +2,32 @@
 
 Statuses and error codes are translated into :class:`PagerDutyError` with a hint that names the
 input to change (:data:`ERROR_RULES`). Ids are validated by :mod:`escalator.inputs` and quoted here
-again, so no value can change a request's path.
+again, so no value can change a request's path; an answer about another incident than the one
+asked for is refused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from escalator.answers import ErrorRule, api_error, clip, validated
 from escalator.errors import PagerDutyError, UnexpectedResponse
-from escalator.http import PAGERDUTY_POLICIES, Deadline, HttpResponse, Transport, parse_json_body
+from escalator.http import Deadline, HttpResponse, Policy, Transport, parse_json_body
 from escalator.models import EscalationPolicy, Incident
 
 SERVICE = "PagerDuty"
 ACCEPT = "application/vnd.pagerduty+json;version=2"
 MISSING_FROM_MESSAGE = 'You must specify a user\'s email address in the "From" header'
-
-
-@dataclass(frozen=True)
-class ErrorRule:
-    """What a PagerDuty error means for the user: a message and the fix."""
-
-    message: str
-    hint: str
-
+_SHAPE_HINT = "PagerDuty's API answered in an unexpected shape; try again later."
 
 _REGION_HINT = (
-    "Check pagerduty_token (a REST API key from Integrations > API Access Keys, not an Events "
-    "integration key) and pagerduty_region: an account in PagerDuty's EU service region needs "
-    "pagerduty_region: eu."
+    "Check {pagerduty_token} (a REST API key from Integrations > API Access Keys, not an Events "
+    "integration key) and {pagerduty_region}: an account in PagerDuty's EU service region needs "
+    "{pagerduty_region=eu}."
 )
 
 #: By PagerDuty error code first (codes are more precise than statuses), then by status.
@@ -45,33 +38,33 @@ ERROR_RULES: Mapping[int | str, ErrorRule] = {
     ),
     1006: ErrorRule(
         "PagerDuty cannot escalate this incident (it is low urgency or resolved).",
-        "Low-urgency incidents cannot be escalated to a level: add urgency: high, or reassign "
-        "it with escalation_policy_id.",
+        "Low-urgency incidents cannot be escalated to a level: add {urgency=high}, or reassign "
+        "it with {escalation_policy_id}.",
     ),
     1008: ErrorRule(
-        "no PagerDuty user has the email given in 'from'.",
-        "Set from to the email of an existing PagerDuty user (Port's user input: the user's email "
-        "as it is in PagerDuty).",
+        "no PagerDuty user has the email given in {from}.",
+        "Set {from} to the email of an existing PagerDuty user (Port's user input: the user's "
+        "email as it is in PagerDuty).",
     ),
     1014: ErrorRule(
         "the escalation policy was not found.",
-        "Check escalation_policy_id: copy the ID from the policy's page in PagerDuty.",
+        "Check {escalation_policy_id}: copy the ID from the policy's page in PagerDuty.",
     ),
     1015: ErrorRule(
         "the escalation policy has nobody on call.",
-        "Pick another escalation_policy_id, or fix the policy's schedules in PagerDuty.",
+        "Pick another {escalation_policy_id}, or fix the policy's schedules in PagerDuty.",
     ),
     1018: ErrorRule(
-        "the user in 'from' is not allowed to change this incident.",
-        "Set from to a PagerDuty user with rights on the incident's service.",
+        "the user in {from} is not allowed to change this incident.",
+        "Set {from} to a PagerDuty user with rights on the incident's service.",
     ),
     "missing_from": ErrorRule(
         "PagerDuty needs the email of the user making the change.",
-        "Set from to the email of a PagerDuty user (required with an account-level API key).",
+        "Set {from} to the email of a PagerDuty user (required with an account-level API key).",
     ),
     "level_out_of_range": ErrorRule(
         "the escalation level does not exist in the incident's escalation policy.",
-        "Set escalation_level to a level the policy has (1 is its first rule).",
+        "Set {escalation_level} to a level the policy has (1 is its first rule).",
     ),
     401: ErrorRule("the API key was rejected.", _REGION_HINT),
     402: ErrorRule(
@@ -81,13 +74,13 @@ ERROR_RULES: Mapping[int | str, ErrorRule] = {
     ),
     403: ErrorRule(
         "the API key is not allowed to make this change.",
-        "pagerduty_token may be a read-only key: create a full-access REST API key, or use a "
+        "{pagerduty_token} may be a read-only key: create a full-access REST API key, or use a "
         "user key whose user has rights on the service.",
     ),
     404: ErrorRule(
         "the incident was not found.",
-        "Check incident_id (or the entity in port_context): PagerDuty IDs are case-sensitive. An "
-        "account in the EU service region needs pagerduty_region: eu.",
+        "Check {incident_id} (or the entity in {port_context}): PagerDuty IDs are case-sensitive. "
+        "An account in the EU service region needs {pagerduty_region=eu}.",
     ),
     429: ErrorRule(
         "PagerDuty kept rate limiting the API key.",
@@ -95,7 +88,7 @@ ERROR_RULES: Mapping[int | str, ErrorRule] = {
     ),
     400: ErrorRule(
         "PagerDuty refused the change.",
-        "Check escalation_policy_id, escalation_level and urgency.",
+        "Check {escalation_policy_id}, {escalation_level} and {urgency}.",
     ),
     500: ErrorRule(
         "PagerDuty had an internal error, after every retry.",
@@ -120,9 +113,9 @@ class PagerDutyClient:
             SERVICE,
             base_url,
             headers={"Authorization": f"Token token={token}", "Accept": ACCEPT},
-            policies=PAGERDUTY_POLICIES,
             deadline=deadline,
-            hint_unreachable="Check pagerduty_api_url / pagerduty_region and the runner's network.",
+            hint_unreachable="Check {pagerduty_api_url} / {pagerduty_region} and the runner's "
+            "network.",
         )
         return cls(transport, from_email=from_email)
 
@@ -135,13 +128,13 @@ class PagerDutyClient:
         """``GET /incidents/{id}`` (id or number), with ``include[]`` expansions."""
         path = f"/incidents/{quote(incident_id, safe='')}"
         params = {"include[]": list(include)} if include else None
-        response = self.transport.request("read", "GET", path, params=params)
-        return self._incident(response, "GET", path)
+        response = self.transport.request(Policy.READ, "GET", path, params=params)
+        return self._incident(response, "GET", path, incident_id)
 
     def get_escalation_policy(self, policy_id: str) -> EscalationPolicy:
         """``GET /escalation_policies/{id}``: the policy and its levels."""
         path = f"/escalation_policies/{quote(policy_id, safe='')}"
-        response = self.transport.request("read", "GET", path)
+        response = self.transport.request(Policy.READ, "GET", path)
         if not response.ok:
             error = error_for(response, "GET", path)
             if response.status == 404:
@@ -166,13 +159,33 @@ class PagerDutyClient:
         if self.from_email:
             headers["From"] = self.from_email
         body = {"incident": {"type": "incident_reference", **fields}}
-        response = self.transport.request("write", "PUT", path, json_body=body, headers=headers)
-        return self._incident(response, "PUT", path)
+        response = self.transport.request(
+            Policy.WRITE, "PUT", path, json_body=body, headers=headers
+        )
+        return self._incident(response, "PUT", path, incident_id)
 
-    def _incident(self, response: HttpResponse, method: str, path: str) -> Incident:
+    def _incident(self, response: HttpResponse, method: str, path: str, asked: str) -> Incident:
         if not response.ok:
             raise error_for(response, method, path)
-        return _parse(response, method, path, "incident", Incident)
+        incident = _parse(response, method, path, "incident", Incident)
+        _require_same_incident(incident, asked, f"{method} {path}")
+        return incident
+
+
+def _require_same_incident(incident: Incident, asked: str, what: str) -> None:
+    """Refuse an answer about another incident than ``asked`` (an ID, or a number)."""
+    if asked.isdigit():
+        same = incident.incident_number is not None and incident.incident_number == int(asked)
+    else:
+        same = incident.id == asked
+    if not same:
+        raise UnexpectedResponse(
+            SERVICE,
+            f"{what}: the answer is about incident {clip(incident.id, 40)}, not the one asked "
+            f"for ({asked}); nothing more was done with it.",
+            hint="Check {pagerduty_api_url}: it must be PagerDuty's API, with nothing between "
+            "that rewrites its answers.",
+        )
 
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -180,16 +193,13 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 def _parse(response: HttpResponse, method: str, path: str, key: str, model: type[ModelT]) -> ModelT:
     """The object under ``key`` of a successful answer, validated as ``model``."""
-    document = parse_json_body(response, SERVICE, f"{method} {path}")
-    try:
-        return model.model_validate(document[key])
-    except (KeyError, TypeError, ValidationError) as exc:
-        what = key.replace("_", " ")
+    what = f"{method} {path}"
+    document = parse_json_body(response, SERVICE, what, hint=_SHAPE_HINT)
+    if key not in document:
         raise UnexpectedResponse(
-            SERVICE,
-            f"{method} {path}: the answer has no valid {what} ({_first_error(exc)}).",
-            hint="PagerDuty's API answered in an unexpected shape; try again later.",
-        ) from None
+            SERVICE, f"{what}: the answer has no {key.replace('_', ' ')}.", hint=_SHAPE_HINT
+        )
+    return validated(model, document[key], service=SERVICE, what=what, hint=_SHAPE_HINT)
 
 
 def error_for(response: HttpResponse, method: str, path: str) -> PagerDutyError:
@@ -197,37 +207,34 @@ def error_for(response: HttpResponse, method: str, path: str) -> PagerDutyError:
     error = response.body.get("error") if isinstance(response.body, dict) else None
     error = error if isinstance(error, dict) else {}
     code = error.get("code")
+    code = code if isinstance(code, int) and not isinstance(code, bool) else None
     server_message = str(error.get("message") or "").strip()
     details = _details(error.get("errors"))
     status = response.status
+    said = " ".join((server_message, details)).lower()
 
     rule: ErrorRule | None = None
-    if MISSING_FROM_MESSAGE.lower() in (server_message + " " + details).lower():
+    if MISSING_FROM_MESSAGE.lower() in said:
         rule = ERROR_RULES["missing_from"]
-    elif isinstance(code, int) and code in ERROR_RULES:
+    elif code is not None and code in ERROR_RULES:
         rule = ERROR_RULES[code]
-    elif status == 400 and "escalation_level" in (server_message + details).lower():
+    elif status == 400 and "escalation_level" in said:
         rule = ERROR_RULES["level_out_of_range"]
     elif status in ERROR_RULES:
         rule = ERROR_RULES[status]
     elif status >= 500:
         rule = ERROR_RULES[500]
-    message = rule.message if rule else "PagerDuty answered with an error."
+    rule = rule or ErrorRule("PagerDuty answered with an error.", "See PagerDuty's message above.")
     if status == 404 and not path.startswith("/incidents/"):
-        message = "the requested object was not found."
-    said = "; ".join(part for part in (server_message, details) if part)
-    full = f"{method} {path} answered {status}: {message}"
-    if said:
-        full += f" PagerDuty said: {_clip(said)}"
-    if isinstance(code, int):
-        full += f" (code {code})"
-    return PagerDutyError(
-        full,
+        rule = ErrorRule("the requested object was not found.", rule.hint)
+    return api_error(
+        PagerDutyError,
+        rule,
         status=status,
-        code=code if isinstance(code, int) else None,
         method=method,
         path=path,
-        hint=rule.hint if rule else "See PagerDuty's message above.",
+        said="; ".join(part for part in (server_message, details) if part),
+        code=code,
     )
 
 
@@ -242,14 +249,3 @@ def _details(errors: Any) -> str:
             parts.append(f"{field}: {text}")
         return "; ".join(parts)
     return ""
-
-
-def _clip(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _first_error(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
-    return "no 'incident' object"

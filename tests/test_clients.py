@@ -11,7 +11,8 @@ import responses
 from responses import matchers
 
 from escalator.errors import PagerDutyError, PortError, ServiceUnavailable
-from escalator.http import Deadline, DeadlineRetry
+from escalator.http import Deadline, Policy
+from escalator.http.policy import server_wait
 from escalator.models import PortEntity
 from escalator.pagerduty import PagerDutyClient
 from escalator.port import PortClient
@@ -115,7 +116,7 @@ def test_write_sends_from_and_an_incident_reference(
 
 def test_ids_are_quoted_into_the_path(wire: responses.RequestsMock, clock: FakeClock) -> None:
     """An id is percent-encoded, so it can never add a path segment or a query."""
-    wire.get(f"{PD}/incidents/A%2F..%3Fx%3D1", json={"incident": INCIDENT})
+    wire.get(f"{PD}/incidents/A%2F..%3Fx%3D1", json={"incident": {**INCIDENT, "id": "A/..?x=1"}})
     pagerduty(clock).get_incident("A/..?x=1", include=())
     assert wire.calls[0].request.path_url == "/incidents/A%2F..%3Fx%3D1"
 
@@ -123,10 +124,10 @@ def test_ids_are_quoted_into_the_path(wire: responses.RequestsMock, clock: FakeC
 @pytest.mark.parametrize(
     ("status", "body", "expected"),
     [
-        (401, {"error": {"message": "Unauthorized", "code": 2006}}, "pagerduty_region: eu"),
+        (401, {"error": {"message": "Unauthorized", "code": 2006}}, "EU service region"),
         (402, {"error": {"message": "Payment Required", "code": 2012}}, "plan"),
         (403, {"error": {"message": "Forbidden", "code": 2010}}, "read-only key"),
-        (404, {"error": {"message": "Not Found", "code": 2100}}, "Check incident_id"),
+        (404, {"error": {"message": "Not Found", "code": 2100}}, "IDs are case-sensitive"),
         (
             400,
             {
@@ -139,13 +140,13 @@ def test_ids_are_quoted_into_the_path(wire: responses.RequestsMock, clock: FakeC
                     ],
                 }
             },
-            "Set from to the email",
+            "to the email of a PagerDuty user",
         ),
         (400, {"error": {"message": "Requester User Not Found", "code": 1008}}, "existing"),
         (
             400,
             {"error": {"message": "Incident cannot be escalated", "code": 1006}},
-            "urgency: high",
+            "Low-urgency incidents cannot be escalated",
         ),
         (400, {"error": {"message": "Escalation Policy Not Found", "code": 1014}}, "policy's page"),
         (400, {"error": {"message": "x", "errors": {"urgency": ["bad"]}}}, "urgency"),
@@ -171,9 +172,10 @@ def test_rate_limit_is_retried_after_the_servers_wait(
     wire: responses.RequestsMock, clock: FakeClock
 ) -> None:
     """A 429 on a read is retried, and the answer after it is used."""
-    wire.get(f"{PD}/incidents/PX1", status=429, headers={"ratelimit-reset": "2"}, json={})
-    wire.get(f"{PD}/incidents/PX1", json={"incident": INCIDENT})
-    assert pagerduty(clock).get_incident("PX1", include=()).id == "Q2LAR4ADCXC8IB"
+    wire.get(f"{PD}/incidents/Q2LAR4ADCXC8IB", status=429, headers={"ratelimit-reset": "2"})
+    wire.get(f"{PD}/incidents/Q2LAR4ADCXC8IB", json={"incident": INCIDENT})
+    assert pagerduty(clock).get_incident("Q2LAR4ADCXC8IB", include=()).id == "Q2LAR4ADCXC8IB"
+    assert clock.slept == [2.0]
     assert len(wire.calls) == 2
 
 
@@ -191,7 +193,7 @@ def test_a_5xx_on_a_write_is_not_retried_blindly(
 def test_a_5xx_on_a_read_is_retried(wire: responses.RequestsMock, clock: FakeClock) -> None:
     """A 503 on a GET is retried; the read succeeds on the next attempt."""
     wire.get(f"{PD}/incidents/PX1", status=503)
-    wire.get(f"{PD}/incidents/PX1", json={"incident": INCIDENT})
+    wire.get(f"{PD}/incidents/PX1", json={"incident": {**INCIDENT, "id": "PX1"}})
     pagerduty(clock).get_incident("PX1", include=())
     assert len(wire.calls) == 2
 
@@ -200,62 +202,59 @@ def test_a_5xx_on_a_read_is_retried(wire: responses.RequestsMock, clock: FakeClo
     ("headers", "expected"),
     [
         ({"Retry-After": "3"}, 3.0),
+        ({"Retry-After": "Wed, 21 Oct 2015 07:28:07 GMT"}, 7.0),
         ({"ratelimit-reset": "4"}, 4.0),
         ({"x-ratelimit-reset": "5"}, 5.0),
-        ({"x-ratelimit-reset": str(1_700_000_000 + 1000 + 6)}, 6.0),
+        ({"x-ratelimit-reset": "1445412486"}, 6.0),
         ({"x-ratelimit-reset": "soon"}, None),
+        ({"Retry-After": "later"}, None),
         ({}, None),
         ({"Retry-After": "3600"}, 60.0),
+        ({"ratelimit-reset": "-5"}, 0.0),
     ],
 )
-def test_wait_headers(headers: dict[str, str], expected: float | None, clock: FakeClock) -> None:
-    """Retry-After, ratelimit-reset, x-ratelimit-reset (seconds or epoch) are honoured, capped."""
-
-    class Answer:
-        def __init__(self, status: int) -> None:
-            self.headers = headers
-            self.status = status
-
-    retry = DeadlineRetry(total=3, deadline=Deadline(120, clock))
-    assert retry.get_retry_after(Answer(429)) == expected
+def test_wait_headers(headers: dict[str, str], expected: float | None) -> None:
+    """Retry-After (seconds or a date), ratelimit-reset, x-ratelimit-reset (seconds or epoch)
+    are honoured, capped at 60 s."""
+    now = 1445412480.0  # 2015-10-21 07:28:00 GMT
+    assert server_wait(429, headers, now) == expected
     # the rate-limit headers ride on every answer: after a 5xx only Retry-After means "wait"
     after_5xx = expected if "Retry-After" in headers else None
-    assert retry.get_retry_after(Answer(503)) == after_5xx
+    assert server_wait(503, headers, now) == after_5xx
 
 
-def test_backoff_grows_with_jitter_from_the_first_retry(clock: FakeClock) -> None:
+def test_backoff_grows_with_jitter_from_the_first_retry() -> None:
     """Without a wait header the first retry already backs off, and later ones wait longer."""
-    retry = DeadlineRetry(
-        total=5,
-        backoff_factor=0.5,
-        backoff_jitter=0.25,
-        backoff_max=8,
-        deadline=Deadline(120, clock),
-    )
-    first = retry.increment("GET", "/x", error=ConnectionError("boom"))  # type: ignore[arg-type]
-    second = first.increment("GET", "/x", error=ConnectionError("boom"))  # type: ignore[arg-type]
-    assert 0.5 <= first.get_backoff_time() <= 0.75
-    assert 1.0 <= second.get_backoff_time() <= 1.25
+    rules = Policy.READ.rules
+    assert all(0.5 <= rules.backoff(1) <= 0.75 for _ in range(50))
+    assert all(1.0 <= rules.backoff(2) <= 1.25 for _ in range(50))
+    assert rules.backoff(30) == rules.backoff_max
+    assert len({rules.backoff(1) for _ in range(20)}) > 1  # jittered
 
 
-def test_no_retry_when_the_deadline_cannot_hold_it(clock: FakeClock) -> None:
-    """A retry whose wait would pass the run's deadline is not attempted."""
-    from urllib3.exceptions import MaxRetryError
+def test_waits_between_attempts_follow_the_backoff(
+    wire: responses.RequestsMock, clock: FakeClock
+) -> None:
+    """Two 503s on a read are retried after growing, jittered waits; the third answer is used."""
+    wire.get(f"{PD}/incidents/PX1", status=503)
+    wire.get(f"{PD}/incidents/PX1", status=503)
+    wire.get(f"{PD}/incidents/PX1", json={"incident": {**INCIDENT, "id": "PX1"}})
+    pagerduty(clock).get_incident("PX1", include=())
+    assert len(clock.slept) == 2
+    assert 0.5 <= clock.slept[0] <= 0.75
+    assert 1.0 <= clock.slept[1] <= 1.25
 
-    deadline = Deadline(12, clock)  # attempts may take 3 s
-    retry = DeadlineRetry(total=5, deadline=deadline)
 
-    class Answer:
-        status = 429
-
-        def __init__(self) -> None:
-            self.headers = {"ratelimit-reset": "30"}
-
-        def get_redirect_location(self) -> bool:
-            return False
-
-    with pytest.raises(MaxRetryError):
-        retry.increment("GET", "/x", response=Answer())  # type: ignore[arg-type]
+def test_no_retry_when_the_deadline_cannot_hold_it(
+    wire: responses.RequestsMock, clock: FakeClock
+) -> None:
+    """A retry whose wait would pass the run's deadline is not attempted: the 429 is the answer."""
+    wire.get(f"{PD}/incidents/PX1", status=429, headers={"ratelimit-reset": "30"}, json={})
+    client = PagerDutyClient.connect(PD, TOKEN, from_email=None, deadline=Deadline(12, clock))
+    with pytest.raises(PagerDutyError, match="rate limiting"):
+        client.get_incident("PX1", include=())
+    assert len(wire.calls) == 1
+    assert clock.slept == []
 
 
 def test_an_expired_deadline_stops_before_sending(clock: FakeClock) -> None:
@@ -358,7 +357,7 @@ def test_port_401_mid_run_refreshes_the_token_once(
             "/v1/auth/access_token",
             401,
             {"ok": False, "error": "unauthorized"},
-            "port_region: us",
+            "Port's US region",
         ),
         (
             "blueprint",
@@ -372,7 +371,7 @@ def test_port_401_mid_run_refreshes_the_token_once(
             "/v1/actions/runs/r_1/logs",
             422,
             {"ok": False, "error": "run_exhausted"},
-            "finish_port_run: false",
+            "let Port end the run",
         ),
         (
             "upsert",
