@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
+import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import responses
+from pydantic import ValidationError
 from responses import matchers
 
-from escalator.errors import PagerDutyError, PortError, ServiceUnavailable
+from escalator import github
+from escalator.errors import PagerDutyError, PortError, ServiceUnavailable, UnexpectedResponse
 from escalator.http import Deadline, Policy
 from escalator.http.policy import server_wait
-from escalator.models import PortEntity
+from escalator.models import PortBlueprint, PortEntity
 from escalator.pagerduty import PagerDutyClient
 from escalator.port import PortClient
 
@@ -419,3 +424,186 @@ def test_port_errors_say_what_to_fix(
     assert expected in str(caught.value)
     assert "csecret-456" not in str(caught.value) + repr(client)
     assert json.dumps(body["error"]) not in caught.value.hint
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"identifier": "bp", "schema": [1]},
+        {"identifier": "bp", "relations": {"pagerdutyService": "x"}},
+        {"identifier": 5},
+        {"identifier": "bp", "schema": {"properties": {"status": "string"}}},
+        {"identifier": "bp", "schema": {"required": "status"}},
+        {"schema": {}},
+        [1],
+        "blueprint",
+    ],
+)
+def test_a_blueprint_of_another_shape_is_the_projects_error(document: Any) -> None:
+    """Any blueprint answer that is not as documented becomes UnexpectedResponse with a hint."""
+    with pytest.raises(UnexpectedResponse) as caught:
+        PortBlueprint.from_api(document)
+    assert caught.value.hint
+    assert isinstance(caught.value.__cause__, ValidationError)
+
+
+def test_a_blueprint_with_empty_parts_is_read() -> None:
+    """Null or missing schema parts and relations read as empty, as Port may send them."""
+    blueprint = PortBlueprint.from_api(
+        {"identifier": "bp", "schema": {"properties": None, "required": None}, "relations": None}
+    )
+    assert (blueprint.properties, blueprint.required, blueprint.relations) == ({}, [], {})
+
+
+def test_the_client_refuses_a_blueprint_of_another_shape(
+    wire: responses.RequestsMock, clock: FakeClock
+) -> None:
+    """get_blueprint raises the project's error for a schema that is a list."""
+    wire.post(f"{PORT}/v1/auth/access_token", json={"ok": True, "accessToken": "at"})
+    wire.get(f"{PORT}/v1/blueprints/bp", json={"ok": True, "blueprint": {"schema": [1]}})
+    with pytest.raises(UnexpectedResponse, match="not as documented"):
+        port(clock).get_blueprint("bp")
+
+
+@pytest.mark.parametrize("token", ["tök€n-abcdef", "abc\ndef", "abc\r\nX-Evil: 1", "a b"])
+def test_a_token_that_cannot_be_a_header_is_refused_when_minted(
+    wire: responses.RequestsMock, clock: FakeClock, token: str
+) -> None:
+    """A minted token that is not visible ASCII is refused, never sent, masked or quoted."""
+    wire.post(f"{PORT}/v1/auth/access_token", json={"ok": True, "accessToken": token})
+    tokens: list[str] = []
+    client = port(clock, tokens)
+    with pytest.raises(UnexpectedResponse, match="cannot be sent back in a header") as caught:
+        client.add_run_log("r_1", "hello")
+    assert token not in str(caught.value)
+    assert tokens == []
+    assert len(wire.calls) == 1
+
+
+@pytest.mark.parametrize("body", [[1], "str", 7, None, {"unexpected": True}])
+def test_a_2xx_run_log_or_update_counts_as_applied_whatever_its_json(
+    wire: responses.RequestsMock, clock: FakeClock, body: Any
+) -> None:
+    """A 2xx status says Port applied a run log or update, whatever JSON came with it."""
+    wire.post(f"{PORT}/v1/auth/access_token", json={"ok": True, "accessToken": "at"})
+    wire.post(f"{PORT}/v1/actions/runs/r_1/logs", status=201, json=body)
+    wire.patch(f"{PORT}/v1/actions/runs/r_1", json=body)
+    client = port(clock)
+    client.add_run_log("r_1", "hello")
+    client.update_run("r_1", status_label="Done")
+    assert len(wire.calls) == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"ok": False}, "ok: false"),
+        ({"ok": False, "message": "quota"}, "quota"),
+        ([1], "not a JSON object"),
+        ("str", "not a JSON object"),
+    ],
+)
+def test_an_upsert_answer_that_says_it_failed_is_a_failure(
+    wire: responses.RequestsMock, clock: FakeClock, body: Any, expected: str
+) -> None:
+    """A 2xx upsert answer with ok: false, or not an object, is the project's error."""
+    wire.post(f"{PORT}/v1/auth/access_token", json={"ok": True, "accessToken": "at"})
+    wire.post(f"{PORT}/v1/blueprints/bp/entities", json=body)
+    with pytest.raises(UnexpectedResponse, match=expected):
+        port(clock).upsert_entity("bp", PortEntity(identifier="Q1", title="T"))
+
+
+@pytest.mark.parametrize(
+    ("asked", "answered", "same"),
+    [
+        ("Q2LAR4ADCXC8IB", {}, True),
+        ("Q2LAR4ADCXC8IX", {}, False),
+        ("q2lar4adcxc8ib", {}, False),
+        ("7", {}, True),
+        ("8", {}, False),
+        ("7", {"incident_number": None}, False),
+    ],
+)
+def test_the_incident_answered_must_be_the_one_asked_for(
+    wire: responses.RequestsMock,
+    clock: FakeClock,
+    asked: str,
+    answered: dict[str, Any],
+    same: bool,
+) -> None:
+    """A GET or PUT answer about another incident (by ID, or by number) is refused."""
+    incident = {**INCIDENT, **answered}
+    wire.get(f"{PD}/incidents/{asked}", json={"incident": incident})
+    wire.put(f"{PD}/incidents/{asked}", json={"incident": incident})
+    client = pagerduty(clock)
+    for call in (
+        lambda: client.get_incident(asked, include=()),
+        lambda: client.update_incident(asked, {"urgency": "low"}),
+    ):
+        if same:
+            assert call().id == "Q2LAR4ADCXC8IB"
+        else:
+            with pytest.raises(UnexpectedResponse, match="not the one asked for"):
+                call()
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [{"status": "closed"}, {"urgency": "medium"}, {"status": 1}, {"id": None}],
+)
+def test_an_incident_outside_the_closed_sets_is_the_projects_error(
+    wire: responses.RequestsMock, clock: FakeClock, changed: dict[str, Any]
+) -> None:
+    """A status or urgency PagerDuty does not document is refused at the boundary."""
+    wire.get(f"{PD}/incidents/Q2LAR4ADCXC8IB", json={"incident": {**INCIDENT, **changed}})
+    with pytest.raises(UnexpectedResponse, match="not as documented"):
+        pagerduty(clock).get_incident("Q2LAR4ADCXC8IB", include=())
+
+
+def test_policies_are_named_values() -> None:
+    """Every retry policy is a named value with rules; only reads and upserts repeat blindly."""
+    assert {p for p in Policy if p.rules.idempotent} == {
+        Policy.TOKEN,
+        Policy.READ,
+        Policy.UPSERT,
+    }
+    assert all(p.rules.statuses >= {408, 429} for p in Policy)
+    assert 503 not in Policy.WRITE.rules.statuses
+
+
+@dataclass(frozen=True)
+class Run:
+    """The workflow run the GitHub lookup is about."""
+
+    api_url: str = "https://api.github.com"
+    repository: str = "acme/ops"
+    run_id: str = "99"
+    job: str = "escalate"
+    runner_name: str = "runner-7"
+    run_url: str = "https://github.com/acme/ops/actions/runs/99"
+
+
+def test_github_pages_are_bounded_whatever_the_link_header(wire: responses.RequestsMock) -> None:
+    """An API that always names a next page is asked for a bounded number of pages."""
+    jobs_url = "https://api.github.com/repos/acme/ops/actions/runs/99/jobs"
+    wire.get(
+        re.compile(r"https://api\.github\.com(:443)?/repos/acme/ops/actions/runs/99$"),
+        json={"id": 99, "jobs_url": jobs_url},
+    )
+    other = {"name": "build", "status": "in_progress", "runner_name": "r-1", "html_url": "x"}
+    wire.get(
+        re.compile(r"https://api\.github\.com(:443)?/repos/acme/ops/actions/runs/99/jobs"),
+        json={"total_count": 10**6, "jobs": [other] * github.PER_PAGE},
+        headers={"Link": f'<{jobs_url}?page=2>; rel="next"'},
+    )
+    assert github.find_job_url(Run(), "ghs_x", Deadline(60)) == Run.run_url
+    pages = [call for call in wire.calls if "/jobs" in call.request.url]
+    assert len(pages) == github.MAX_PAGES
+
+
+def test_a_github_that_does_not_answer_is_left_at_the_deadline() -> None:
+    """A GitHub API that accepts the connection and never answers ends with the deadline."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # never accepts, never answers
+        run = Run(api_url=f"http://127.0.0.1:{silent.getsockname()[1]}")
+        with pytest.raises(ServiceUnavailable, match="deadline"):
+            github.find_job_url(run, "ghs_x", Deadline(0.3))
