@@ -14,7 +14,7 @@ import re
 import tempfile
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -316,6 +316,109 @@ def _cases() -> list[Case]:
             inputs={"escalation_level": "2"},
         ),
     ]
+    return cases + _wrong_shapes()
+
+
+OTHER_INCIDENT = {
+    "id": "Q0THER0INCIDENT",
+    "type": "incident",
+    "incident_number": 7,
+    "title": "Another incident",
+    "status": "triggered",
+    "urgency": "high",
+}
+BLUEPRINT_SHAPES: dict[str, Any] = {
+    "schema-list": {"identifier": "pagerdutyIncident", "schema": [1]},
+    "relation-string": {"identifier": "pagerdutyIncident", "relations": {"pagerdutyService": "x"}},
+    "identifier-number": {"identifier": 5},
+    "property-string": {
+        "identifier": "pagerdutyIncident",
+        "schema": {"properties": {"status": "string"}},
+    },
+    "required-string": {"identifier": "pagerdutyIncident", "schema": {"required": "status"}},
+}
+
+
+def _answer(status: int, body: Any) -> list[dict[str, Any]]:
+    return [{"status": status, "body": body}]
+
+
+def _wrong_shapes() -> list[Case]:
+    """2xx answers that are valid JSON of the wrong shape: each is the project's own error, or
+    counts as applied when the status alone says so."""
+    blueprint_failure = Expect(
+        exit_code=1,
+        message=("Port entity was not updated", "not as documented"),
+        entity=False,
+        logs=(START_LOG, REPORTING_LOG),
+        patches=0,
+    )
+    cases = [
+        Case(
+            "blueprint",
+            f"shape-{name}",
+            _answer(200, {"ok": True, "blueprint": doc}),
+            False,
+            blueprint_failure,
+        )
+        for name, doc in BLUEPRINT_SHAPES.items()
+    ]
+    cases += [
+        # The status says Port applied it; the sandbox did not, so nothing is stored.
+        Case("run_patch", "shape-list", _answer(200, [1]), False, Expect(patches=0)),
+        Case(
+            "run_log",
+            "shape-string",
+            _answer(201, "str"),
+            False,
+            Expect(logs=(RESULT_LOG,), absent_logs=(START_LOG,)),
+        ),
+        Case(
+            "upsert",
+            "shape-ok-false",
+            _answer(200, {"ok": False}),
+            False,
+            Expect(
+                exit_code=1,
+                message=("Port entity was not updated", "ok: false"),
+                entity=False,
+                logs=(START_LOG, RESULT_LOG, REPORTING_LOG),
+            ),
+        ),
+        Case(
+            "pd_read",
+            "shape-other-incident",
+            _answer(200, {"incident": OTHER_INCIDENT}),
+            False,
+            _pagerduty_failure("not the one asked for"),
+        ),
+        Case(
+            "pd_read",
+            "shape-unknown-status",
+            _answer(
+                200,
+                {"incident": {**OTHER_INCIDENT, "id": seed.DEMO_INCIDENT_ID, "status": "closed"}},
+            ),
+            False,
+            _pagerduty_failure("not as documented"),
+        ),
+        # The answer is not about the incident written: read, not applied, sent again once.
+        Case(
+            "pd_write",
+            "shape-other-incident",
+            _answer(200, {"incident": OTHER_INCIDENT}),
+            False,
+            Expect(),
+        ),
+        Case(
+            "token",
+            "shape-token-not-a-header",
+            _answer(200, {"ok": True, "accessToken": "t\u00f6k\u20acn-abcdef"}),
+            False,
+            # Not a Port error status: the failure is reported with the next token minted.
+            replace(_port_failure_before("cannot be sent back in a header"), logs=(FAILURE_LOG,)),
+        ),
+    ]
     return cases
 
 
@@ -475,7 +578,12 @@ def test_no_write_applied_twice(case: Case) -> None:
 
 @pytest.mark.parametrize(
     ("case_id", "reads"),
-    [("pd_read-404-html-body", 1), ("pd_read-5xx-always-html-body", 4), ("pd_read-5xx-always", 4)],
+    [
+        ("pd_read-404-html-body", 1),
+        ("pd_read-5xx-always-html-body", 4),
+        ("pd_read-5xx-always", 4),
+        ("pd_read-shape-other-incident", 1),
+    ],
 )
 def test_error_answers_are_read_a_bounded_number_of_times(case_id: str, reads: int) -> None:
     """A 404 is asked once and a failing read at most four times, whatever the error's body."""
