@@ -74,7 +74,8 @@ def read_body(
         data = decode(chunk, limit - size + 1)
         size += len(data)
         if size > limit:
-            raise BodyError(f"the answer is larger than {limit // 1024} KiB", retryable=False)
+            too_large = f"the answer is larger than {limit / 2**20:g} MiB"
+            raise BodyError(too_large, retryable=False)
         parts.append(data)
         if not chunk:
             return b"".join(parts)
