@@ -350,3 +350,12 @@ class RecordingClock(SystemClock):
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.skipped += seconds
+
+
+def test_a_compressed_answer_cut_short_is_a_broken_body(server: Callable[..., RawServer]) -> None:
+    """A gzip stream that ends before its end is a broken body, not a half-read success."""
+    whole = gzip.compress(b'{"a": "' + b"x" * 5000 + b'"}')
+    raw = server(send(answer(whole[: len(whole) // 2], headers=("Content-Encoding: gzip",))))
+    response = transport(raw.url).request(Policy.WRITE, "PUT", "/gz", json_body={})
+    assert response.body_error == "the answer was cut short"
+    assert response.body is None

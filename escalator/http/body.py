@@ -33,9 +33,6 @@ class BodyError(Exception):
 class RawBody(Protocol):
     """The part of urllib3's response the reader uses (public API only)."""
 
-    @property
-    def headers(self) -> object: ...
-
     def read1(self, amt: int | None = None, decode_content: bool | None = None) -> bytes: ...
 
 
@@ -96,6 +93,8 @@ def _decoder(encoding: str) -> Decoder:
     def inflate(chunk: bytes, room: int) -> bytes:
         try:
             if not chunk:
+                if not inflater.eof:
+                    raise BodyError("the answer was cut short")
                 return inflater.flush()[:room]
             data = inflater.decompress(chunk, room)
         except zlib.error as exc:
