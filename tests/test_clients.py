@@ -607,3 +607,14 @@ def test_a_github_that_does_not_answer_is_left_at_the_deadline() -> None:
         run = Run(api_url=f"http://127.0.0.1:{silent.getsockname()[1]}")
         with pytest.raises(ServiceUnavailable, match="deadline"):
             github.find_job_url(run, "ghs_x", Deadline(0.3))
+
+
+@pytest.mark.parametrize("name", ["retry-after", "RETRY-AFTER", "Retry-After"])
+def test_wait_headers_are_found_whatever_their_case(
+    wire: responses.RequestsMock, clock: FakeClock, name: str
+) -> None:
+    """Header names are case-insensitive (HTTP/2 sends them in lower case)."""
+    wire.get(f"{PD}/incidents/PX1", status=429, headers={name: "3"})
+    wire.get(f"{PD}/incidents/PX1", json={"incident": {**INCIDENT, "id": "PX1"}})
+    pagerduty(clock).get_incident("PX1", include=())
+    assert clock.slept == [3.0]

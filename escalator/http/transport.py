@@ -200,7 +200,7 @@ class Transport:
             _discard(raw)  # the real answer is still on this connection: never reuse it
             raise _NoAnswer(f"only an interim answer ({raw.status_code}) came")
         until = clock.monotonic() + budget
-        response = HttpResponse(status=raw.status_code, headers=dict(raw.headers))
+        response = HttpResponse(status=raw.status_code, headers=raw.headers)
         try:
             content = read_body(
                 raw.raw,
