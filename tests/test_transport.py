@@ -18,6 +18,7 @@ import pytest
 from escalator.errors import ServiceUnavailable, UnexpectedResponse
 from escalator.http import Deadline, OutcomeUnknown, Policy, SystemClock, Transport
 from escalator.http.body import MAX_BODY_BYTES
+from escalator.http.interim import FinalAnswerAdapter, FinalResponse
 from escalator.http.network import bypassed, ca_bundle, is_loopback, proxies_for
 from escalator.pagerduty import PagerDutyClient
 
@@ -222,25 +223,29 @@ def test_an_unknown_encoding_is_refused(server: Callable[..., RawServer]) -> Non
     assert "compressed (br)" in response.body_error
 
 
-def test_an_early_hint_is_never_the_answer_to_a_read(server: Callable[..., RawServer]) -> None:
-    """A 103 before the 200 is not taken as the answer: the read is asked again, on a new
-    connection, and the real answer is used."""
+@pytest.mark.parametrize("policy", [Policy.READ, Policy.WRITE, Policy.RUN_UPDATE])
+def test_an_early_hint_is_never_the_answer(
+    server: Callable[..., RawServer], policy: Policy
+) -> None:
+    """Interim answers (103 Early Hints, 102) before the final 200 are read past: the final
+    answer is the one used, and the next request on the connection gets its own answer."""
     early = b"HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n\r\n"
-    raw = server(send(early + answer(b'{"first": true}')), send(answer(b'{"second": true}')))
-    response = transport(raw.url).request(Policy.READ, "GET", "/hinted")
-    assert response.status == 200
-    assert response.body == {"second": True}
+    processing = b"HTTP/1.1 102 Processing\r\n\r\n"
+    raw = server(
+        send(early + processing + answer(b'{"first": true}')), send(answer(b'{"second": true}'))
+    )
+    service = transport(raw.url)
+    assert service.request(policy, "PUT", "/hinted", json_body={}).body == {"first": True}
+    assert service.request(policy, "PUT", "/next", json_body={}).body == {"second": True}
     assert len(raw.requests) == 2
 
 
-def test_an_early_hint_before_a_write_is_an_unknown_outcome(
-    server: Callable[..., RawServer],
-) -> None:
-    """A 103 before a PUT's 200 is not the answer; the write may have applied, so it is not
-    sent again and the caller is told to check."""
+def test_endless_interim_answers_are_not_an_answer(server: Callable[..., RawServer]) -> None:
+    """A server that sends nothing but interim answers gives no answer: a write is not repeated
+    and the caller is told it may or may not have been applied."""
     early = b"HTTP/1.1 103 Early Hints\r\n\r\n"
-    raw = server(send(early + answer(b'{"incident": {}}')))
-    with pytest.raises(OutcomeUnknown, match="interim"):
+    raw = server(send(early * 50))
+    with pytest.raises(OutcomeUnknown, match="may or may not"):
         transport(raw.url).request(Policy.WRITE, "PUT", "/incidents/PX1", json_body={})
     assert len(raw.requests) == 1
 
@@ -359,3 +364,15 @@ def test_a_compressed_answer_cut_short_is_a_broken_body(server: Callable[..., Ra
     response = transport(raw.url).request(Policy.WRITE, "PUT", "/gz", json_body={})
     assert response.body_error == "the answer was cut short"
     assert response.body is None
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9", "https://127.0.0.1:9"])
+def test_every_pool_reads_past_interim_answers(url: str) -> None:
+    """Direct and proxied pools, plain and TLS, all use the response class that skips 1xx (no
+    connection is opened to find out)."""
+    adapter = FinalAnswerAdapter()
+    managers = [adapter.poolmanager, adapter.proxy_manager_for("http://127.0.0.1:3128")]
+    for manager in managers:
+        pool = manager.connection_from_url(url)
+        assert pool.ConnectionCls.response_class is FinalResponse  # type: ignore[attr-defined]
+    adapter.close()

@@ -4,6 +4,7 @@
 - :mod:`escalator.http.policy`: the retry policies as named values and the wait before a retry;
 - :mod:`escalator.http.body`: reading a body within the time left and a size cap;
 - :mod:`escalator.http.network`: the proxy and CA bundle, read explicitly from the environment;
+- :mod:`escalator.http.interim`: connections that read past interim (1xx) answers;
 - :mod:`escalator.http.transport`: one session per service, the one retry loop, and the
   translation of ``requests`` failures into the project's errors.
 

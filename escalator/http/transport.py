@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from escalator import __version__
 from escalator.errors import ServiceUnavailable, UnexpectedResponse
 from escalator.http.body import BodyError, read_body
 from escalator.http.deadline import Deadline
+from escalator.http.interim import FinalAnswerAdapter
 from escalator.http.network import ca_bundle, proxies_for
 from escalator.http.policy import Policy, RetryRules, server_wait
 
@@ -87,7 +87,7 @@ class Transport:
         session.verify = ca_bundle(environ)
         session.headers.clear()
         session.headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **headers})
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=4, max_retries=0)
+        adapter = FinalAnswerAdapter(pool_connections=1, pool_maxsize=4, max_retries=0)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         self._session = session
@@ -196,8 +196,8 @@ class Transport:
             )
         except requests.RequestException as exc:
             raise _no_answer(exc) from exc
-        if raw.status_code < 200:
-            _discard(raw)  # the real answer is still on this connection: never reuse it
+        if raw.status_code < 200:  # 101: the connection no longer speaks HTTP
+            _discard(raw)
             raise _NoAnswer(f"only an interim answer ({raw.status_code}) came")
         until = clock.monotonic() + budget
         response = HttpResponse(status=raw.status_code, headers=raw.headers)
