@@ -7,12 +7,16 @@ error here, with a hint; pydantic's and json's exceptions never leave a client.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from escalator.errors import ApiError, UnexpectedResponse
+
+if TYPE_CHECKING:
+    from escalator.http import HttpResponse
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ApiErrorT = TypeVar("ApiErrorT", bound=ApiError)
@@ -34,23 +38,38 @@ def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def api_error(
+@dataclass(frozen=True)
+class Reading:
+    """What a service's error answer says: the rule that applies, its own words, its code."""
+
+    rule: ErrorRule
+    said: str = ""
+    code: str | int | None = None
+
+
+def error_for(
     error_type: type[ApiErrorT],
-    rule: ErrorRule,
-    *,
-    status: int,
+    response: HttpResponse,
     method: str,
     path: str,
-    said: str = "",
-    code: str | int | None = None,
+    read: Callable[[HttpResponse, str], Reading],
 ) -> ApiErrorT:
-    """The error for an error answer: what was asked, the status, the rule, the service's words."""
-    full = f"{method} {path} answered {status}: {rule.message}"
-    if said:
-        full += f" {error_type.service} said: {clip(said)}"
-    if isinstance(code, int):
-        full += f" (code {code})"
-    return error_type(full, status=status, code=code, method=method, path=path, hint=rule.hint)
+    """The error for an error answer: what was asked, the status, the rule that ``read`` finds
+    for it (with the service's own words), and the fix."""
+    found = read(response, path)
+    full = f"{method} {path} answered {response.status}: {found.rule.message}"
+    if found.said:
+        full += f" {error_type.service} said: {clip(found.said)}"
+    if isinstance(found.code, int):
+        full += f" (code {found.code})"
+    return error_type(
+        full,
+        status=response.status,
+        code=found.code,
+        method=method,
+        path=path,
+        hint=found.rule.hint,
+    )
 
 
 def validated(model: type[ModelT], data: Any, *, service: str, what: str, hint: str) -> ModelT:

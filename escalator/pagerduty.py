@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
-from escalator.answers import ErrorRule, api_error, clip, validated
+from escalator.answers import ErrorRule, Reading, clip, error_for, validated
 from escalator.errors import PagerDutyError, UnexpectedResponse
 from escalator.http import Deadline, HttpResponse, Policy, Transport, parse_json_body
 from escalator.models import EscalationPolicy, Incident
@@ -136,16 +136,7 @@ class PagerDutyClient:
         path = f"/escalation_policies/{quote(policy_id, safe='')}"
         response = self.transport.request(Policy.READ, "GET", path)
         if not response.ok:
-            error = error_for(response, "GET", path)
-            if response.status == 404:
-                error = PagerDutyError(
-                    f"GET {path} answered 404: the escalation policy was not found.",
-                    status=404,
-                    method="GET",
-                    path=path,
-                    hint=ERROR_RULES[1014].hint,
-                )
-            raise error
+            raise error_for(PagerDutyError, response, "GET", path, _read_policy_error)
         return _parse(response, "GET", path, "escalation_policy", EscalationPolicy)
 
     def update_incident(self, incident_id: str, fields: Mapping[str, Any]) -> Incident:
@@ -166,7 +157,7 @@ class PagerDutyClient:
 
     def _incident(self, response: HttpResponse, method: str, path: str, asked: str) -> Incident:
         if not response.ok:
-            raise error_for(response, method, path)
+            raise error_for(PagerDutyError, response, method, path, read_error)
         incident = _parse(response, method, path, "incident", Incident)
         _require_same_incident(incident, asked, f"{method} {path}")
         return incident
@@ -202,8 +193,9 @@ def _parse(response: HttpResponse, method: str, path: str, key: str, model: type
     return validated(model, document[key], service=SERVICE, what=what, hint=_SHAPE_HINT)
 
 
-def error_for(response: HttpResponse, method: str, path: str) -> PagerDutyError:
-    """Translate an error answer into a :class:`PagerDutyError` with the right hint."""
+def read_error(response: HttpResponse, path: str) -> Reading:
+    """What a PagerDuty error answer means: by the error code first (more precise than the
+    status), then by the status."""
     error = response.body.get("error") if isinstance(response.body, dict) else None
     error = error if isinstance(error, dict) else {}
     code = error.get("code")
@@ -227,15 +219,17 @@ def error_for(response: HttpResponse, method: str, path: str) -> PagerDutyError:
     rule = rule or ErrorRule("PagerDuty answered with an error.", "See PagerDuty's message above.")
     if status == 404 and not path.startswith("/incidents/"):
         rule = ErrorRule("the requested object was not found.", rule.hint)
-    return api_error(
-        PagerDutyError,
-        rule,
-        status=status,
-        method=method,
-        path=path,
-        said="; ".join(part for part in (server_message, details) if part),
-        code=code,
-    )
+    words = "; ".join(part for part in (server_message, details) if part)
+    return Reading(rule, said=words, code=code)
+
+
+def _read_policy_error(response: HttpResponse, path: str) -> Reading:
+    """As :func:`read_error`, except that a 404 means the escalation policy does not exist."""
+    reading = read_error(response, path)
+    if response.status != 404:
+        return reading
+    rule = ErrorRule("the escalation policy was not found.", ERROR_RULES[1014].hint)
+    return Reading(rule, said=reading.said, code=reading.code)
 
 
 def _details(errors: Any) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from escalator.answers import ErrorRule, api_error
+from escalator.answers import ErrorRule, Reading, error_for
 from escalator.errors import PortError, UnexpectedResponse
 from escalator.http import Deadline, HttpResponse, Policy, Transport, parse_json_body
 from escalator.models import PortBlueprint, PortEntity
@@ -138,7 +138,7 @@ class PortClient:
             headers={"Content-Type": "application/json"},
         )
         if not response.ok:
-            raise error_for(response, "POST", _TOKEN_PATH)
+            raise error_for(PortError, response, "POST", _TOKEN_PATH, read_error)
         body = parse_json_body(response, SERVICE, f"POST {_TOKEN_PATH}")
         token = body.get("accessToken")
         if not isinstance(token, str) or not token:
@@ -183,7 +183,7 @@ class PortClient:
                 policy, method, path, params=params, json_body=json_body, headers=headers
             )
         if not response.ok:
-            raise error_for(response, method, path)
+            raise error_for(PortError, response, method, path, read_error)
         return response
 
     def _call(
@@ -281,8 +281,8 @@ def _q(value: str) -> str:
 _PROPERTY_IN_MESSAGE = re.compile(r"""(?:property|field)\s+["'`]?([A-Za-z0-9_@=-]+)""", re.I)
 
 
-def error_for(response: HttpResponse, method: str, path: str) -> PortError:
-    """Translate a Port error answer into a :class:`PortError` with the right hint."""
+def read_error(response: HttpResponse, path: str) -> Reading:
+    """What a Port error answer means: by Port's error string first, then by the status."""
     body = response.body if isinstance(response.body, dict) else {}
     code = body.get("error") if isinstance(body.get("error"), str) else None
     server_message = str(body.get("message") or "").strip()
@@ -301,9 +301,7 @@ def error_for(response: HttpResponse, method: str, path: str) -> PortError:
                 f"the entity does not match the blueprint (property '{prop}').",
                 rule.hint.replace("<property>", prop),
             )
-    return api_error(
-        PortError, rule, status=status, method=method, path=path, said=server_message, code=code
-    )
+    return Reading(rule, said=server_message, code=code)
 
 
 def _not_found_rule(path: str) -> ErrorRule:

@@ -618,3 +618,13 @@ def test_wait_headers_are_found_whatever_their_case(
     wire.get(f"{PD}/incidents/PX1", json={"incident": {**INCIDENT, "id": "PX1"}})
     pagerduty(clock).get_incident("PX1", include=())
     assert clock.slept == [3.0]
+
+
+def test_a_missing_escalation_policy_says_so(
+    wire: responses.RequestsMock, clock: FakeClock
+) -> None:
+    """A 404 on the policy read names the policy, not the incident, and says where its ID is."""
+    wire.get(f"{PD}/escalation_policies/PNOPE", status=404, json={"error": {"code": 2100}})
+    with pytest.raises(PagerDutyError, match="escalation policy was not found") as caught:
+        pagerduty(clock).get_escalation_policy("PNOPE")
+    assert "policy's page" in caught.value.hint
