@@ -1,14 +1,20 @@
 """Typed views of what PagerDuty and Port answer: only the fields the action uses, extras kept.
 
 Each model keeps unknown fields (``extra="allow"``) so the full incident can be written to the
-``incident`` output as PagerDuty sent it.
+``incident`` output as PagerDuty sent it. Closed sets (an incident's status and urgency) are
+closed in the types: an answer outside them is not as documented.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from escalator.answers import validated
+
+IncidentStatus = Literal["triggered", "acknowledged", "resolved"]
+Urgency = Literal["high", "low"]
 
 
 class _Lenient(BaseModel):
@@ -46,8 +52,8 @@ class Incident(_Lenient):
     title: str = ""
     summary: str | None = None
     description: str | None = None
-    status: str
-    urgency: str = "high"
+    status: IncidentStatus
+    urgency: Urgency = "high"
     self_url: str | None = Field(default=None, alias="self")
     html_url: str | None = None
     created_at: str | None = None
@@ -86,6 +92,21 @@ class PortRelation(_Lenient):
     required: bool = False
 
 
+class _PortSchema(_Lenient):
+    """A blueprint's ``schema``: property schemas by name, and the required names."""
+
+    properties: dict[str, dict[str, Any]] | None = None
+    required: list[str] | None = None
+
+
+class _PortBlueprintAnswer(_Lenient):
+    """The ``blueprint`` object of ``GET /v1/blueprints/{id}``, as Port documents it."""
+
+    identifier: str
+    schema_: _PortSchema | None = Field(default=None, alias="schema")
+    relations: dict[str, PortRelation] | None = None
+
+
 class PortBlueprint(_Lenient):
     """A Port blueprint: its property schemas and its relations."""
 
@@ -95,14 +116,24 @@ class PortBlueprint(_Lenient):
     relations: dict[str, PortRelation] = {}
 
     @classmethod
-    def from_api(cls, document: dict[str, Any]) -> PortBlueprint:
-        """Build from ``GET /v1/blueprints/{id}``'s ``blueprint`` object."""
-        schema = document.get("schema") or {}
+    def from_api(cls, document: Any) -> PortBlueprint:
+        """Build from ``GET /v1/blueprints/{id}``'s ``blueprint`` object; an object of another
+        shape is :class:`~escalator.errors.UnexpectedResponse`."""
+        answer = validated(
+            _PortBlueprintAnswer,
+            document,
+            service="Port",
+            what="the blueprint",
+            hint="Check the blueprint in Port's builder ({port_blueprint}): its schema must "
+            "hold an object of properties and a list of required names, and each relation an "
+            "object with a target.",
+        )
+        schema = answer.schema_ or _PortSchema()
         return cls(
-            identifier=document.get("identifier", ""),
-            properties=schema.get("properties") or {},
-            required=schema.get("required") or [],
-            relations=document.get("relations") or {},
+            identifier=answer.identifier,
+            properties=schema.properties or {},
+            required=schema.required or [],
+            relations=answer.relations or {},
         )
 
 

@@ -2,39 +2,32 @@
 
 Statuses and error codes are translated into :class:`PagerDutyError` with a hint that names the
 input to change (:data:`ERROR_RULES`). Ids are validated by :mod:`escalator.inputs` and quoted here
-again, so no value can change a request's path.
+again, so no value can change a request's path; an answer about another incident than the one
+asked for is refused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from escalator.answers import ErrorRule, Reading, clip, error_for, validated
 from escalator.errors import PagerDutyError, UnexpectedResponse
-from escalator.http import PAGERDUTY_POLICIES, Deadline, HttpResponse, Transport, parse_json_body
+from escalator.http import Deadline, HttpResponse, Policy, Transport, parse_json_body
 from escalator.models import EscalationPolicy, Incident, Note, Priority, User
 
 SERVICE = "PagerDuty"
 ACCEPT = "application/vnd.pagerduty+json;version=2"
 MISSING_FROM_MESSAGE = 'You must specify a user\'s email address in the "From" header'
-
-
-@dataclass(frozen=True)
-class ErrorRule:
-    """What a PagerDuty error means for the user: a message and the fix."""
-
-    message: str
-    hint: str
-
+_SHAPE_HINT = "PagerDuty's API answered in an unexpected shape; try again later."
 
 _REGION_HINT = (
-    "Check pagerduty_token (a REST API key from Integrations > API Access Keys, not an Events "
-    "integration key) and pagerduty_region: an account in PagerDuty's EU service region needs "
-    "pagerduty_region: eu."
+    "Check {pagerduty_token} (a REST API key from Integrations > API Access Keys, not an Events "
+    "integration key) and {pagerduty_region}: an account in PagerDuty's EU service region needs "
+    "{pagerduty_region=eu}."
 )
 
 #: By PagerDuty error code first (codes are more precise than statuses), then by status.
@@ -45,33 +38,33 @@ ERROR_RULES: Mapping[int | str, ErrorRule] = {
     ),
     1006: ErrorRule(
         "PagerDuty cannot escalate this incident (it is low urgency or resolved).",
-        "Low-urgency incidents cannot be escalated to a level: add urgency: high, or reassign "
-        "it with escalation_policy_id.",
+        "Low-urgency incidents cannot be escalated to a level: add {urgency=high}, or reassign "
+        "it with {escalation_policy_id}.",
     ),
     1008: ErrorRule(
-        "no PagerDuty user has the email given in 'from'.",
-        "Set from to the email of an existing PagerDuty user (Port's user input: the user's email "
-        "as it is in PagerDuty).",
+        "no PagerDuty user has the email given in {from}.",
+        "Set {from} to the email of an existing PagerDuty user (Port's user input: the user's "
+        "email as it is in PagerDuty).",
     ),
     1014: ErrorRule(
         "the escalation policy was not found.",
-        "Check escalation_policy_id: copy the ID from the policy's page in PagerDuty.",
+        "Check {escalation_policy_id}: copy the ID from the policy's page in PagerDuty.",
     ),
     1015: ErrorRule(
         "the escalation policy has nobody on call.",
-        "Pick another escalation_policy_id, or fix the policy's schedules in PagerDuty.",
+        "Pick another {escalation_policy_id}, or fix the policy's schedules in PagerDuty.",
     ),
     1018: ErrorRule(
-        "the user in 'from' is not allowed to change this incident.",
-        "Set from to a PagerDuty user with rights on the incident's service.",
+        "the user in {from} is not allowed to change this incident.",
+        "Set {from} to a PagerDuty user with rights on the incident's service.",
     ),
     "missing_from": ErrorRule(
         "PagerDuty needs the email of the user making the change.",
-        "Set from to the email of a PagerDuty user (required with an account-level API key).",
+        "Set {from} to the email of a PagerDuty user (required with an account-level API key).",
     ),
     "level_out_of_range": ErrorRule(
         "the escalation level does not exist in the incident's escalation policy.",
-        "Set escalation_level to a level the policy has (1 is its first rule).",
+        "Set {escalation_level} to a level the policy has (1 is its first rule).",
     ),
     401: ErrorRule("the API key was rejected.", _REGION_HINT),
     402: ErrorRule(
@@ -81,13 +74,13 @@ ERROR_RULES: Mapping[int | str, ErrorRule] = {
     ),
     403: ErrorRule(
         "the API key is not allowed to make this change.",
-        "pagerduty_token may be a read-only key: create a full-access REST API key, or use a "
+        "{pagerduty_token} may be a read-only key: create a full-access REST API key, or use a "
         "user key whose user has rights on the service.",
     ),
     404: ErrorRule(
         "the incident was not found.",
-        "Check incident_id (or the entity in port_context): PagerDuty IDs are case-sensitive. An "
-        "account in the EU service region needs pagerduty_region: eu.",
+        "Check {incident_id} (or the entity in {port_context}): PagerDuty IDs are case-sensitive. "
+        "An account in the EU service region needs {pagerduty_region=eu}.",
     ),
     429: ErrorRule(
         "PagerDuty kept rate limiting the API key.",
@@ -95,7 +88,7 @@ ERROR_RULES: Mapping[int | str, ErrorRule] = {
     ),
     400: ErrorRule(
         "PagerDuty refused the change.",
-        "Check escalation_policy_id, escalation_level and urgency.",
+        "Check {escalation_policy_id}, {escalation_level} and {urgency}.",
     ),
     500: ErrorRule(
         "PagerDuty had an internal error, after every retry.",
@@ -120,9 +113,9 @@ class PagerDutyClient:
             SERVICE,
             base_url,
             headers={"Authorization": f"Token token={token}", "Accept": ACCEPT},
-            policies=PAGERDUTY_POLICIES,
             deadline=deadline,
-            hint_unreachable="Check pagerduty_api_url / pagerduty_region and the runner's network.",
+            hint_unreachable="Check {pagerduty_api_url} / {pagerduty_region} and the runner's "
+            "network.",
         )
         return cls(transport, from_email=from_email)
 
@@ -135,24 +128,15 @@ class PagerDutyClient:
         """``GET /incidents/{id}`` (id or number), with ``include[]`` expansions."""
         path = f"/incidents/{quote(incident_id, safe='')}"
         params = {"include[]": list(include)} if include else None
-        response = self.transport.request("read", "GET", path, params=params)
-        return self._incident(response, "GET", path)
+        response = self.transport.request(Policy.READ, "GET", path, params=params)
+        return self._incident(response, "GET", path, incident_id)
 
     def get_escalation_policy(self, policy_id: str) -> EscalationPolicy:
         """``GET /escalation_policies/{id}``: the policy and its levels."""
         path = f"/escalation_policies/{quote(policy_id, safe='')}"
-        response = self.transport.request("read", "GET", path)
+        response = self.transport.request(Policy.READ, "GET", path)
         if not response.ok:
-            error = error_for(response, "GET", path)
-            if response.status == 404:
-                error = PagerDutyError(
-                    f"GET {path} answered 404: the escalation policy was not found.",
-                    status=404,
-                    method="GET",
-                    path=path,
-                    hint=ERROR_RULES[1014].hint,
-                )
-            raise error
+            raise error_for(PagerDutyError, response, "GET", path, _read_policy_error)
         return _parse(response, "GET", path, "escalation_policy", EscalationPolicy)
 
     def update_incident(self, incident_id: str, fields: Mapping[str, Any]) -> Incident:
@@ -163,38 +147,44 @@ class PagerDutyClient:
         """
         path = f"/incidents/{quote(incident_id, safe='')}"
         body = {"incident": {"type": "incident_reference", **fields}}
-        return self._incident(self._write("PUT", path, body), "PUT", path)
+        return self._incident(self._write("PUT", path, body), "PUT", path, incident_id)
 
-    def _incident(self, response: HttpResponse, method: str, path: str) -> Incident:
+    def _incident(
+        self, response: HttpResponse, method: str, path: str, asked: str | None
+    ) -> Incident:
+        """The incident of an answer; ``asked``: the ID or number it must be (None: a new one)."""
         if not response.ok:
-            raise error_for(response, method, path)
-        return _parse(response, method, path, "incident", Incident)
+            raise error_for(PagerDutyError, response, method, path, read_error)
+        incident = _parse(response, method, path, "incident", Incident)
+        if asked is not None:
+            _require_same_incident(incident, asked, f"{method} {path}")
+        return incident
 
     def add_note(self, incident_id: str, content: str) -> None:
         """``POST /incidents/{id}/notes``; raises OutcomeUnknown when no answer came."""
         path = f"/incidents/{quote(incident_id, safe='')}/notes"
         response = self._write("POST", path, {"note": {"content": content}})
         if not response.ok:
-            raise error_for(response, "POST", path)
+            raise error_for(PagerDutyError, response, "POST", path, read_error)
 
     def list_notes(self, incident_id: str) -> list[Note]:
         """``GET /incidents/{id}/notes``: the incident's notes, oldest first."""
         path = f"/incidents/{quote(incident_id, safe='')}/notes"
-        response = self.transport.request("read", "GET", path)
+        response = self.transport.request(Policy.READ, "GET", path)
         if not response.ok:
-            raise error_for(response, "GET", path)
+            raise error_for(PagerDutyError, response, "GET", path, read_error)
         return _parse_list(response, "GET", path, "notes", Note)
 
     def snooze(self, incident_id: str, seconds: int) -> Incident:
         """``POST /incidents/{id}/snooze``: an acknowledged incident returns to triggered later."""
         path = f"/incidents/{quote(incident_id, safe='')}/snooze"
         response = self._write("POST", path, {"duration": seconds})
-        return self._incident(response, "POST", path)
+        return self._incident(response, "POST", path, incident_id)
 
     def create_incident(self, incident: Mapping[str, Any]) -> Incident:
         """``POST /incidents`` with ``{"incident": {...}}``."""
         response = self._write("POST", "/incidents", {"incident": incident})
-        return self._incident(response, "POST", "/incidents")
+        return self._incident(response, "POST", "/incidents", None)
 
     def find_open_incidents(self, *, incident_key: str, service_id: str) -> list[Incident]:
         """Open incidents (triggered or acknowledged) of a service holding ``incident_key``."""
@@ -204,9 +194,9 @@ class PagerDutyClient:
             "statuses[]": ["triggered", "acknowledged"],
             "date_range": "all",
         }
-        response = self.transport.request("read", "GET", "/incidents", params=params)
+        response = self.transport.request(Policy.READ, "GET", "/incidents", params=params)
         if not response.ok:
-            raise error_for(response, "GET", "/incidents")
+            raise error_for(PagerDutyError, response, "GET", "/incidents", read_error)
         return _parse_list(response, "GET", "/incidents", "incidents", Incident)
 
     def find_users(self, query: str, *, max_pages: int = 10) -> list[User]:
@@ -214,9 +204,9 @@ class PagerDutyClient:
         users: list[User] = []
         for page in range(max_pages):
             params = {"query": query, "limit": str(USERS_PAGE), "offset": str(page * USERS_PAGE)}
-            response = self.transport.request("read", "GET", "/users", params=params)
+            response = self.transport.request(Policy.READ, "GET", "/users", params=params)
             if not response.ok:
-                raise error_for(response, "GET", "/users")
+                raise error_for(PagerDutyError, response, "GET", "/users", read_error)
             users.extend(_parse_list(response, "GET", "/users", "users", User))
             if not (isinstance(response.body, dict) and response.body.get("more") is True):
                 break
@@ -227,11 +217,11 @@ class PagerDutyClient:
         priorities: list[Priority] = []
         for page in range(10):
             params = {"limit": "100", "offset": str(page * 100)}
-            response = self.transport.request("read", "GET", "/priorities", params=params)
+            response = self.transport.request(Policy.READ, "GET", "/priorities", params=params)
             if response.status == 402:
                 return None
             if not response.ok:
-                raise error_for(response, "GET", "/priorities")
+                raise error_for(PagerDutyError, response, "GET", "/priorities", read_error)
             priorities.extend(_parse_list(response, "GET", "/priorities", "priorities", Priority))
             if not (isinstance(response.body, dict) and response.body.get("more") is True):
                 break
@@ -241,7 +231,23 @@ class PagerDutyClient:
         headers = {"Content-Type": "application/json"}
         if self.from_email:
             headers["From"] = self.from_email
-        return self.transport.request("write", method, path, json_body=body, headers=headers)
+        return self.transport.request(Policy.WRITE, method, path, json_body=body, headers=headers)
+
+
+def _require_same_incident(incident: Incident, asked: str, what: str) -> None:
+    """Refuse an answer about another incident than ``asked`` (an ID, or a number)."""
+    if asked.isdigit():
+        same = incident.incident_number is not None and incident.incident_number == int(asked)
+    else:
+        same = incident.id == asked
+    if not same:
+        raise UnexpectedResponse(
+            SERVICE,
+            f"{what}: the answer is about incident {clip(incident.id, 40)}, not the one asked "
+            f"for ({asked}); nothing more was done with it.",
+            hint="Check {pagerduty_api_url}: it must be PagerDuty's API, with nothing between "
+            "that rewrites its answers.",
+        )
 
 
 USERS_PAGE = 25
@@ -252,75 +258,64 @@ def _parse_list(
     response: HttpResponse, method: str, path: str, key: str, model: type[ModelT]
 ) -> list[ModelT]:
     """The list under ``key`` of a successful answer, each item validated as ``model``."""
-    document = parse_json_body(response, SERVICE, f"{method} {path}")
+    what = f"{method} {path}"
+    document = parse_json_body(response, SERVICE, what, hint=_SHAPE_HINT)
     items = document.get(key)
     if not isinstance(items, list):
         raise UnexpectedResponse(
-            SERVICE,
-            f"{method} {path}: the answer has no '{key}' list.",
-            hint="PagerDuty's API answered in an unexpected shape; try again later.",
+            SERVICE, f"{what}: the answer has no '{key}' list.", hint=_SHAPE_HINT
         )
-    try:
-        return [model.model_validate(item) for item in items]
-    except ValidationError as exc:
-        raise UnexpectedResponse(
-            SERVICE,
-            f"{method} {path}: an item of '{key}' is not valid ({_first_error(exc)}).",
-            hint="PagerDuty's API answered in an unexpected shape; try again later.",
-        ) from exc
+    return [validated(model, item, service=SERVICE, what=what, hint=_SHAPE_HINT) for item in items]
 
 
 def _parse(response: HttpResponse, method: str, path: str, key: str, model: type[ModelT]) -> ModelT:
     """The object under ``key`` of a successful answer, validated as ``model``."""
-    document = parse_json_body(response, SERVICE, f"{method} {path}")
-    try:
-        return model.model_validate(document[key])
-    except (KeyError, TypeError, ValidationError) as exc:
-        what = key.replace("_", " ")
+    what = f"{method} {path}"
+    document = parse_json_body(response, SERVICE, what, hint=_SHAPE_HINT)
+    if key not in document:
         raise UnexpectedResponse(
-            SERVICE,
-            f"{method} {path}: the answer has no valid {what} ({_first_error(exc)}).",
-            hint="PagerDuty's API answered in an unexpected shape; try again later.",
-        ) from None
+            SERVICE, f"{what}: the answer has no {key.replace('_', ' ')}.", hint=_SHAPE_HINT
+        )
+    return validated(model, document[key], service=SERVICE, what=what, hint=_SHAPE_HINT)
 
 
-def error_for(response: HttpResponse, method: str, path: str) -> PagerDutyError:
-    """Translate an error answer into a :class:`PagerDutyError` with the right hint."""
+def read_error(response: HttpResponse, path: str) -> Reading:
+    """What a PagerDuty error answer means: by the error code first (more precise than the
+    status), then by the status."""
     error = response.body.get("error") if isinstance(response.body, dict) else None
     error = error if isinstance(error, dict) else {}
     code = error.get("code")
+    code = code if isinstance(code, int) and not isinstance(code, bool) else None
     server_message = str(error.get("message") or "").strip()
     details = _details(error.get("errors"))
     status = response.status
+    said = " ".join((server_message, details)).lower()
 
     rule: ErrorRule | None = None
-    if MISSING_FROM_MESSAGE.lower() in (server_message + " " + details).lower():
+    if MISSING_FROM_MESSAGE.lower() in said:
         rule = ERROR_RULES["missing_from"]
-    elif isinstance(code, int) and code in ERROR_RULES:
+    elif code is not None and code in ERROR_RULES:
         rule = ERROR_RULES[code]
-    elif status == 400 and "escalation_level" in (server_message + details).lower():
+    elif status == 400 and "escalation_level" in said:
         rule = ERROR_RULES["level_out_of_range"]
     elif status in ERROR_RULES:
         rule = ERROR_RULES[status]
     elif status >= 500:
         rule = ERROR_RULES[500]
-    message = rule.message if rule else "PagerDuty answered with an error."
+    rule = rule or ErrorRule("PagerDuty answered with an error.", "See PagerDuty's message above.")
     if status == 404 and not path.startswith("/incidents/"):
-        message = "the requested object was not found."
-    said = "; ".join(part for part in (server_message, details) if part)
-    full = f"{method} {path} answered {status}: {message}"
-    if said:
-        full += f" PagerDuty said: {_clip(said)}"
-    if isinstance(code, int):
-        full += f" (code {code})"
-    return PagerDutyError(
-        full,
-        status=status,
-        code=code if isinstance(code, int) else None,
-        method=method,
-        path=path,
-        hint=rule.hint if rule else "See PagerDuty's message above.",
-    )
+        rule = ErrorRule("the requested object was not found.", rule.hint)
+    words = "; ".join(part for part in (server_message, details) if part)
+    return Reading(rule, said=words, code=code)
+
+
+def _read_policy_error(response: HttpResponse, path: str) -> Reading:
+    """As :func:`read_error`, except that a 404 means the escalation policy does not exist."""
+    reading = read_error(response, path)
+    if response.status != 404:
+        return reading
+    rule = ErrorRule("the escalation policy was not found.", ERROR_RULES[1014].hint)
+    return Reading(rule, said=reading.said, code=reading.code)
 
 
 def _details(errors: Any) -> str:
@@ -334,14 +329,3 @@ def _details(errors: Any) -> str:
             parts.append(f"{field}: {text}")
         return "; ".join(parts)
     return ""
-
-
-def _clip(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _first_error(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
-    return "no 'incident' object"

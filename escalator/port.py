@@ -1,8 +1,8 @@
 """A thin typed client for Port's REST API: one access token, run logs, run updates, entities.
 
-The access token is minted once per run (Port limits unauthenticated calls) and handed to
-``on_token`` at once, so the caller can mask it before anything is printed. A 401 in the middle of a
-run mints a new token once and repeats the call.
+The access token is minted once per run (Port limits unauthenticated calls), checked to be usable
+as a header, and handed to ``on_token`` at once, so the caller can mask it before anything is
+printed. A 401 in the middle of a run mints a new token once and repeats the call.
 """
 
 from __future__ import annotations
@@ -10,47 +10,42 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from escalator.answers import ErrorRule, Reading, error_for
 from escalator.errors import PortError, UnexpectedResponse
-from escalator.http import PORT_POLICIES, Deadline, HttpResponse, Transport, parse_json_body
+from escalator.http import Deadline, HttpResponse, Policy, Transport, parse_json_body
 from escalator.models import PortBlueprint, PortEntity
 
 SERVICE = "Port"
-
-
-@dataclass(frozen=True)
-class ErrorRule:
-    """What a Port error means for the user: a message and the fix."""
-
-    message: str
-    hint: str
-
+_TOKEN_PATH = "/v1/auth/access_token"  # noqa: S105  # a path, not a secret
+#: A bearer token is visible ASCII (RFC 6750's b64token is narrower still).
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 
 _CREDENTIALS_HINT = (
-    "Check port_client_id and port_client_secret (Port: ... > Credentials) and port_region: an "
-    "organization on Port's US region needs port_region: us."
+    "Check {port_client_id} and {port_client_secret} (Port: ... > Credentials) and "
+    "{port_region}: an organization on Port's US region needs {port_region=us}."
 )
 
 #: By Port's error string first, then by status.
 ERROR_RULES: Mapping[str | int, ErrorRule] = {
     "run_exhausted": ErrorRule(
         "the Port action run has already finished.",
-        "Something ended the run before this step (another step, or finish_port_run: true in an "
-        "earlier step): keep finish_port_run: false and let Port end the run "
+        "Something ended the run before this step (another step, or {finish_port_run=true} in "
+        "an earlier step): keep {finish_port_run=false} and let Port end the run "
         "(reportWorkflowStatus).",
     ),
     "blueprint_schema_mismatch": ErrorRule(
         "the entity does not match the blueprint.",
-        "Change the blueprint's property, or leave the property out with port_property_mapping, "
+        "Change the blueprint's property, or leave the property out with "
+        "{port_property_mapping}, "
         'for example {"<property>": null}.',
     ),
     "relation_many_violation": ErrorRule(
         "a relation's value does not match the relation (one identifier or a list).",
         "Check the blueprint's relation (many: true takes a list) and the relations in "
-        "port_context.",
+        "{port_context}.",
     ),
     "missing_permissions": ErrorRule(
         "the Port credentials may not do this.",
@@ -58,11 +53,11 @@ ERROR_RULES: Mapping[str | int, ErrorRule] = {
     ),
     "required_relation": ErrorRule(
         "the blueprint requires a relation that is not set.",
-        'Pass the entity\'s relations in port_context ("relations": "{{.entity.relations}}").',
+        'Pass the entity\'s relations in {port_context} ("relations": "{{.entity.relations}}").',
     ),
     "identifier_taken": ErrorRule(
         "another entity already uses this identifier.",
-        "Check port_blueprint: the identifier belongs to an entity of another blueprint.",
+        "Check {port_blueprint}: the identifier belongs to an entity of another blueprint.",
     ),
     401: ErrorRule("Port rejected the credentials.", _CREDENTIALS_HINT),
     403: ErrorRule(
@@ -71,7 +66,7 @@ ERROR_RULES: Mapping[str | int, ErrorRule] = {
     ),
     413: ErrorRule(
         "the request is larger than Port accepts (1 MiB).",
-        "Leave large properties out with port_property_mapping (description, for example).",
+        "Leave large properties out with {port_property_mapping} (description, for example).",
     ),
     429: ErrorRule(
         "Port kept rate limiting the organization.",
@@ -118,9 +113,8 @@ class PortClient:
             SERVICE,
             base_url,
             headers={"Accept": "application/json"},
-            policies=PORT_POLICIES,
             deadline=deadline,
-            hint_unreachable="Check port_api_url / port_region and the runner's network.",
+            hint_unreachable="Check {port_api_url} / {port_region} and the runner's network.",
         )
         return cls(transport, client_id=client_id, client_secret=client_secret, on_token=on_token)
 
@@ -136,35 +130,43 @@ class PortClient:
                 self._mint()
 
     def _mint(self) -> None:
-        path = "/v1/auth/access_token"
         response = self.transport.request(
-            "token",
+            Policy.TOKEN,
             "POST",
-            path,
+            _TOKEN_PATH,
             json_body={"clientId": self._client_id, "clientSecret": self._client_secret},
             headers={"Content-Type": "application/json"},
         )
         if not response.ok:
-            raise error_for(response, "POST", path)
-        body = parse_json_body(response, SERVICE, f"POST {path}")
+            raise error_for(PortError, response, "POST", _TOKEN_PATH, read_error)
+        body = parse_json_body(response, SERVICE, f"POST {_TOKEN_PATH}")
         token = body.get("accessToken")
         if not isinstance(token, str) or not token:
-            raise UnexpectedResponse(SERVICE, f"POST {path}: the answer has no accessToken.")
+            raise UnexpectedResponse(SERVICE, f"POST {_TOKEN_PATH}: the answer has no accessToken.")
+        if not _HEADER_SAFE.fullmatch(token):
+            raise UnexpectedResponse(
+                SERVICE,
+                f"POST {_TOKEN_PATH}: the access token Port sent cannot be sent back in a header "
+                "(it holds spaces, line breaks or characters beyond ASCII); nothing was sent "
+                "with it.",
+                hint="Check {port_api_url}: it must be Port's API (such as https://api.port.io), "
+                "with nothing between that rewrites its answers.",
+            )
         self._on_token(token)  # masked before it can ever be printed
         self._token = token
         self.tokens_minted += 1
         self.transport.set_header("Authorization", f"Bearer {token}")
 
-    def _call(
+    def _send(
         self,
-        policy: str,
+        policy: Policy,
         method: str,
         path: str,
         *,
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
-        body_needed: bool = True,
-    ) -> dict[str, Any]:
+    ) -> HttpResponse:
+        """An authenticated call; an error status becomes :class:`PortError`."""
         self.authenticate()
         headers = {"Content-Type": "application/json"} if json_body is not None else None
         token_used = self._token
@@ -181,36 +183,41 @@ class PortClient:
                 policy, method, path, params=params, json_body=json_body, headers=headers
             )
         if not response.ok:
-            raise error_for(response, method, path)
+            raise error_for(PortError, response, method, path, read_error)
+        return response
+
+    def _call(
+        self,
+        policy: Policy,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+    ) -> dict[str, Any]:
+        """An authenticated call whose answer must be a JSON object that does not say
+        ``"ok": false``."""
+        response = self._send(policy, method, path, params=params, json_body=json_body)
         if response.status == 204 or (response.body is None and response.body_error is None):
             return {}
-        if response.body_error is not None and not body_needed:
-            return {}  # the 2xx status says Port applied it; an unreadable body changes nothing
-        return parse_json_body(response, SERVICE, f"{method} {path}")
+        body = parse_json_body(response, SERVICE, f"{method} {path}")
+        if body.get("ok") is False:
+            said = body.get("message") or body.get("error") or ""
+            raise UnexpectedResponse(
+                SERVICE,
+                f"{method} {path} answered {response.status} but says it failed (ok: false)"
+                + (f": {str(said)[:300]}" if said else "."),
+                hint="Port may be having trouble; try again later.",
+            )
+        return body
 
     # --- action runs --------------------------------------------------------------------------
 
-    def add_run_log(
-        self,
-        run_id: str,
-        message: str,
-        *,
-        termination_status: str | None = None,
-        status_label: str | None = None,
-    ) -> None:
-        """``POST /v1/actions/runs/{run_id}/logs``; a termination status ends the run."""
-        body: dict[str, Any] = {"message": message}
-        if termination_status:
-            body["terminationStatus"] = termination_status
-        if status_label:
-            body["statusLabel"] = status_label
-        self._call(
-            "run_log",
-            "POST",
-            f"/v1/actions/runs/{_q(run_id)}/logs",
-            json_body=body,
-            body_needed=False,
-        )
+    def add_run_log(self, run_id: str, message: str) -> None:
+        """``POST /v1/actions/runs/{run_id}/logs``. A 2xx status says Port stored it, whatever
+        its body."""
+        path = f"/v1/actions/runs/{_q(run_id)}/logs"
+        self._send(Policy.RUN_LOG, "POST", path, json_body={"message": message})
 
     def update_run(
         self,
@@ -219,12 +226,9 @@ class PortClient:
         status: str | None = None,
         status_label: str | None = None,
         link: str | list[str] | None = None,
-        summary: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> None:
         """``PATCH /v1/actions/runs/{run_id}``: only the keys given are sent (each overwrites).
-
-        Returns Port's answer, or ``{}`` when a 2xx answer's body could not be read.
-        """
+        A 2xx status says Port applied it, whatever its body."""
         body: dict[str, Any] = {}
         if status:
             body["status"] = status
@@ -232,25 +236,17 @@ class PortClient:
             body["statusLabel"] = status_label
         if link:
             body["link"] = link
-        if summary:
-            body["summary"] = summary
-        return self._call(
-            "run_update",
-            "PATCH",
-            f"/v1/actions/runs/{_q(run_id)}",
-            json_body=body,
-            body_needed=False,
-        )
+        self._send(Policy.RUN_UPDATE, "PATCH", f"/v1/actions/runs/{_q(run_id)}", json_body=body)
 
     # --- catalog ------------------------------------------------------------------------------
 
     def get_blueprint(self, blueprint: str) -> PortBlueprint:
         """``GET /v1/blueprints/{blueprint}``."""
-        body = self._call("read", "GET", f"/v1/blueprints/{_q(blueprint)}")
-        document = body.get("blueprint")
-        if not isinstance(document, dict):
-            raise UnexpectedResponse(SERVICE, f"GET /v1/blueprints/{blueprint}: no blueprint.")
-        return PortBlueprint.from_api(document)
+        path = f"/v1/blueprints/{_q(blueprint)}"
+        body = self._call(Policy.READ, "GET", path)
+        if "blueprint" not in body:
+            raise UnexpectedResponse(SERVICE, f"GET {path}: the answer has no blueprint.")
+        return PortBlueprint.from_api(body["blueprint"])
 
     def upsert_entity(
         self, blueprint: str, entity: PortEntity, *, run_id: str | None = None
@@ -264,7 +260,7 @@ class PortClient:
         if run_id:
             params["run_id"] = run_id
         return self._call(
-            "upsert",
+            Policy.UPSERT,
             "POST",
             f"/v1/blueprints/{_q(blueprint)}/entities",
             params=params,
@@ -272,7 +268,7 @@ class PortClient:
         )
 
     def request(
-        self, policy: str, method: str, path: str, *, json_body: Any = None
+        self, policy: Policy, method: str, path: str, *, json_body: Any = None
     ) -> dict[str, Any]:
         """Any other authenticated call (used by ``escalator port-setup``)."""
         return self._call(policy, method, path, json_body=json_body)
@@ -285,8 +281,8 @@ def _q(value: str) -> str:
 _PROPERTY_IN_MESSAGE = re.compile(r"""(?:property|field)\s+["'`]?([A-Za-z0-9_@=-]+)""", re.I)
 
 
-def error_for(response: HttpResponse, method: str, path: str) -> PortError:
-    """Translate a Port error answer into a :class:`PortError` with the right hint."""
+def read_error(response: HttpResponse, path: str) -> Reading:
+    """What a Port error answer means: by Port's error string first, then by the status."""
     body = response.body if isinstance(response.body, dict) else {}
     code = body.get("error") if isinstance(body.get("error"), str) else None
     server_message = str(body.get("message") or "").strip()
@@ -296,18 +292,16 @@ def error_for(response: HttpResponse, method: str, path: str) -> PortError:
         rule = _not_found_rule(path)
     if rule is None:
         rule = ERROR_RULES.get(status) or (ERROR_RULES[500] if status >= 500 else None)
-    message = rule.message if rule else "Port answered with an error."
-    hint = rule.hint if rule else "See Port's message above."
+    rule = rule or ErrorRule("Port answered with an error.", "See Port's message above.")
     if code == "blueprint_schema_mismatch":
         found = _PROPERTY_IN_MESSAGE.search(server_message)
         if found:
             prop = found.group(1)
-            message = f"the entity does not match the blueprint (property '{prop}')."
-            hint = hint.replace("<property>", prop)
-    full = f"{method} {path} answered {status}: {message}"
-    if server_message:
-        full += f" Port said: {_clip(server_message)}"
-    return PortError(full, status=status, code=code, method=method, path=path, hint=hint)
+            rule = ErrorRule(
+                f"the entity does not match the blueprint (property '{prop}').",
+                rule.hint.replace("<property>", prop),
+            )
+    return Reading(rule, said=server_message, code=code)
 
 
 def _not_found_rule(path: str) -> ErrorRule:
@@ -317,23 +311,19 @@ def _not_found_rule(path: str) -> ErrorRule:
         return ErrorRule(
             f"the blueprint '{blueprint}' does not exist in this Port organization.",
             "Create it (escalator port-setup, or examples/port/blueprints.json), or set "
-            "port_blueprint to the incident blueprint you have (the PagerDuty integration "
+            "{port_blueprint} to the incident blueprint you have (the PagerDuty integration "
             "creates pagerdutyIncident).",
         )
     if path.startswith("/v1/auth/"):
         return ErrorRule(
             "Port's token endpoint is not at this address.",
-            "Check port_api_url (Port's API base URL, such as https://api.port.io, without /v1) "
-            "and port_region.",
+            "Check {port_api_url} (Port's API base URL, such as https://api.port.io, without "
+            "/v1) and {port_region}.",
         )
     if path.startswith("/v1/actions/runs/"):
         return ErrorRule(
             "the Port action run was not found.",
-            'Check port_context: template the run as "run_id": "{{.run.id}}", and check '
-            "port_region.",
+            'Check {port_context}: template the run as "run_id": "{{.run.id}}", and check '
+            "{port_region}.",
         )
     return ErrorRule("Port did not find the requested object.", "Check the identifiers.")
-
-
-def _clip(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."

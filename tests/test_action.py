@@ -260,7 +260,7 @@ def test_incident_not_found(action: Any) -> None:
     assert run.requests("PUT", "/incidents/") == []
     (error,) = run.errors()
     assert "incident was not found" in error
-    assert "Check incident_id" in error
+    assert "PagerDuty IDs are case-sensitive" in error
     assert any("Escalation failed" in log for log in run.run_logs())
     assert "How to fix" in run.summary
 
@@ -270,7 +270,7 @@ def test_from_missing(action: Any) -> None:
     run = action(**{"from": ""}, urgency="low")
     assert run.code == 1
     (error,) = run.errors()
-    assert "Set from to the email of a PagerDuty user" in error
+    assert "to the email of a PagerDuty user" in error
 
 
 def test_from_unknown(action: Any) -> None:
@@ -360,7 +360,7 @@ def test_finished_run_explains_finish_port_run(action: Any) -> None:
     assert run.outputs["changed"] == "true"  # the outputs tell the truth about PagerDuty
     (error,) = run.errors()
     assert "escalated in PagerDuty, but" in error
-    assert "finish_port_run: false" in error
+    assert "let Port end the run" in error
 
 
 def test_integration_blueprint_gets_the_integration_shape(action: Any, sandbox: Sandbox) -> None:

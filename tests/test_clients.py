@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
+import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import responses
+from pydantic import ValidationError
 from responses import matchers
 
-from escalator.errors import PagerDutyError, PortError, ServiceUnavailable
-from escalator.http import Deadline, DeadlineRetry
-from escalator.models import PortEntity
+from escalator import github
+from escalator.errors import PagerDutyError, PortError, ServiceUnavailable, UnexpectedResponse
+from escalator.http import Deadline, Policy
+from escalator.http.policy import server_wait
+from escalator.models import PortBlueprint, PortEntity
 from escalator.pagerduty import PagerDutyClient
 from escalator.port import PortClient
 
@@ -115,7 +121,7 @@ def test_write_sends_from_and_an_incident_reference(
 
 def test_ids_are_quoted_into_the_path(wire: responses.RequestsMock, clock: FakeClock) -> None:
     """An id is percent-encoded, so it can never add a path segment or a query."""
-    wire.get(f"{PD}/incidents/A%2F..%3Fx%3D1", json={"incident": INCIDENT})
+    wire.get(f"{PD}/incidents/A%2F..%3Fx%3D1", json={"incident": {**INCIDENT, "id": "A/..?x=1"}})
     pagerduty(clock).get_incident("A/..?x=1", include=())
     assert wire.calls[0].request.path_url == "/incidents/A%2F..%3Fx%3D1"
 
@@ -123,10 +129,10 @@ def test_ids_are_quoted_into_the_path(wire: responses.RequestsMock, clock: FakeC
 @pytest.mark.parametrize(
     ("status", "body", "expected"),
     [
-        (401, {"error": {"message": "Unauthorized", "code": 2006}}, "pagerduty_region: eu"),
+        (401, {"error": {"message": "Unauthorized", "code": 2006}}, "EU service region"),
         (402, {"error": {"message": "Payment Required", "code": 2012}}, "plan"),
         (403, {"error": {"message": "Forbidden", "code": 2010}}, "read-only key"),
-        (404, {"error": {"message": "Not Found", "code": 2100}}, "Check incident_id"),
+        (404, {"error": {"message": "Not Found", "code": 2100}}, "IDs are case-sensitive"),
         (
             400,
             {
@@ -139,13 +145,13 @@ def test_ids_are_quoted_into_the_path(wire: responses.RequestsMock, clock: FakeC
                     ],
                 }
             },
-            "Set from to the email",
+            "to the email of a PagerDuty user",
         ),
         (400, {"error": {"message": "Requester User Not Found", "code": 1008}}, "existing"),
         (
             400,
             {"error": {"message": "Incident cannot be escalated", "code": 1006}},
-            "urgency: high",
+            "Low-urgency incidents cannot be escalated",
         ),
         (400, {"error": {"message": "Escalation Policy Not Found", "code": 1014}}, "policy's page"),
         (400, {"error": {"message": "x", "errors": {"urgency": ["bad"]}}}, "urgency"),
@@ -171,9 +177,10 @@ def test_rate_limit_is_retried_after_the_servers_wait(
     wire: responses.RequestsMock, clock: FakeClock
 ) -> None:
     """A 429 on a read is retried, and the answer after it is used."""
-    wire.get(f"{PD}/incidents/PX1", status=429, headers={"ratelimit-reset": "2"}, json={})
-    wire.get(f"{PD}/incidents/PX1", json={"incident": INCIDENT})
-    assert pagerduty(clock).get_incident("PX1", include=()).id == "Q2LAR4ADCXC8IB"
+    wire.get(f"{PD}/incidents/Q2LAR4ADCXC8IB", status=429, headers={"ratelimit-reset": "2"})
+    wire.get(f"{PD}/incidents/Q2LAR4ADCXC8IB", json={"incident": INCIDENT})
+    assert pagerduty(clock).get_incident("Q2LAR4ADCXC8IB", include=()).id == "Q2LAR4ADCXC8IB"
+    assert clock.slept == [2.0]
     assert len(wire.calls) == 2
 
 
@@ -191,7 +198,7 @@ def test_a_5xx_on_a_write_is_not_retried_blindly(
 def test_a_5xx_on_a_read_is_retried(wire: responses.RequestsMock, clock: FakeClock) -> None:
     """A 503 on a GET is retried; the read succeeds on the next attempt."""
     wire.get(f"{PD}/incidents/PX1", status=503)
-    wire.get(f"{PD}/incidents/PX1", json={"incident": INCIDENT})
+    wire.get(f"{PD}/incidents/PX1", json={"incident": {**INCIDENT, "id": "PX1"}})
     pagerduty(clock).get_incident("PX1", include=())
     assert len(wire.calls) == 2
 
@@ -200,62 +207,59 @@ def test_a_5xx_on_a_read_is_retried(wire: responses.RequestsMock, clock: FakeClo
     ("headers", "expected"),
     [
         ({"Retry-After": "3"}, 3.0),
+        ({"Retry-After": "Wed, 21 Oct 2015 07:28:07 GMT"}, 7.0),
         ({"ratelimit-reset": "4"}, 4.0),
         ({"x-ratelimit-reset": "5"}, 5.0),
-        ({"x-ratelimit-reset": str(1_700_000_000 + 1000 + 6)}, 6.0),
+        ({"x-ratelimit-reset": "1445412486"}, 6.0),
         ({"x-ratelimit-reset": "soon"}, None),
+        ({"Retry-After": "later"}, None),
         ({}, None),
         ({"Retry-After": "3600"}, 60.0),
+        ({"ratelimit-reset": "-5"}, 0.0),
     ],
 )
-def test_wait_headers(headers: dict[str, str], expected: float | None, clock: FakeClock) -> None:
-    """Retry-After, ratelimit-reset, x-ratelimit-reset (seconds or epoch) are honoured, capped."""
-
-    class Answer:
-        def __init__(self, status: int) -> None:
-            self.headers = headers
-            self.status = status
-
-    retry = DeadlineRetry(total=3, deadline=Deadline(120, clock))
-    assert retry.get_retry_after(Answer(429)) == expected
+def test_wait_headers(headers: dict[str, str], expected: float | None) -> None:
+    """Retry-After (seconds or a date), ratelimit-reset, x-ratelimit-reset (seconds or epoch)
+    are honoured, capped at 60 s."""
+    now = 1445412480.0  # 2015-10-21 07:28:00 GMT
+    assert server_wait(429, headers, now) == expected
     # the rate-limit headers ride on every answer: after a 5xx only Retry-After means "wait"
     after_5xx = expected if "Retry-After" in headers else None
-    assert retry.get_retry_after(Answer(503)) == after_5xx
+    assert server_wait(503, headers, now) == after_5xx
 
 
-def test_backoff_grows_with_jitter_from_the_first_retry(clock: FakeClock) -> None:
+def test_backoff_grows_with_jitter_from_the_first_retry() -> None:
     """Without a wait header the first retry already backs off, and later ones wait longer."""
-    retry = DeadlineRetry(
-        total=5,
-        backoff_factor=0.5,
-        backoff_jitter=0.25,
-        backoff_max=8,
-        deadline=Deadline(120, clock),
-    )
-    first = retry.increment("GET", "/x", error=ConnectionError("boom"))  # type: ignore[arg-type]
-    second = first.increment("GET", "/x", error=ConnectionError("boom"))  # type: ignore[arg-type]
-    assert 0.5 <= first.get_backoff_time() <= 0.75
-    assert 1.0 <= second.get_backoff_time() <= 1.25
+    rules = Policy.READ.rules
+    assert all(0.5 <= rules.backoff(1) <= 0.75 for _ in range(50))
+    assert all(1.0 <= rules.backoff(2) <= 1.25 for _ in range(50))
+    assert rules.backoff(30) == rules.backoff_max
+    assert len({rules.backoff(1) for _ in range(20)}) > 1  # jittered
 
 
-def test_no_retry_when_the_deadline_cannot_hold_it(clock: FakeClock) -> None:
-    """A retry whose wait would pass the run's deadline is not attempted."""
-    from urllib3.exceptions import MaxRetryError
+def test_waits_between_attempts_follow_the_backoff(
+    wire: responses.RequestsMock, clock: FakeClock
+) -> None:
+    """Two 503s on a read are retried after growing, jittered waits; the third answer is used."""
+    wire.get(f"{PD}/incidents/PX1", status=503)
+    wire.get(f"{PD}/incidents/PX1", status=503)
+    wire.get(f"{PD}/incidents/PX1", json={"incident": {**INCIDENT, "id": "PX1"}})
+    pagerduty(clock).get_incident("PX1", include=())
+    assert len(clock.slept) == 2
+    assert 0.5 <= clock.slept[0] <= 0.75
+    assert 1.0 <= clock.slept[1] <= 1.25
 
-    deadline = Deadline(12, clock)  # attempts may take 3 s
-    retry = DeadlineRetry(total=5, deadline=deadline)
 
-    class Answer:
-        status = 429
-
-        def __init__(self) -> None:
-            self.headers = {"ratelimit-reset": "30"}
-
-        def get_redirect_location(self) -> bool:
-            return False
-
-    with pytest.raises(MaxRetryError):
-        retry.increment("GET", "/x", response=Answer())  # type: ignore[arg-type]
+def test_no_retry_when_the_deadline_cannot_hold_it(
+    wire: responses.RequestsMock, clock: FakeClock
+) -> None:
+    """A retry whose wait would pass the run's deadline is not attempted: the 429 is the answer."""
+    wire.get(f"{PD}/incidents/PX1", status=429, headers={"ratelimit-reset": "30"}, json={})
+    client = PagerDutyClient.connect(PD, TOKEN, from_email=None, deadline=Deadline(12, clock))
+    with pytest.raises(PagerDutyError, match="rate limiting"):
+        client.get_incident("PX1", include=())
+    assert len(wire.calls) == 1
+    assert clock.slept == []
 
 
 def test_an_expired_deadline_stops_before_sending(clock: FakeClock) -> None:
@@ -358,7 +362,7 @@ def test_port_401_mid_run_refreshes_the_token_once(
             "/v1/auth/access_token",
             401,
             {"ok": False, "error": "unauthorized"},
-            "port_region: us",
+            "Port's US region",
         ),
         (
             "blueprint",
@@ -372,7 +376,7 @@ def test_port_401_mid_run_refreshes_the_token_once(
             "/v1/actions/runs/r_1/logs",
             422,
             {"ok": False, "error": "run_exhausted"},
-            "finish_port_run: false",
+            "let Port end the run",
         ),
         (
             "upsert",
@@ -420,3 +424,207 @@ def test_port_errors_say_what_to_fix(
     assert expected in str(caught.value)
     assert "csecret-456" not in str(caught.value) + repr(client)
     assert json.dumps(body["error"]) not in caught.value.hint
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"identifier": "bp", "schema": [1]},
+        {"identifier": "bp", "relations": {"pagerdutyService": "x"}},
+        {"identifier": 5},
+        {"identifier": "bp", "schema": {"properties": {"status": "string"}}},
+        {"identifier": "bp", "schema": {"required": "status"}},
+        {"schema": {}},
+        [1],
+        "blueprint",
+    ],
+)
+def test_a_blueprint_of_another_shape_is_the_projects_error(document: Any) -> None:
+    """Any blueprint answer that is not as documented becomes UnexpectedResponse with a hint."""
+    with pytest.raises(UnexpectedResponse) as caught:
+        PortBlueprint.from_api(document)
+    assert caught.value.hint
+    assert isinstance(caught.value.__cause__, ValidationError)
+
+
+def test_a_blueprint_with_empty_parts_is_read() -> None:
+    """Null or missing schema parts and relations read as empty, as Port may send them."""
+    blueprint = PortBlueprint.from_api(
+        {"identifier": "bp", "schema": {"properties": None, "required": None}, "relations": None}
+    )
+    assert (blueprint.properties, blueprint.required, blueprint.relations) == ({}, [], {})
+
+
+def test_the_client_refuses_a_blueprint_of_another_shape(
+    wire: responses.RequestsMock, clock: FakeClock
+) -> None:
+    """get_blueprint raises the project's error for a schema that is a list."""
+    wire.post(f"{PORT}/v1/auth/access_token", json={"ok": True, "accessToken": "at"})
+    wire.get(f"{PORT}/v1/blueprints/bp", json={"ok": True, "blueprint": {"schema": [1]}})
+    with pytest.raises(UnexpectedResponse, match="not as documented"):
+        port(clock).get_blueprint("bp")
+
+
+@pytest.mark.parametrize("token", ["tök€n-abcdef", "abc\ndef", "abc\r\nX-Evil: 1", "a b"])
+def test_a_token_that_cannot_be_a_header_is_refused_when_minted(
+    wire: responses.RequestsMock, clock: FakeClock, token: str
+) -> None:
+    """A minted token that is not visible ASCII is refused, never sent, masked or quoted."""
+    wire.post(f"{PORT}/v1/auth/access_token", json={"ok": True, "accessToken": token})
+    tokens: list[str] = []
+    client = port(clock, tokens)
+    with pytest.raises(UnexpectedResponse, match="cannot be sent back in a header") as caught:
+        client.add_run_log("r_1", "hello")
+    assert token not in str(caught.value)
+    assert tokens == []
+    assert len(wire.calls) == 1
+
+
+@pytest.mark.parametrize("body", [[1], "str", 7, None, {"unexpected": True}])
+def test_a_2xx_run_log_or_update_counts_as_applied_whatever_its_json(
+    wire: responses.RequestsMock, clock: FakeClock, body: Any
+) -> None:
+    """A 2xx status says Port applied a run log or update, whatever JSON came with it."""
+    wire.post(f"{PORT}/v1/auth/access_token", json={"ok": True, "accessToken": "at"})
+    wire.post(f"{PORT}/v1/actions/runs/r_1/logs", status=201, json=body)
+    wire.patch(f"{PORT}/v1/actions/runs/r_1", json=body)
+    client = port(clock)
+    client.add_run_log("r_1", "hello")
+    client.update_run("r_1", status_label="Done")
+    assert len(wire.calls) == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"ok": False}, "ok: false"),
+        ({"ok": False, "message": "quota"}, "quota"),
+        ([1], "not a JSON object"),
+        ("str", "not a JSON object"),
+    ],
+)
+def test_an_upsert_answer_that_says_it_failed_is_a_failure(
+    wire: responses.RequestsMock, clock: FakeClock, body: Any, expected: str
+) -> None:
+    """A 2xx upsert answer with ok: false, or not an object, is the project's error."""
+    wire.post(f"{PORT}/v1/auth/access_token", json={"ok": True, "accessToken": "at"})
+    wire.post(f"{PORT}/v1/blueprints/bp/entities", json=body)
+    with pytest.raises(UnexpectedResponse, match=expected):
+        port(clock).upsert_entity("bp", PortEntity(identifier="Q1", title="T"))
+
+
+@pytest.mark.parametrize(
+    ("asked", "answered", "same"),
+    [
+        ("Q2LAR4ADCXC8IB", {}, True),
+        ("Q2LAR4ADCXC8IX", {}, False),
+        ("q2lar4adcxc8ib", {}, False),
+        ("7", {}, True),
+        ("8", {}, False),
+        ("7", {"incident_number": None}, False),
+    ],
+)
+def test_the_incident_answered_must_be_the_one_asked_for(
+    wire: responses.RequestsMock,
+    clock: FakeClock,
+    asked: str,
+    answered: dict[str, Any],
+    same: bool,
+) -> None:
+    """A GET or PUT answer about another incident (by ID, or by number) is refused."""
+    incident = {**INCIDENT, **answered}
+    wire.get(f"{PD}/incidents/{asked}", json={"incident": incident})
+    wire.put(f"{PD}/incidents/{asked}", json={"incident": incident})
+    client = pagerduty(clock)
+    for call in (
+        lambda: client.get_incident(asked, include=()),
+        lambda: client.update_incident(asked, {"urgency": "low"}),
+    ):
+        if same:
+            assert call().id == "Q2LAR4ADCXC8IB"
+        else:
+            with pytest.raises(UnexpectedResponse, match="not the one asked for"):
+                call()
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [{"status": "closed"}, {"urgency": "medium"}, {"status": 1}, {"id": None}],
+)
+def test_an_incident_outside_the_closed_sets_is_the_projects_error(
+    wire: responses.RequestsMock, clock: FakeClock, changed: dict[str, Any]
+) -> None:
+    """A status or urgency PagerDuty does not document is refused at the boundary."""
+    wire.get(f"{PD}/incidents/Q2LAR4ADCXC8IB", json={"incident": {**INCIDENT, **changed}})
+    with pytest.raises(UnexpectedResponse, match="not as documented"):
+        pagerduty(clock).get_incident("Q2LAR4ADCXC8IB", include=())
+
+
+def test_policies_are_named_values() -> None:
+    """Every retry policy is a named value with rules; only reads and upserts repeat blindly."""
+    assert {p for p in Policy if p.rules.idempotent} == {
+        Policy.TOKEN,
+        Policy.READ,
+        Policy.UPSERT,
+    }
+    assert all(p.rules.statuses >= {408, 429} for p in Policy)
+    assert 503 not in Policy.WRITE.rules.statuses
+
+
+@dataclass(frozen=True)
+class Run:
+    """The workflow run the GitHub lookup is about."""
+
+    api_url: str = "https://api.github.com"
+    repository: str = "acme/ops"
+    run_id: str = "99"
+    job: str = "escalate"
+    runner_name: str = "runner-7"
+    run_url: str = "https://github.com/acme/ops/actions/runs/99"
+
+
+def test_github_pages_are_bounded_whatever_the_link_header(wire: responses.RequestsMock) -> None:
+    """An API that always names a next page is asked for a bounded number of pages."""
+    jobs_url = "https://api.github.com/repos/acme/ops/actions/runs/99/jobs"
+    wire.get(
+        re.compile(r"https://api\.github\.com(:443)?/repos/acme/ops/actions/runs/99$"),
+        json={"id": 99, "jobs_url": jobs_url},
+    )
+    other = {"name": "build", "status": "in_progress", "runner_name": "r-1", "html_url": "x"}
+    wire.get(
+        re.compile(r"https://api\.github\.com(:443)?/repos/acme/ops/actions/runs/99/jobs"),
+        json={"total_count": 10**6, "jobs": [other] * github.PER_PAGE},
+        headers={"Link": f'<{jobs_url}?page=2>; rel="next"'},
+    )
+    assert github.find_job_url(Run(), "ghs_x", Deadline(60)) == Run.run_url
+    pages = [call for call in wire.calls if "/jobs" in call.request.url]
+    assert len(pages) == github.MAX_PAGES
+
+
+def test_a_github_that_does_not_answer_is_left_at_the_deadline() -> None:
+    """A GitHub API that accepts the connection and never answers ends with the deadline."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # never accepts, never answers
+        run = Run(api_url=f"http://127.0.0.1:{silent.getsockname()[1]}")
+        with pytest.raises(ServiceUnavailable, match="deadline"):
+            github.find_job_url(run, "ghs_x", Deadline(0.3))
+
+
+@pytest.mark.parametrize("name", ["retry-after", "RETRY-AFTER", "Retry-After"])
+def test_wait_headers_are_found_whatever_their_case(
+    wire: responses.RequestsMock, clock: FakeClock, name: str
+) -> None:
+    """Header names are case-insensitive (HTTP/2 sends them in lower case)."""
+    wire.get(f"{PD}/incidents/PX1", status=429, headers={name: "3"})
+    wire.get(f"{PD}/incidents/PX1", json={"incident": {**INCIDENT, "id": "PX1"}})
+    pagerduty(clock).get_incident("PX1", include=())
+    assert clock.slept == [3.0]
+
+
+def test_a_missing_escalation_policy_says_so(
+    wire: responses.RequestsMock, clock: FakeClock
+) -> None:
+    """A 404 on the policy read names the policy, not the incident, and says where its ID is."""
+    wire.get(f"{PD}/escalation_policies/PNOPE", status=404, json={"error": {"code": 2100}})
+    with pytest.raises(PagerDutyError, match="escalation policy was not found") as caught:
+        pagerduty(clock).get_escalation_policy("PNOPE")
+    assert "policy's page" in caught.value.hint

@@ -9,12 +9,13 @@ for, so the retry waits overlap; ``docs/failure-matrix.md`` tells the same story
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import tempfile
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 import pytest
 
 from escalator.sandbox import Sandbox, seed
-from tests.e2e import SEED_CASE, RunResult, applied, run_action
+from tests.e2e import SEED_CASE, RunResult, applied, run_action, run_in_process
 
 #: A small deadline bounds the hangs: one attempt may wait min(10, 8 / 4) = 2 s.
 TIMEOUT = 8
@@ -318,6 +319,109 @@ def _cases() -> list[Case]:
             inputs={"escalation_level": "2"},
         ),
     ]
+    return cases + _wrong_shapes()
+
+
+OTHER_INCIDENT = {
+    "id": "Q0THER0INCIDENT",
+    "type": "incident",
+    "incident_number": 7,
+    "title": "Another incident",
+    "status": "triggered",
+    "urgency": "high",
+}
+BLUEPRINT_SHAPES: dict[str, Any] = {
+    "schema-list": {"identifier": "pagerdutyIncident", "schema": [1]},
+    "relation-string": {"identifier": "pagerdutyIncident", "relations": {"pagerdutyService": "x"}},
+    "identifier-number": {"identifier": 5},
+    "property-string": {
+        "identifier": "pagerdutyIncident",
+        "schema": {"properties": {"status": "string"}},
+    },
+    "required-string": {"identifier": "pagerdutyIncident", "schema": {"required": "status"}},
+}
+
+
+def _answer(status: int, body: Any) -> list[dict[str, Any]]:
+    return [{"status": status, "body": body}]
+
+
+def _wrong_shapes() -> list[Case]:
+    """2xx answers that are valid JSON of the wrong shape: each is the project's own error, or
+    counts as applied when the status alone says so."""
+    blueprint_failure = Expect(
+        exit_code=1,
+        message=("Port entity was not updated", "not as documented"),
+        entity=False,
+        logs=(START_LOG, REPORTING_LOG),
+        patches=0,
+    )
+    cases = [
+        Case(
+            "blueprint",
+            f"shape-{name}",
+            _answer(200, {"ok": True, "blueprint": doc}),
+            False,
+            blueprint_failure,
+        )
+        for name, doc in BLUEPRINT_SHAPES.items()
+    ]
+    cases += [
+        # The status says Port applied it; the sandbox did not, so nothing is stored.
+        Case("run_patch", "shape-list", _answer(200, [1]), False, Expect(patches=0)),
+        Case(
+            "run_log",
+            "shape-string",
+            _answer(201, "str"),
+            False,
+            Expect(logs=(RESULT_LOG,), absent_logs=(START_LOG,)),
+        ),
+        Case(
+            "upsert",
+            "shape-ok-false",
+            _answer(200, {"ok": False}),
+            False,
+            Expect(
+                exit_code=1,
+                message=("Port entity was not updated", "ok: false"),
+                entity=False,
+                logs=(START_LOG, RESULT_LOG, REPORTING_LOG),
+            ),
+        ),
+        Case(
+            "pd_read",
+            "shape-other-incident",
+            _answer(200, {"incident": OTHER_INCIDENT}),
+            False,
+            _pagerduty_failure("not the one asked for"),
+        ),
+        Case(
+            "pd_read",
+            "shape-unknown-status",
+            _answer(
+                200,
+                {"incident": {**OTHER_INCIDENT, "id": seed.DEMO_INCIDENT_ID, "status": "closed"}},
+            ),
+            False,
+            _pagerduty_failure("not as documented"),
+        ),
+        # The answer is not about the incident written: read, not applied, sent again once.
+        Case(
+            "pd_write",
+            "shape-other-incident",
+            _answer(200, {"incident": OTHER_INCIDENT}),
+            False,
+            Expect(),
+        ),
+        Case(
+            "token",
+            "shape-token-not-a-header",
+            _answer(200, {"ok": True, "accessToken": "t\u00f6k\u20acn-abcdef"}),
+            False,
+            # Not a Port error status: the failure is reported with the next token minted.
+            replace(_port_failure_before("cannot be sent back in a header"), logs=(FAILURE_LOG,)),
+        ),
+    ]
     return cases
 
 
@@ -477,7 +581,12 @@ def test_no_write_applied_twice(case: Case) -> None:
 
 @pytest.mark.parametrize(
     ("case_id", "reads"),
-    [("pd_read-404-html-body", 1), ("pd_read-5xx-always-html-body", 4), ("pd_read-5xx-always", 4)],
+    [
+        ("pd_read-404-html-body", 1),
+        ("pd_read-5xx-always-html-body", 4),
+        ("pd_read-5xx-always", 4),
+        ("pd_read-shape-other-incident", 1),
+    ],
 )
 def test_error_answers_are_read_a_bounded_number_of_times(case_id: str, reads: int) -> None:
     """A 404 is asked once and a failing read at most four times, whatever the error's body."""
@@ -497,7 +606,23 @@ def test_one_token_per_run(case: Case) -> None:
     assert len(tokens) == 1, tokens
 
 
-def test_the_matrix_covers_every_call_and_fault() -> None:
-    """Every call meets every fault at least once."""
-    covered = {(case.call, case.fault) for case in CASES}
-    assert {(call, fault) for call in CALLS for fault in FAULTS} <= covered
+def test_the_matrix_covers_every_call_a_run_makes(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Each request a fault-free run of the seed case sends is one of the matrix's calls, and
+    each call of the matrix is sent: checked against what the run does, not against the list
+    the matrix is built from."""
+    result = run_in_process(sandbox, tmp_path, **SEED_CASE)
+    assert result.returncode == 0, result.stdout
+    sent = {(entry["method"], entry["path"]) for entry in sandbox.journal()}
+    called = {
+        name
+        for name, (method, pattern) in CALLS.items()
+        for verb, path in sent
+        if verb == method and fnmatch.fnmatchcase(path, pattern)
+    }
+    unmatched = {
+        (verb, path)
+        for verb, path in sent
+        if not any(verb == m and fnmatch.fnmatchcase(path, p) for m, p in CALLS.values())
+    }
+    assert unmatched == set(), unmatched
+    assert called == set(CALLS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -451,3 +452,31 @@ def test_any_port_context_becomes_the_model_or_an_input_error(
 ) -> None:
     """Any JSON object as port_context, with any other inputs, validates or raises InputError."""
     check_parse(raw | {"port_context": json.dumps(document)})
+
+
+# --- the environment ------------------------------------------------------------------------
+
+
+def test_a_planted_netrc_and_proxy_variables_change_nothing(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ~/.netrc for the sandbox's host and proxies in the environment neither replace the
+    credentials nor carry the loopback traffic: the run succeeds with the real keys."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".netrc").write_text(
+        "machine 127.0.0.1 login thief password stolen\ndefault login any password any\n"
+    )
+    (home / ".netrc").chmod(0o600)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("NETRC", raising=False)
+    with socket.socket() as unused:  # a proxy address where nothing listens
+        unused.bind(("127.0.0.1", 0))
+        proxy = f"http://127.0.0.1:{unused.getsockname()[1]}"
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, proxy)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    result = run_in_process(sandbox, tmp_path, **SEED_CASE)
+    assert result.returncode == 0, result.stdout
+    assert result.outputs["changed"] == "true"

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from escalator.errors import EscalatorError, PortError, UnexpectedResponse
-from escalator.http import Deadline
+from escalator.http import Deadline, Policy
 from escalator.kit.definitions import blueprints
 from escalator.kit.plan import Kind, Step, comparable, plan_action, plan_blueprint
 from escalator.port import SERVICE, PortClient
@@ -50,7 +50,7 @@ def read(client: PortClient, kind: Kind, identifier: str) -> dict[str, Any] | No
     """The object as Port holds it, or None when Port does not have it."""
     path = f"{_collection(kind)}/{quote(identifier, safe='')}"
     try:
-        body = client.request("read", "GET", path)
+        body = client.request(Policy.READ, "GET", path)
     except PortError as error:
         if error.status == 404:
             return None
@@ -70,7 +70,7 @@ def write(client: PortClient, step: Step) -> None:
     collection = _collection(step.kind)
     if step.verdict == "create":
         try:
-            client.request("upsert", "POST", collection, json_body=step.wanted)
+            client.request(Policy.UPSERT, "POST", collection, json_body=step.wanted)
         except PortError as error:
             # A retried POST whose first attempt Port did apply answers 409: fine if it is ours.
             found = read(client, step.kind, step.identifier) if error.status == 409 else None
@@ -83,7 +83,7 @@ def write(client: PortClient, step: Step) -> None:
                 raise
     elif step.verdict == "update":
         path = f"{collection}/{quote(step.identifier, safe='')}"
-        client.request("upsert", "PUT", path, json_body=step.wanted)
+        client.request(Policy.UPSERT, "PUT", path, json_body=step.wanted)
 
 
 def plan(
