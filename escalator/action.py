@@ -34,8 +34,6 @@ from escalator.usecase.runner import Runner
 from escalator.workflow import Console, OutputWriter, SummaryWriter
 
 EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 
 def input_env_name(name: str) -> str:
@@ -105,7 +103,7 @@ def run(
         _fail(console, job_summary, error)
         if on_done:
             on_done(None, error)
-        return EXIT_USAGE
+        return error.exit_code
     runner = build_runner(inputs, console, outputs, github)
     outcome = runner.outcome
     try:
@@ -117,7 +115,7 @@ def run(
         _fail(console, job_summary, error, outcome)
         if on_done:
             on_done(outcome, error)
-        return EXIT_FAILED  # a refusal after reading is no usage error: the inputs were valid
+        return error.exit_code
     finally:
         runner.pagerduty.close()
         if runner.port is not None:

@@ -4,6 +4,7 @@
 
     EscalatorError                  every error of this project; .hint says what to fix
     ├── InputError                  an input is invalid; .input names it (nothing sent; exit 2)
+    │   └── Refusal                 valid inputs the incident's state refuses (exit 1)
     ├── ApiError                    a service answered with an error status
     │   ├── PagerDutyError          .service == "PagerDuty", .code is PagerDuty's error code
     │   └── PortError               .service == "Port", .code is Port's error string
@@ -14,7 +15,7 @@
 Foreign exceptions (requests, pydantic) are translated into these at the client boundary with
 ``raise ... from exc``; nothing else is caught by the entrypoint, so any other exception is a bug
 and keeps its traceback. ``.exit_code`` is the exit status a run ends with: 2 (usage) for an
-input error, 1 for the others.
+input error, 1 for the others (a refusal included).
 
 Messages and hints name inputs with placeholders (``{from}``, ``{urgency=high}``): ``.message`` and
 ``.hint`` render them in the terms of the face in use (:mod:`escalator.terms`);
@@ -73,6 +74,14 @@ class InputError(EscalatorError):
     def __init__(self, input_name: str, message: str, *, hint: str = "") -> None:
         super().__init__(f"{{{input_name}}}: {message}", hint=hint)
         self.input = input_name
+
+
+class Refusal(InputError):
+    """Valid inputs that this incident's state refuses (a level on a resolved incident): found
+    after reading it, before any write (exit status 1)."""
+
+    title = "Refused"
+    exit_code = 1
 
 
 class ApiError(EscalatorError):

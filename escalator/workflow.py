@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote, urlsplit
 
+from escalator import terms
+
 #: Secrets shorter than this are not redacted by substring (it would garble ordinary text, such
 #: as a token ``true`` in ``changed=true``); the runner masks them anyway through ``::add-mask::``.
 MIN_REDACTED_LENGTH = 8
@@ -80,7 +82,7 @@ class Console:
     # --- messages -----------------------------------------------------------------------------
 
     def info(self, text: str) -> None:
-        for line in self.redact(text).splitlines() or [""]:
+        for line in self.redact(terms.render(text)).splitlines() or [""]:
             self._write(one_line(line))
 
     def notice(self, text: str, *, title: str = "") -> None:
@@ -93,7 +95,7 @@ class Console:
         self._annotate("error", text, title)
 
     def _annotate(self, level: str, text: str, title: str) -> None:
-        text = self.redact(text)
+        text = self.redact(terms.render(text))
         title = self.redact(title)
         if self.github:
             props = f" title={escape_property(title)}" if title else ""
@@ -101,12 +103,13 @@ class Console:
         else:
             head = f"{level}: {title}: " if title else f"{level}: "
             for index, line in enumerate(text.splitlines() or [""]):
-                self._write(one_line((head if index == 0 else " " * len(head)) + line))
+                # continuation lines ("How to fix: ...") start at the margin, indented a little
+                self._write(one_line((head if index == 0 else "  ") + line))
 
     @contextlib.contextmanager
     def group(self, title: str) -> Iterator[None]:
         """A collapsible group in the job log (a heading elsewhere)."""
-        title = one_line(self.redact(title))
+        title = one_line(self.redact(terms.render(title)))
         self._write(f"::group::{title}" if self.github else f"== {title}")
         try:
             yield

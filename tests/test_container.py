@@ -100,7 +100,7 @@ def test_hostile_input_is_a_clean_error(image: str, sandbox: Sandbox, tmp_path: 
     assert run.result.returncode != 0
     assert_clean(run)
     assert len(run.result.errors) == 1, run.result.stdout
-    assert "Input 'from" in run.result.error_text
+    assert run.result.error_text.startswith("from: ")
     assert [entry for entry in sandbox.journal() if entry["path"].startswith("/pagerduty")] == []
 
 

@@ -11,7 +11,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from escalator.errors import InputError
+from escalator.errors import Refusal
 from escalator.inputs import ActionInputs
 from escalator.models import EscalationPolicy, Incident
 from escalator.operations.base import Change, Field, Gather, Plan, Write, shown
@@ -62,13 +62,13 @@ def plan(incident: Incident, request: EscalateRequest) -> Plan:
 def _check_level(incident: Incident, request: EscalateRequest, urgency_after: str) -> None:
     level = request.level
     if incident.status == "resolved":
-        raise InputError(
+        raise Refusal(
             "escalation_level",
             f"incident {incident.id} is resolved and cannot be escalated.",
             hint="Escalate an open incident, or trigger a new one.",
         )
     if urgency_after == "low":
-        raise InputError(
+        raise Refusal(
             "escalation_level",
             f"incident {incident.id} has low urgency, and PagerDuty escalates only "
             "high-urgency incidents to a level.",
@@ -78,7 +78,7 @@ def _check_level(incident: Incident, request: EscalateRequest, urgency_after: st
     if policy is not None and policy.escalation_rules and level is not None:
         count = len(policy.escalation_rules)
         if level > count:
-            raise InputError(
+            raise Refusal(
                 "escalation_level",
                 f"escalation policy {policy.label} ({policy.id}) has {count} level(s); there is "
                 f"no level {level}.",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from escalator.errors import InputError, PagerDutyError
+from escalator.errors import InputError, PagerDutyError, Refusal
 from escalator.models import Priority, User
 from escalator.pagerduty import PagerDutyClient
 
@@ -55,7 +55,7 @@ def resolve_priority(pagerduty: PagerDutyClient, wanted: str) -> Priority:
         else:
             raise
     if not priorities:
-        raise InputError(
+        raise Refusal(
             "priority",
             "incident priorities are not enabled on this PagerDuty account.",
             hint="Enable priorities in PagerDuty (Incidents > Incident Priority Settings), or "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from escalator.errors import InputError
+from escalator.errors import Refusal
 from escalator.models import Incident
 
 
@@ -10,7 +10,7 @@ def refuse_resolved(incident: Incident, operation: str, why: str = "") -> None:
     """Raise the input error for ``operation`` on a resolved incident (nothing is sent)."""
     if incident.status != "resolved":
         return
-    raise InputError(
+    raise Refusal(
         "incident_id",
         f"incident {incident.id} is resolved: {operation} {why or 'needs an open incident'}.",
         hint="Pick an open incident. To work on this one again, reopen it in PagerDuty first "
