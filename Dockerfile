@@ -30,14 +30,13 @@ COPY escalator/ /action/escalator/
 COPY entrypoint.py /action/entrypoint.py
 # Runs the action against the sandbox in a few cases and compiles exactly the modules they
 # imported: those under /action in place, the standard library's (the base ships no bytecode)
-# under /stage. Then the sandbox, the demo, port-setup and the CLI leave (both layouts are listed)
-# and /action joins /stage, which the image copies over the base in one layer.
+# under /stage. Then the sandbox, the demo, port-setup and the CLI leave, and /action joins
+# /stage, which the image copies over the base in one layer.
 COPY scripts/image_bytecode.py /tmp/image_bytecode.py
 RUN python /tmp/image_bytecode.py /action /stage \
     && rm -rf /tmp/image_bytecode.py \
-      /action/escalator/sandbox /action/escalator/kit /action/escalator/cli \
-      /action/escalator/demo.py /action/escalator/port_setup.py /action/escalator/cli.py \
-      /action/escalator/__main__.py \
+      /action/escalator/sandbox /action/escalator/kit /action/escalator/faces/cli \
+      /action/escalator/demo.py /action/escalator/__main__.py \
     && mv /action /stage/action
 
 # --- the image: the base and one layer ---------------------------------------------------------

@@ -13,7 +13,7 @@ gc.disable()
 # The image puts the package beside this file; a checkout run directly does the same.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from escalator.action import main  # noqa: E402  # after the path is set
+from escalator.faces.action import main  # noqa: E402  # after the path is set
 
 if __name__ == "__main__":
     code = main()

@@ -1,5 +1,5 @@
 """``python -m escalator``: the command line."""
 
-from escalator.cli import main
+from escalator.faces.cli import main
 
 raise SystemExit(main())

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from escalator.action import input_env_name
+from escalator.faces.action import input_env_name
 from escalator.inputs import DEFAULTS, INPUT_NAMES
 from escalator.sandbox import Sandbox, seed
 
@@ -161,7 +161,7 @@ def run_demo(*, dry_run: bool = False) -> int:
         env = runner_env(inputs, workspace)
         # entrypoint.py sits beside the package in a checkout and in the image; an installed
         # package runs the same main() as a module.
-        command = [str(ENTRYPOINT)] if ENTRYPOINT.exists() else ["-m", "escalator.action"]
+        command = [str(ENTRYPOINT)] if ENTRYPOINT.exists() else ["-m", "escalator.faces.action"]
         process = subprocess.run(  # noqa: S603  # our own entrypoint, as the runner starts it
             [sys.executable, *command],
             env=env,

@@ -27,7 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from escalator.action import input_env_name
+from escalator.faces.action import input_env_name
 from escalator.inputs import DEFAULTS, INPUT_NAMES
 from escalator.sandbox import Sandbox, seed
 

@@ -2,7 +2,7 @@
 
 Each run escalates a random open incident of the sandbox to a random policy (and sometimes a new
 urgency) through a fresh Port run, as the GitHub runner would start the action: in this process
-through ``escalator.action.main(env, stdout)`` (the default, for speed) or as a subprocess of
+through ``escalator.faces.action.main(env, stdout)`` (the default, for speed) or as a subprocess of
 ``entrypoint.py`` (``--subprocess``). After each run the sandbox's journal and state are checked:
 
 - the reported outcome matches what the services hold: exit 0 means PagerDuty holds the asked

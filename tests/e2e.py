@@ -13,7 +13,7 @@ Typical use, with the seed workflow's case::
         assert result.returncode == 0
         assert result.outputs["changed"] == "true"
 
-:func:`run_in_process` does the same through ``escalator.action.main(env, stdout)`` in this
+:func:`run_in_process` does the same through ``escalator.faces.action.main(env, stdout)`` in this
 process, for tests that need many quick runs. :func:`applied` and :func:`run_logs` read what the
 services hold from the sandbox's journal and state.
 
@@ -38,7 +38,7 @@ from typing import Any
 
 import yaml
 
-from escalator.action import input_env_name
+from escalator.faces.action import input_env_name
 from escalator.sandbox import Sandbox, seed
 
 REPO = Path(__file__).resolve().parents[1]
@@ -247,10 +247,10 @@ def run_action(sandbox: Sandbox, tmp_path: Path, **inputs: str) -> RunResult:
 
 
 def run_in_process(sandbox: Sandbox, tmp_path: Path, **inputs: str) -> RunResult:
-    """Like :func:`run_action`, but through ``escalator.action.main(env, stdout)`` in this
+    """Like :func:`run_action`, but through ``escalator.faces.action.main(env, stdout)`` in this
     process: much faster, the same environment; an exception that is not the project's own
     propagates (where the subprocess would print a traceback). ``stderr`` is always empty."""
-    from escalator.action import main  # the entrypoint's own import, done as late as it does
+    from escalator.faces.action import main  # the entrypoint's own import, done as late as it does
 
     env, files, _ = prepare(sandbox, tmp_path, inputs)
     stdout = io.StringIO()

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-import escalator.action
+import escalator.faces.action
 from escalator import terms
-from escalator.cli import build_parser, main
-from escalator.cli.options import EXAMPLES
+from escalator.faces.cli import build_parser, main
+from escalator.faces.cli.options import EXAMPLES
 from escalator.inputs import INPUT_NAMES, OPERATIONS
 from escalator.sandbox import Sandbox, seed
 
@@ -21,14 +21,14 @@ ENV = {"PAGERDUTY_TOKEN": "pd-token-from-env", "PORT_CLIENT_ID": "cid", "GITHUB_
 
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[Mapping[str, str]]:
-    """The raw inputs each CLI run hands to escalator.action.run (which then does nothing)."""
+    """The raw inputs each CLI run hands to escalator.faces.action.run (which then does nothing)."""
     calls: list[Mapping[str, str]] = []
 
     def record(raw: Mapping[str, str], *args: Any, **kwargs: Any) -> int:
         calls.append(raw)
         return 0
 
-    monkeypatch.setattr(escalator.action, "run", record)
+    monkeypatch.setattr(escalator.faces.action, "run", record)
     return calls
 
 

@@ -14,13 +14,13 @@ import responses
 from pydantic import ValidationError
 from responses import matchers
 
-from escalator import github
+from escalator.clients import github
+from escalator.clients.models import PortBlueprint, PortEntity
+from escalator.clients.pagerduty import PagerDutyClient
+from escalator.clients.port import PortClient
 from escalator.errors import PagerDutyError, PortError, ServiceUnavailable, UnexpectedResponse
 from escalator.http import Deadline, Policy
 from escalator.http.policy import server_wait
-from escalator.models import PortBlueprint, PortEntity
-from escalator.pagerduty import PagerDutyClient
-from escalator.port import PortClient
 
 PD = "https://api.pagerduty.com"
 PORT = "https://api.port.io"

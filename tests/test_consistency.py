@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from escalator import terms
-from escalator.cli import SECRET_ENV, build_parser
-from escalator.cli.options import COMMON
 from escalator.errors import EscalatorError, InputError, PagerDutyError, ReportingError
+from escalator.faces.cli import SECRET_ENV, build_parser
+from escalator.faces.cli.options import COMMON
 from escalator.inputs import (
     DEFAULTS,
     INPUT_NAMES,
@@ -24,7 +24,7 @@ from escalator.inputs import (
     ActionInputs,
 )
 from escalator.inputs.hints import HINTS
-from escalator.summary import OUTPUT_NAMES
+from escalator.report.summary import OUTPUT_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -122,7 +122,7 @@ def test_each_subcommand_takes_exactly_its_operations_inputs(operation: str) -> 
 def test_the_flags_hints_name_exist(operation: str) -> None:
     """Each input a hint can name is written as a flag that subcommand accepts (or its argument)."""
     parser = subcommand(operation)
-    from escalator.cli.operation import cli_terms
+    from escalator.faces.cli.operation import cli_terms
 
     face = cli_terms(operation)
     for action in parser._actions:

@@ -215,7 +215,7 @@ def test_github_token_links_the_job_without_cryptography(
 CONTENTS_PROBE = r"""
 import sys
 before = set(sys.modules)
-import escalator.action, escalator.github, github, nacl.public
+import escalator.faces.action, escalator.clients.github, github, nacl.public
 imported = [module for name, module in sys.modules.items() if name not in before]
 import importlib.util, json, os
 def bytecode(module):
@@ -231,7 +231,7 @@ def bytecode(module):
 compiled = {module.__name__: bytecode(module) for module in imported}
 found = {name: importlib.util.find_spec(name) is not None for name in (
     "escalator.sandbox", "escalator.kit", "escalator.demo", "escalator.port_setup",
-    "escalator.cli", "cryptography", "pycparser", "pytest", "tests")}
+    "escalator.faces.cli", "cryptography", "pycparser", "pytest", "tests")}
 paths = []
 for folder, dirs, files in os.walk("/action"):
     paths += [os.path.join(folder, name) for name in dirs + files]
@@ -252,14 +252,14 @@ def test_image_holds_only_what_the_action_runs(image: str) -> None:
     )
     assert not any(shown["found"].values()), shown["found"]
     compiled = {name: flags for name, flags in shown["compiled"].items() if flags is not None}
-    assert {"escalator.action", "github", "pydantic", "requests", "json"} <= set(compiled)
+    assert {"escalator.faces.action", "github", "pydantic", "requests", "json"} <= set(compiled)
     assert {name for name, flags in compiled.items() if flags != 1} == set()
     paths: list[str] = shown["paths"]
     assert not [path for path in paths if "/tests/" in path or path.endswith("/tests")]
     assert not [path for path in paths if "/.cache" in path or "/bin/" in path]
     assert ".cache" not in shown["home"]
     bytecode = [path for path in paths if path.endswith(".pyc")]
-    assert any(path.startswith("/action/escalator/__pycache__/action.") for path in bytecode)
+    assert any(path.startswith("/action/escalator/faces/__pycache__/action.") for path in bytecode)
     for path in bytecode:
         folder, name = os.path.split(path)
         source = os.path.join(os.path.dirname(folder), name.split(".")[0] + ".py")

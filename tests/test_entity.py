@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from escalator.entity import build_entity, field_at, merge_expansions, schema_problem
-from escalator.models import Incident, PortBlueprint
+from escalator.clients.models import Incident, PortBlueprint
+from escalator.report.entity import build_entity, field_at, merge_expansions, schema_problem
 
 INCIDENT: dict[str, Any] = {
     "id": "Q2LAR4ADCXC8IB",

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from escalator.errors import InputError
 from escalator.inputs import INPUT_NAMES, ActionInputs, parse_inputs
+from escalator.report.summary import OUTPUT_NAMES
 from escalator.sandbox import Sandbox, seed
-from escalator.summary import OUTPUT_NAMES
 from tests.e2e import SEED_CASE, SEED_PORT_CONTEXT, RunResult, run_action, run_in_process
 
 NO_PORT = {"port_client_id": "", "port_client_secret": ""}

@@ -41,7 +41,7 @@ with open(out, "w") as file:
 IMPORT_ONLY = """
 import json, sys
 sys.path.insert(0, sys.argv[2])
-import escalator.action
+import escalator.faces.action
 with open(sys.argv[1], "w") as file:
     json.dump({"exit": 0, "modules": sorted(sys.modules)}, file)
 """
@@ -130,7 +130,7 @@ def test_a_run_without_github_token_loads_no_pygithub_sandbox_or_test_code(
     env = runner_env(sandbox, tmp_path)
     modules = loaded_modules(PROBE, env, tmp_path, str(REPO / "entrypoint.py"))
     assert "escalator.usecase.runner" in modules  # the probe did run the action
-    assert matching(modules, "github", "escalator.github") == set()
+    assert matching(modules, "github", "escalator.clients.github") == set()
     assert matching(modules, "escalator.sandbox", "escalator.kit") == set()
     assert matching(modules, *TEST_ONLY_PACKAGES) == set()
 
@@ -138,8 +138,8 @@ def test_a_run_without_github_token_loads_no_pygithub_sandbox_or_test_code(
 def test_importing_the_action_loads_no_pygithub(tmp_path: Path) -> None:
     """Loading the action's code, before any input is read, does not import PyGithub."""
     modules = loaded_modules(IMPORT_ONLY, {"PATH": "/usr/bin:/bin"}, tmp_path, str(REPO))
-    assert "escalator.action" in modules
-    assert matching(modules, "github", "escalator.github", "escalator.sandbox") == set()
+    assert "escalator.faces.action" in modules
+    assert matching(modules, "github", "escalator.clients.github", "escalator.sandbox") == set()
     assert matching(modules, "escalator.kit") == set()
 
 
@@ -150,5 +150,5 @@ def test_a_run_with_github_token_loads_pygithub_when_it_looks_up_the_job(
     sandbox.reset()
     env = runner_env(sandbox, tmp_path, github_token="ghs_not-a-real-token")
     modules = loaded_modules(PROBE, env, tmp_path, str(REPO / "entrypoint.py"))
-    assert {"github", "escalator.github"} <= modules
+    assert {"github", "escalator.clients.github"} <= modules
     assert matching(modules, "escalator.sandbox", *TEST_ONLY_PACKAGES) == set()

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from escalator.clients.models import EscalationPolicy, Incident, Priority, User
 from escalator.errors import InputError
-from escalator.models import EscalationPolicy, Incident, Priority, User
 from escalator.operations import (
     OPERATIONS,
     acknowledge,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from escalator.cli import main as cli_main
+from escalator.faces.cli import main as cli_main
 from escalator.kit import cli as setup_cli
 from escalator.kit import definitions
 from escalator.kit.plan import comparable, plan_action

@@ -12,7 +12,7 @@ import pytest
 import responses
 from responses import matchers
 
-from escalator.action import main
+from escalator.faces.action import main
 
 INCIDENT = {
     "id": "PABC123",

@@ -188,15 +188,13 @@ def test_image_follows_the_docker_action_rules() -> None:
 
 
 def test_build_stage_leaves_out_what_no_run_needs() -> None:
-    """The build stage removes the sandbox, demo, port-setup and CLI in both package layouts."""
+    """The build stage removes the sandbox, demo, port-setup and CLI."""
     runs = " ".join(rest for keyword, rest in dockerfile_instructions() if keyword == "RUN")
     for path in (
         "escalator/sandbox",
         "escalator/kit",
-        "escalator/cli",
+        "escalator/faces/cli",
         "escalator/demo.py",
-        "escalator/port_setup.py",
-        "escalator/cli.py",
         "escalator/__main__.py",
     ):
         assert f"/action/{path}" in runs, path
@@ -225,7 +223,7 @@ def dockerignore_allows(path: str) -> bool:
         ("scripts/image_bytecode.py", True),
         ("scripts/benchmark.py", False),
         ("entrypoint.py", True),
-        ("escalator/cli.py", True),
+        ("escalator/faces/cli/__init__.py", True),
         ("escalator/sandbox/server.py", True),
         ("escalator/__pycache__/cli.cpython-313.pyc", False),
         ("tests/test_examples.py", False),

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from escalator.action import build_runner
 from escalator.context import GitHubContext
 from escalator.errors import EscalatorError, ReportingError
+from escalator.faces.action import build_runner
 from escalator.inputs import SECRET_INPUTS, parse_inputs
 from escalator.sandbox import Sandbox, seed
 from escalator.workflow import Console, OutputWriter

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from escalator.clients.pagerduty import PagerDutyClient
 from escalator.errors import ServiceUnavailable, UnexpectedResponse
 from escalator.http import Deadline, OutcomeUnknown, Policy, SystemClock, Transport
 from escalator.http.body import MAX_BODY_BYTES
 from escalator.http.interim import FinalAnswerAdapter, FinalResponse
 from escalator.http.network import bypassed, ca_bundle, is_loopback, proxies_for
-from escalator.pagerduty import PagerDutyClient
 
 Handler = Callable[[socket.socket], None]
 JSON_OK = b'{"ok":true}'

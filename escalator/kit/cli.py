@@ -14,8 +14,8 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from escalator import terms
-from escalator.action import insecure_http_hosts
 from escalator.errors import InputError
+from escalator.faces.action import insecure_http_hosts
 from escalator.inputs import PORT_REGIONS, port_api_url
 from escalator.kit.definitions import DEFAULT_WORKFLOW, OPERATIONS, actions
 from escalator.kit.setup import Settings, execute

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from escalator.clients.port import SERVICE, PortClient
 from escalator.errors import EscalatorError, PortError, UnexpectedResponse
 from escalator.http import Deadline, Policy
 from escalator.kit.definitions import blueprints
 from escalator.kit.plan import Kind, Step, comparable, plan_action, plan_blueprint
-from escalator.port import SERVICE, PortClient
 from escalator.workflow import Console
 
 

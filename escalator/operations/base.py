@@ -14,11 +14,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Protocol, TypeVar
 
+from escalator.clients.models import Incident
+from escalator.clients.pagerduty import PagerDutyClient
 from escalator.errors import PagerDutyError
 from escalator.inputs import ActionInputs
-from escalator.models import Incident
 from escalator.operations.writes import AddNote
-from escalator.pagerduty import PagerDutyClient
 
 T = TypeVar("T")
 

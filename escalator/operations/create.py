@@ -11,9 +11,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
+from escalator.clients.models import Incident, Priority, User
 from escalator.errors import InputError
 from escalator.inputs import ActionInputs
-from escalator.models import Incident, Priority, User
 from escalator.operations.base import Change, Field, Gather, Plan, shown
 from escalator.operations.lookups import resolve_priority, resolve_users
 from escalator.operations.writes import CreateIncident

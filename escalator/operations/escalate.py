@@ -11,9 +11,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
+from escalator.clients.models import EscalationPolicy, Incident
 from escalator.errors import Refusal
 from escalator.inputs import ActionInputs
-from escalator.models import EscalationPolicy, Incident
 from escalator.operations.base import Change, Field, Gather, Plan, Write, shown
 from escalator.operations.writes import UpdateIncident
 

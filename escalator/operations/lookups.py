@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from escalator.clients.models import Priority, User
+from escalator.clients.pagerduty import PagerDutyClient
 from escalator.errors import InputError, PagerDutyError, Refusal
-from escalator.models import Priority, User
-from escalator.pagerduty import PagerDutyClient
 
 _USER_ID = re.compile(r"[A-Z0-9]{2,64}")
 

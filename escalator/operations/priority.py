@@ -5,8 +5,8 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import ClassVar
 
+from escalator.clients.models import Incident, Priority
 from escalator.inputs import ActionInputs
-from escalator.models import Incident, Priority
 from escalator.operations.base import Change, Field, Gather, Plan, shown
 from escalator.operations.lookups import resolve_priority
 from escalator.operations.state import refuse_resolved

@@ -9,8 +9,8 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import ClassVar
 
+from escalator.clients.models import Incident
 from escalator.inputs import ActionInputs
-from escalator.models import Incident
 from escalator.operations.base import Change, Field, Gather, Plan, Write
 from escalator.operations.state import refuse_resolved
 from escalator.operations.writes import Snooze as SnoozeWrite

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from escalator.clients.models import Incident
 from escalator.errors import Refusal
-from escalator.models import Incident
 
 
 def refuse_resolved(incident: Incident, operation: str, why: str = "") -> None:

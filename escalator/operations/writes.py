@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
 
+from escalator.clients.models import Incident
+from escalator.clients.pagerduty import PagerDutyClient
 from escalator.errors import PagerDutyError
-from escalator.models import Incident
-from escalator.pagerduty import PagerDutyClient
 
 
 @dataclass(frozen=True)

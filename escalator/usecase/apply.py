@@ -7,11 +7,11 @@ PagerDuty and says which.
 
 from __future__ import annotations
 
+from escalator.clients.models import Incident
+from escalator.clients.pagerduty import PagerDutyClient
 from escalator.errors import EscalatorError, PagerDutyError, UnexpectedResponse
 from escalator.http import OutcomeUnknown
-from escalator.models import Incident
 from escalator.operations.base import Write
-from escalator.pagerduty import PagerDutyClient
 from escalator.workflow import Console
 
 WRITE_ATTEMPTS = 3

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from escalator.clients.models import Incident, PortBlueprint, PortEntity
 from escalator.inputs import ActionInputs
-from escalator.models import Incident, PortBlueprint, PortEntity
 from escalator.operations.base import Operation, Plan, Write
 
 

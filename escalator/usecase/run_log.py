@@ -9,8 +9,8 @@ import queue
 import threading
 from collections.abc import Callable
 
+from escalator.clients.port import PortClient
 from escalator.errors import EscalatorError
-from escalator.port import PortClient
 
 
 class RunLogger:

@@ -18,14 +18,14 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from escalator.entity import build_entity, merge_expansions, needs_assignee_emails
+from escalator.clients.models import Incident, PortEntity
+from escalator.clients.pagerduty import PagerDutyClient
+from escalator.clients.port import PortClient
 from escalator.errors import EscalatorError, PortError, ReportingError
 from escalator.http import Deadline
 from escalator.inputs import ActionInputs
-from escalator.models import Incident, PortEntity
 from escalator.operations.base import Operation, Plan
-from escalator.pagerduty import PagerDutyClient
-from escalator.port import PortClient
+from escalator.report.entity import build_entity, merge_expansions, needs_assignee_emails
 from escalator.usecase import wording
 from escalator.usecase.apply import apply_write
 from escalator.usecase.outcome import Outcome

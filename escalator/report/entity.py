@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from escalator.models import Incident, PortBlueprint, PortEntity
+from escalator.clients.models import Incident, PortBlueprint, PortEntity
 
 SERVICE_BLUEPRINT = "pagerdutyService"
 SERVICE_RELATION = "pagerdutyService"

@@ -14,10 +14,10 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
-from escalator.answers import ErrorRule, Reading, clip, error_for, validated
+from escalator.clients.answers import ErrorRule, Reading, clip, error_for, validated
+from escalator.clients.models import EscalationPolicy, Incident, Note, Priority, User
 from escalator.errors import PagerDutyError, UnexpectedResponse
 from escalator.http import Deadline, HttpResponse, Policy, Transport, parse_json_body
-from escalator.models import EscalationPolicy, Incident, Note, Priority, User
 
 SERVICE = "PagerDuty"
 ACCEPT = "application/vnd.pagerduty+json;version=2"

@@ -12,8 +12,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from escalator.clients.models import Incident
 from escalator.errors import EscalatorError
-from escalator.models import Incident
 from escalator.operations.base import Field, Plan, shown
 from escalator.usecase.outcome import Outcome
 from escalator.workflow import md, md_code, md_link

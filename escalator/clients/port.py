@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from escalator.answers import ErrorRule, Reading, error_for
+from escalator.clients.answers import ErrorRule, Reading, error_for
+from escalator.clients.models import PortBlueprint, PortEntity
 from escalator.errors import PortError, UnexpectedResponse
 from escalator.http import Deadline, HttpResponse, Policy, Transport, parse_json_body
-from escalator.models import PortBlueprint, PortEntity
 
 SERVICE = "Port"
 _TOKEN_PATH = "/v1/auth/access_token"  # noqa: S105  # a path, not a secret

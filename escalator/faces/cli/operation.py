@@ -13,8 +13,8 @@ import sys
 from collections.abc import Mapping
 
 from escalator import terms
-from escalator.cli.options import POSITIONALS
 from escalator.errors import EscalatorError
+from escalator.faces.cli.options import POSITIONALS
 from escalator.inputs import INPUT_NAMES
 from escalator.terms import SECRET_ENV
 from escalator.usecase.outcome import Outcome
@@ -47,8 +47,8 @@ def raw_inputs(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, st
 
 def run_operation(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Run the operation of ``args`` as the action would, with tokens from the environment."""
-    from escalator.action import insecure_http_hosts, run
-    from escalator.summary import OUTPUT_NAMES
+    from escalator.faces.action import insecure_http_hosts, run
+    from escalator.report.summary import OUTPUT_NAMES
     from escalator.workflow import Console, OutputWriter, SummaryWriter
 
     raw = raw_inputs(args, env)

@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TextIO
 
-from escalator import summary
+from escalator.clients.pagerduty import PagerDutyClient
+from escalator.clients.port import PortClient
 from escalator.context import GitHubContext
 from escalator.errors import EscalatorError, InputError
 from escalator.http import Deadline
@@ -26,8 +27,7 @@ from escalator.inputs import (
     parse_port_reporting,
 )
 from escalator.operations import OPERATIONS
-from escalator.pagerduty import PagerDutyClient
-from escalator.port import PortClient
+from escalator.report import summary
 from escalator.usecase import wording
 from escalator.usecase.outcome import Outcome
 from escalator.usecase.runner import Runner
@@ -145,7 +145,7 @@ def build_runner(
         token = inputs.github_token.get_secret_value()
 
         def job_link() -> str:
-            from escalator.github import find_job_url  # PyGithub only when a token is given
+            from escalator.clients.github import find_job_url  # PyGithub only when a token is given
 
             return find_job_url(github, token, deadline)
 

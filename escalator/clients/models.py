@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from escalator.answers import validated
+from escalator.clients.answers import validated
 
 IncidentStatus = Literal["triggered", "acknowledged", "resolved"]
 Urgency = Literal["high", "low"]

@@ -1,9 +1,9 @@
 """The ``escalator`` command line: the action's operations from a terminal, the sandbox, the demo.
 
-Each operation is a subcommand (:mod:`escalator.cli.options`) that runs exactly what the action
-runs (:mod:`escalator.cli.operation`); ``sandbox``, ``demo`` and ``port-setup`` hand over to their
-own modules, imported only when used. Tokens are read from environment variables, never from
-options, so they do not sit in shell history or in the process list.
+Each operation is a subcommand (:mod:`escalator.faces.cli.options`) that runs exactly what the
+action runs (:mod:`escalator.faces.cli.operation`); ``sandbox``, ``demo`` and ``port-setup`` hand
+over to their own modules, imported only when used. Tokens are read from environment variables,
+never from options, so they do not sit in shell history or in the process list.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from escalator import terms
-from escalator.cli.options import build_parser
+from escalator.faces.cli.options import build_parser
 from escalator.inputs import OPERATIONS
 from escalator.terms import SECRET_ENV
 
@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         if args.command not in OPERATIONS:
             parser.print_help()
             return 2
-        from escalator.cli.operation import cli_terms, run_operation
+        from escalator.faces.cli.operation import cli_terms, run_operation
 
         with terms.using(cli_terms(args.command)):
             return run_operation(args, env)
