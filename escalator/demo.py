@@ -1,6 +1,8 @@
 """``escalator demo``: the action's main job against the embedded sandbox, shown end to end.
 
-Starts the sandbox, runs ``entrypoint.py`` exactly as the GitHub runner would (every ``INPUT_*``
+Three runs on one incident, as three clicks in Port would make them: escalate it, acknowledge it
+with a note, resolve it with a resolution. For each, it starts a Port run in the sandbox, runs
+``entrypoint.py`` exactly as the GitHub runner would (every ``INPUT_*``
 with its default, ``GITHUB_OUTPUT``, ``GITHUB_STEP_SUMMARY``, a temporary workspace as the working
 directory), then shows the job log as GitHub renders it, the step outputs, the job summary, and
 what changed in PagerDuty and in Port. Nothing leaves 127.0.0.1.
@@ -16,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import requests
 
 from escalator.faces.action import input_env_name
 from escalator.inputs import DEFAULTS, INPUT_NAMES
@@ -122,96 +126,166 @@ def _incident_line(incident: dict[str, Any], state: dict[str, Any]) -> str:
     )
 
 
+#: The demo's three steps on one incident, as three clicks in Port would run them.
+STEPS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("escalate", {"escalation_policy_id": TARGET_POLICY, "urgency": "high"}),
+    ("acknowledge", {"note": "Looking at the card processor's dashboards."}),
+    ("resolve", {"resolution": "Rolled back the card processor's config change."}),
+)
+#: The secrets as a workflow passes them (the names the README and examples/ use).
+SECRET_NAMES = {
+    "pagerduty_token": "PAGERDUTY_API_KEY",
+    "port_client_id": "PORT_CLIENT_ID",
+    "port_client_secret": "PORT_CLIENT_SECRET",
+}
+
+
 def run_demo(*, dry_run: bool = False) -> int:
-    """Run the demo; returns the action's exit code."""
+    """Run the demo's steps (escalate, acknowledge, resolve with a note) on the demo incident;
+    returns the first failing step's exit code, or 0."""
     started = time.monotonic()
-    inputs = {
-        "escalation_policy_id": TARGET_POLICY,
-        "urgency": "high",
+    with Sandbox() as sandbox, tempfile.TemporaryDirectory(prefix="escalator-demo-") as tmp:
+        before_state = sandbox.state()
+        code = 0
+        sent: list[list[dict[str, Any]]] = []
+        for number, (operation, asked) in enumerate(STEPS, start=1):
+            run_id = seed.DEMO_RUN_ID if number == 1 else _start_port_run(sandbox, operation)
+            workspace = Path(tmp) / f"step-{number}"
+            workspace.mkdir()
+            inputs = _inputs(sandbox, operation, asked, run_id, dry_run)
+            code = _run_step(number, operation, inputs, workspace)
+            sent.append(sandbox.journal())
+            if code != 0:
+                break
+        _show_changes(sandbox, before_state)
+        _heading("Requests the action sent")
+        for (operation, _asked), journal in zip(STEPS, sent, strict=False):
+            print(f"  {operation}:")
+            for entry in journal:
+                print(f"    {entry['status']} {entry['method']:5} {entry['path']}")
+        counts = ", ".join(str(len(journal)) for journal in sent)
+        print(
+            f"\nRequests per run: {counts}, one Port token each; demo took "
+            f"{time.monotonic() - started:.2f} s. Sandbox stopped."
+        )
+        return code
+
+
+def _inputs(
+    sandbox: Sandbox, operation: str, asked: dict[str, str], run_id: str, dry_run: bool
+) -> dict[str, str]:
+    """The step's inputs, as the kit's Port action and workflow pass them."""
+    context = {
+        "blueprint": "pagerdutyIncident",
+        "entity": seed.DEMO_INCIDENT_ID,
+        "run_id": run_id,
+        "relations": {"pagerdutyService": ["PSVCPAY"]},
+    }
+    return {
+        "operation": operation,
+        **asked,
         "from": seed.FROM_EMAIL,
-        "port_context": json.dumps(
-            {
-                "blueprint": "pagerdutyIncident",
-                "entity": seed.DEMO_INCIDENT_ID,
-                "run_id": seed.DEMO_RUN_ID,
-                "relations": {"pagerdutyService": ["PSVCPAY"]},
-            }
-        ),
+        "port_context": json.dumps(context),
         "pagerduty_token": seed.PAGERDUTY_TOKEN,
         "port_client_id": seed.PORT_CLIENT_ID,
         "port_client_secret": seed.PORT_CLIENT_SECRET,
+        "pagerduty_api_url": sandbox.pagerduty_url,
+        "port_api_url": sandbox.port_url,
         "dry_run": "true" if dry_run else "false",
     }
-    with Sandbox() as sandbox, tempfile.TemporaryDirectory(prefix="escalator-demo-") as tmp:
-        inputs["pagerduty_api_url"] = sandbox.pagerduty_url
-        inputs["port_api_url"] = sandbox.port_url
-        before_state = sandbox.state()
-        incident_before = before_state["pagerduty"]["incidents"][seed.DEMO_INCIDENT_ID]
 
-        _heading("The step, as written in the workflow")
-        print("- uses: OWNER/escalate-action@v1")
-        print("  with:")
-        for name, value in inputs.items():
-            secret = name in ("pagerduty_token", "port_client_id", "port_client_secret")
-            shown = "${{ secrets." + name.upper() + " }}" if secret else value
-            print(f"    {name}: {shown}")
-        print(f"  (sandbox: PagerDuty at {sandbox.pagerduty_url}, Port at {sandbox.port_url})")
 
-        workspace = Path(tmp)
-        env = runner_env(inputs, workspace)
-        # entrypoint.py sits beside the package in a checkout and in the image; an installed
-        # package runs the same main() as a module.
-        command = [str(ENTRYPOINT)] if ENTRYPOINT.exists() else ["-m", "escalator.faces.action"]
-        process = subprocess.run(  # noqa: S603  # our own entrypoint, as the runner starts it
-            [sys.executable, *command],
-            env=env,
-            cwd=workspace,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        _heading(f"Job log (exit code {process.returncode})")
-        for line in render_log(process.stdout):
-            print(line)
-        if process.stderr.strip():
-            print(process.stderr.rstrip())
+def _start_port_run(sandbox: Sandbox, operation: str) -> str:
+    """Start a run of the kit's action for ``operation``, as a click in Port does."""
+    session = requests.Session()
+    session.trust_env = False  # loopback only, never through a proxy
+    token = session.post(
+        f"{sandbox.port_url}/v1/auth/access_token",
+        json={"clientId": seed.PORT_CLIENT_ID, "clientSecret": seed.PORT_CLIENT_SECRET},
+        timeout=10,
+    ).json()["accessToken"]
+    answer = session.post(
+        f"{sandbox.port_url}/v1/actions/pagerdutyIncident_{operation}_incident/runs",
+        json={"entity": seed.DEMO_INCIDENT_ID, "properties": {}},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    sandbox.clear_journal()  # the demo's own calls are not the action's
+    return str(answer.json()["run"]["id"])
 
-        _heading("Step outputs")
-        outputs = parse_outputs((workspace / "github_output").read_text(encoding="utf-8"))
-        for name, value in outputs.items():
-            if name == "incident":
-                value = f"<{len(value)} bytes of incident JSON>"
-            print(f"  {name:24} {value}")
 
-        _heading("Job summary (Markdown)")
-        print((workspace / "step_summary.md").read_text(encoding="utf-8").rstrip())
+def _run_step(number: int, operation: str, inputs: dict[str, str], workspace: Path) -> int:
+    """Run one step as the runner would, and show its step, log, outputs and summary."""
+    _heading(f"Step {number}: {operation}, as written in the workflow")
+    print("- uses: OWNER/escalate-action@v1")
+    print("  with:")
+    for name, value in inputs.items():
+        if name in SECRET_NAMES:
+            print(f"    {name}: ${{{{ secrets.{SECRET_NAMES[name]} }}}}")
+        elif not name.endswith("_api_url"):  # shown below: only the sandbox needs them
+            print(f"    {name}: {_yaml_scalar(value)}")
+    print(
+        f"  (sandbox: PagerDuty at {inputs['pagerduty_api_url']}, Port at {inputs['port_api_url']})"
+    )
+    env = runner_env(inputs, workspace)
+    # entrypoint.py sits beside the package in a checkout and in the image; an installed
+    # package runs the same main() as a module.
+    command = [str(ENTRYPOINT)] if ENTRYPOINT.exists() else ["-m", "escalator.faces.action"]
+    process = subprocess.run(  # noqa: S603  # our own entrypoint, as the runner starts it
+        [sys.executable, *command],
+        env=env,
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    _heading(f"Step {number}: job log (exit code {process.returncode})")
+    for line in render_log(process.stdout):
+        print(line)
+    if process.stderr.strip():
+        print(process.stderr.rstrip())
+    _heading(f"Step {number}: step outputs")
+    outputs = parse_outputs((workspace / "github_output").read_text(encoding="utf-8"))
+    for name, value in outputs.items():
+        if name == "incident":
+            value = f"<{len(value)} bytes of incident JSON>"
+        print(f"  {name:24} {value}")
+    _heading(f"Step {number}: job summary (Markdown)")
+    print((workspace / "step_summary.md").read_text(encoding="utf-8").rstrip())
+    return process.returncode
 
-        after_state = sandbox.state()
-        incident_after = after_state["pagerduty"]["incidents"][seed.DEMO_INCIDENT_ID]
-        _heading("What changed in PagerDuty")
-        print(f"  before: {_incident_line(incident_before, before_state)}")
-        print(f"  after:  {_incident_line(incident_after, after_state)}")
 
-        _heading("What changed in Port")
-        port = after_state["port"]
-        entity = port["entities"].get("pagerdutyIncident", {}).get(seed.DEMO_INCIDENT_ID)
-        print("  entity pagerdutyIncident/" + seed.DEMO_INCIDENT_ID + ":")
-        print("    " + json.dumps(entity, indent=2).replace("\n", "\n    "))
-        run = port["runs"][seed.DEMO_RUN_ID]
+def _yaml_scalar(value: str) -> str:
+    """``value`` as YAML reads it back as the same string (JSON and ``: `` get quotes)."""
+    plain = value and value.strip() == value and not value.startswith(("{", "[", "'", '"'))
+    if plain and ": " not in value and " #" not in value:
+        return value
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _show_changes(sandbox: Sandbox, before_state: dict[str, Any]) -> None:
+    after_state = sandbox.state()
+    incident_before = before_state["pagerduty"]["incidents"][seed.DEMO_INCIDENT_ID]
+    incident_after = after_state["pagerduty"]["incidents"][seed.DEMO_INCIDENT_ID]
+    _heading("What changed in PagerDuty")
+    print(f"  before: {_incident_line(incident_before, before_state)}")
+    print(f"  after:  {_incident_line(incident_after, after_state)}")
+    notes = after_state["pagerduty"].get("notes", {}).get(seed.DEMO_INCIDENT_ID, [])
+    for note in notes:
+        print(f"  note:   {note.get('content')}")
+    _heading("What changed in Port")
+    port = after_state["port"]
+    entity = port["entities"].get("pagerdutyIncident", {}).get(seed.DEMO_INCIDENT_ID)
+    print("  entity pagerdutyIncident/" + seed.DEMO_INCIDENT_ID + ":")
+    print("    " + json.dumps(entity, indent=2).replace("\n", "\n    "))
+    for run_id, run in port["runs"].items():
+        logs = port["run_logs"].get(run_id, [])
+        if not logs:
+            continue
         print(
-            f"  run {seed.DEMO_RUN_ID}: status {run['status']}, label {run.get('statusLabel')!r}, "
+            f"  run {run_id}: status {run['status']}, label {run.get('statusLabel')!r}, "
             f"link {run.get('link')}"
         )
-        for log in port["run_logs"].get(seed.DEMO_RUN_ID, []):
+        for log in logs:
             print(f"    log: {log['message']}")
-
-        journal = sandbox.journal()
-        _heading("Requests the action sent")
-        for entry in journal:
-            print(f"  {entry['status']} {entry['method']:5} {entry['path']}")
-        connections = len({entry["connection"] for entry in journal})
-        print(
-            f"\n{len(journal)} requests over {connections} connections; demo took "
-            f"{time.monotonic() - started:.2f} s. Sandbox stopped."
-        )
-        return process.returncode

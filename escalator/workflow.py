@@ -179,7 +179,8 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~>])")
 def md(text: object) -> str:
     """Any text made inert in a Markdown table cell: no HTML, no markup, one line."""
     flat = " ".join(str(text).split())
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(flat, quote=True))
+    # quotes stay as they are: a cell is no attribute, and &#x27; would show as written
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(flat, quote=False))
 
 
 def md_code(text: object) -> str:

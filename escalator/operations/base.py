@@ -72,7 +72,8 @@ class Change:
     def said(self) -> str:
         """'urgency high' when sent, 'urgency already high' when it already held."""
         name = self.field.value.lower()
-        return f"{name} {self.asked}" if self.needed else f"{name} already {self.asked}"
+        asked = f'"{self.asked}"' if self.field is Field.NOTE else self.asked
+        return f"{name} {asked}" if self.needed else f"{name} already {asked}"
 
 
 class Write(Protocol):
