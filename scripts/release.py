@@ -3,7 +3,7 @@
 
     plan            read the version tag and decide: build a new image, or finish a release whose
                     tag already points at a release commit (a re-run); refuse a tag not on main
-    self-test       run the image's demo, offline, on every platform of the pushed index
+    self-test       run the image offline on every platform of the pushed index
     publish         check the image anonymously, tag it X.Y.Z / X.Y / X, then make the release
                     commit and push vX.Y.Z (and vX) in one atomic push with RELEASE_TOKEN
     github-release  create the GitHub release of the tag unless it exists
@@ -34,7 +34,19 @@ PLATFORMS = ("linux/amd64", "linux/arm64")
 VERSION_TAG = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
 SOURCE_IMAGE_LINE = "  image: Dockerfile"
 RELEASE_IMAGE_LINE = re.compile(r"^  image: docker://(\S+)@(sha256:[0-9a-f]{64})$", re.M)
-DEMO_CHANGED = re.compile(r"^\s*changed\s+true\s*$", re.M)
+PYTHON = "/usr/local/bin/python"
+ENTRYPOINT = "/action/entrypoint.py"
+#: What a run may import (PyGithub with its native PyNaCl only with github_token).
+SELF_TEST_IMPORTS = (
+    "import escalator.faces.action, escalator.clients.github, github, pydantic_core; "
+    "print('self-test: imported')"
+)
+SELF_TEST_IMPORTED = re.compile(r"^self-test: imported$", re.M)
+SELF_TEST_INPUTS = [
+    "-e", "GITHUB_ACTIONS=true", "-e", "INPUT_INCIDENT_ID=Q2LAR4ADCXC8IB",
+    "-e", "INPUT_URGENCY=urgent", "-e", "INPUT_PAGERDUTY_TOKEN=not-a-real-key",
+]  # fmt: skip
+SELF_TEST_REFUSED = re.compile(r"^::error title=Invalid input::urgency: ", re.M)
 BOT_NAME = "github-actions[bot]"
 BOT_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
 LOOPBACK_REGISTRY = re.compile(r"(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?")
@@ -299,18 +311,29 @@ def tag_image(image: str, digest: str, names: Sequence[str]) -> None:
 
 
 def self_test(image: str, manifest: str, platform: str) -> None:
-    """Run the image's demo (sandbox and action inside the container, no network) on `platform`."""
-    result = run(
-        [
-            "docker", "run", "--rm", "--network", "none", "--platform", platform,
-            "--entrypoint", "/usr/local/bin/python", f"{image}@{manifest}",
-            "-m", "escalator", "demo",
-        ],
-        check=False,
-    )  # fmt: skip
-    if result.returncode != 0 or not DEMO_CHANGED.search(result.stdout):
-        tail = (result.stdout + result.stderr).strip()[-1500:]
-        raise ReleaseError(f"self-test failed on {platform} (exit {result.returncode}):\n{tail}")
+    """Run the image on `platform` with no network, as the runner would, twice: every module a
+    run may load imports (native libraries for that platform included), and the entrypoint
+    refuses an invalid input with its own ::error and exit status 2, sending nothing."""
+    base = ["docker", "run", "--rm", "--network", "none", "--platform", platform]
+    runs = [
+        (
+            [*base, "--entrypoint", PYTHON, f"{image}@{manifest}", "-c", SELF_TEST_IMPORTS],
+            0,
+            SELF_TEST_IMPORTED,
+        ),
+        (
+            [*base, *SELF_TEST_INPUTS, "--entrypoint", PYTHON, f"{image}@{manifest}", ENTRYPOINT],
+            2,
+            SELF_TEST_REFUSED,
+        ),
+    ]
+    for command, expected, shows in runs:
+        result = run(command, check=False)
+        if result.returncode != expected or not shows.search(result.stdout):
+            tail = (result.stdout + result.stderr).strip()[-1500:]
+            raise ReleaseError(
+                f"self-test failed on {platform} (exit {result.returncode}):\n{tail}"
+            )
     log(f"{image}@{manifest}: self-test passed on {platform}")
 
 
@@ -492,7 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--registry", default="ghcr.io")
     plan.add_argument("--repository", default=os.environ.get("GITHUB_REPOSITORY", ""))
     plan.add_argument("--main-ref", default="refs/remotes/origin/main")
-    test = commands.add_parser("self-test", help="run the image's demo on each platform")
+    test = commands.add_parser("self-test", help="run the image offline on each platform")
     test.add_argument("--image", required=True)
     test.add_argument("--digest", required=True)
     publish = commands.add_parser("publish", help="check, tag the image, push the git tags")

@@ -236,7 +236,7 @@ def build_stand_in(
     passes: bool,
     docker_config: Path | None = None,
 ) -> None:
-    """Build and push a tiny image whose `python -m escalator demo` passes or fails its self-test.
+    """Build and push a tiny image whose `python` passes or fails the self-test's two runs.
 
     FROM scratch with a static busybox: the release script's steps are what is tested, not the
     action (tests/test_image.py and CI's self-test job test the action). Both platforms carry the
@@ -244,7 +244,12 @@ def build_stand_in(
     """
     context.mkdir(parents=True, exist_ok=True)
     shutil.copy(static_busybox(), context / "busybox")
-    answer = 'echo "  changed                  true"' if passes else 'echo "boom" >&2; exit 3'
+    answer = (
+        'if [ "$1" = -c ]; then echo "self-test: imported"; exit 0; fi\n'
+        'echo "::error title=Invalid input::urgency: \\"urgent\\" is not an urgency."; exit 2'
+        if passes
+        else 'echo "boom" >&2; exit 3'
+    )
     (context / "python").write_text(f"#!/bin/busybox sh\n{answer}\n", encoding="utf-8")
     (context / "python").chmod(0o755)
     (context / "Dockerfile").write_text(
@@ -253,7 +258,7 @@ def build_stand_in(
     )
     env = {**os.environ, **({"DOCKER_CONFIG": str(docker_config)} if docker_config else {})}
     for command in (
-        ["docker", "build", "--platform", platform, "-t", reference, str(context)],
+        ["docker", "build", "--no-cache", "--platform", platform, "-t", reference, str(context)],
         ["docker", "push", reference],
     ):
         result = sh(*command, timeout=600, env=env)

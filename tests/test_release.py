@@ -261,8 +261,8 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Images]:
 
 
 @pytest.mark.slow
-def test_self_test_fails_on_the_platform_whose_demo_fails(images: Images) -> None:
-    """self-test runs each platform of the index and names the one whose demo fails."""
+def test_self_test_fails_on_the_platform_whose_image_fails(images: Images) -> None:
+    """self-test runs each platform of the index and names the one whose image fails."""
     ok = run_step(REPO, "self-test", "--image", images.image, "--digest", images.digest)
     assert ok.returncode == 0, ok.stderr
     assert "self-test passed on linux/arm64" in ok.stderr
