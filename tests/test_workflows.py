@@ -291,11 +291,6 @@ def dockerfile_lock() -> str:
     return Path(match.group(1)).name
 
 
-@pytest.mark.xfail(
-    (REPO / "requirements.lock").exists(),
-    reason="requirements.lock is being replaced by requirements.txt (issue 15, item 4)",
-    strict=True,
-)
 def test_the_lock_is_a_file_dependabot_reads_named_alike_everywhere() -> None:
     """The hash lock is requirements*.txt at the root; no workflow, doc or config names another."""
     lock = dockerfile_lock()
