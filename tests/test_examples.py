@@ -462,20 +462,10 @@ def _fenced_blocks(text: str, language: str) -> list[str]:
     return re.findall(rf"^```{language}\n(.*?)^```$", text, flags=re.S | re.M)
 
 
-#: Until the README shows the one workflow of the kit, its blocks are the escalation-only kit's.
-README_PENDING = (
-    "README.md still shows the escalation-only kit (escalate-incident.yml): its first YAML "
-    "block becomes examples/pagerduty-incident.yml and its first JSON block "
-    "examples/port/escalate-incident-action.json"
-)
-
-
 def test_readme_opens_with_the_example_workflow() -> None:
     """The README's first YAML block is the example workflow, so the two cannot drift apart."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     block = _fenced_blocks(readme, "yaml")[0]
-    if "escalate-incident.yml" in block.partition("\n")[0]:
-        pytest.skip(README_PENDING)
     assert block == WORKFLOW.read_text(encoding="utf-8")
 
 
@@ -483,8 +473,6 @@ def test_readme_shows_the_port_action() -> None:
     """The README's first JSON block is the kit's Port self-service action."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     block = json.loads(_fenced_blocks(readme, "json")[0])
-    if block["invocationMethod"]["workflow"] == "escalate-incident.yml":
-        pytest.skip(README_PENDING)
     assert block == load_json(GITHUB_ACTION)
 
 

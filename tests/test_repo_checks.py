@@ -5,6 +5,7 @@ The linters are the ones `scripts/bootstrap` installs next to the interpreter ru
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -475,6 +476,46 @@ def test_readme_has_the_sections_users_look_for() -> None:
         "Development",
     ):
         assert any(heading.startswith(section) for heading in headings), section
+
+
+def code_messages() -> list[str]:
+    """The string literals of the action's code (sandbox and docstrings left out), each piece of
+    an f-string apart, with inputs rendered as the action names them."""
+    from escalator import terms
+
+    texts = []
+    for path in sorted((REPO / "escalator").rglob("*.py")):
+        if "sandbox" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+        texts += [
+            terms.ACTION.render(node.value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+        ]
+    return texts
+
+
+def test_readme_troubleshooting_quotes_messages_the_code_writes() -> None:
+    """Each message quoted in the README's troubleshooting table is written by the code: every
+    piece between the `...` and `<...>` gaps, past a leading input name, is in a literal."""
+    header, *rows = readme_table("Troubleshooting")
+    assert header[0] == "The action says"
+    inputs = set(action_metadata()["inputs"])
+    corpus = code_messages()
+    checked = 0
+    for row in rows:
+        for quoted in re.findall(r"`([^`]+)`", row[0]):
+            for piece in re.split(r"\.\.\.|<[^>]+>", quoted):
+                name, colon, rest = piece.lstrip().partition(": ")
+                text = (rest if colon and name in inputs else piece).strip()
+                if len(text) >= 6:
+                    assert any(text in message for message in corpus), (quoted, text)
+                    checked += 1
+    assert checked >= len(rows)
 
 
 def test_license_is_mit_for_the_maintainers() -> None:
