@@ -148,8 +148,11 @@ class ReportingError(EscalatorError):
     title = "Done in PagerDuty, but Port was not updated"
 
     def __init__(self, cause: EscalatorError, *, not_done: str, done: str = "escalated") -> None:
+        # an API error's status is in its title, which this error's own title replaces
+        status = f" ({cause.title})" if isinstance(cause, ApiError) else ""
         super().__init__(
-            f"The incident was {done} in PagerDuty, but {not_done}: {cause.message_template}",
+            f"The incident was {done} in PagerDuty, but {not_done}{status}: "
+            f"{cause.message_template}",
             hint=cause.hint_template,
         )
         self.cause = cause

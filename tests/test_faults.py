@@ -508,8 +508,10 @@ def test_exit_code_and_message(case: Case) -> None:
         assert result.errors == [], result.errors
     else:
         assert len(result.errors) == 1, result.stdout
+        # the title says the status ("PagerDuty answered 404"), the message the rest
+        shown = "\n".join(line for line in result.commands if line.startswith("::error"))
         for fragment in case.expect.message:
-            assert fragment in result.error_text, result.error_text
+            assert fragment in shown + "\n" + result.error_text, result.error_text
     if case.expect.warning:
         warnings = [line for line in result.commands if line.startswith("::warning")]
         assert any(case.expect.warning in line for line in warnings), result.stdout

@@ -57,8 +57,9 @@ def error_for(
     """The error for an error answer: what was asked, the status, the rule that ``read`` finds
     for it (with the service's own words), and the fix."""
     found = read(response, path)
-    full = f"{method} {path} answered {response.status}: {found.rule.message}"
-    if found.said:
+    # The status is in the error's title ("PagerDuty answered 404"): not said twice.
+    full = f"{method} {path}: {found.rule.message}"
+    if found.said and not _same_words(found.said, found.rule.message):
         full += f" {error_type.service} said: {clip(found.said)}"
     if isinstance(found.code, int):
         full += f" (code {found.code})"
@@ -70,6 +71,12 @@ def error_for(
         path=path,
         hint=found.rule.hint,
     )
+
+
+def _same_words(said: str, ours: str) -> bool:
+    """Whether the service's words only repeat ours (then they are not quoted again)."""
+    words = " ".join(said.lower().strip(" .").split())
+    return bool(words) and words in " ".join(ours.lower().split())
 
 
 def validated(model: type[ModelT], data: Any, *, service: str, what: str, hint: str) -> ModelT:
