@@ -72,7 +72,11 @@ class Change:
     def said(self) -> str:
         """'urgency high' when sent, 'urgency already high' when it already held."""
         name = self.field.value.lower()
-        return f"{name} {self.asked}" if self.needed else f"{name} already {self.asked}"
+        if self.needed:
+            return f"{name} {self.asked}"
+        if self.field is Field.ASSIGNEES:  # 'already assigned to', not 'assigned to already'
+            return f"already {name} {self.asked}"
+        return f"{name} already {self.asked}"
 
 
 class Write(Protocol):
