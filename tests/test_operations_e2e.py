@@ -50,6 +50,16 @@ MAIN_CASES: dict[str, tuple[dict[str, str], list[tuple[str, str]]]] = {
     "priority": ({"incident_id": TRIGGERED, "priority": "p2"}, [("PUT", "")]),
 }
 
+#: The Port run's status label after each main case.
+LABELS = {
+    "acknowledge": "Acknowledged",
+    "resolve": "Resolved",
+    "reassign": "Reassigned to alice@example.com",
+    "note": "Note added",
+    "snooze": "Snoozed for 30m",
+    "priority": "Priority set to P2",
+}
+
 
 def context(incident_id: str) -> str:
     """The Port context of the demo run, on ``incident_id``."""
@@ -516,9 +526,7 @@ def test_outputs_port_run_and_summary(operation: str, sandbox: Sandbox, tmp_path
     assert len(logs) == 2
     assert incident_id in logs[0]
     assert incident_id in logs[1]
-    run_state = sandbox.state()["port"]["runs"][seed.DEMO_RUN_ID]
-    assert run_state["statusLabel"]
-    assert run_state["statusLabel"] != "Already as requested"
+    assert sandbox.state()["port"]["runs"][seed.DEMO_RUN_ID]["statusLabel"] == LABELS[operation]
     assert "| | Before | Asked | After |" in result.summary
 
 
@@ -786,3 +794,26 @@ def test_a_status_change_someone_else_made_meanwhile_is_taken_as_done(
     assert put["status"] == 400
     assert incident(sandbox, incident_id)["status"] == status
     assert result.outputs["incident_status"] == status
+
+
+def test_a_note_that_fails_after_the_change_says_what_was_applied(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The acknowledgement lands, the note is refused: the error says the PUT was applied and the
+    note failed, and its hint names the note input, not escalation's."""
+    refused = _error(400, 2001, "Invalid Input Provided")
+    sandbox.set_faults([{"method": "POST", "path": f"{PD}/incidents/*/notes", "steps": refused}])
+    result = run(sandbox, tmp_path, "acknowledge", incident_id=TRIGGERED, note="On it")
+    assert result.returncode == 1
+    assert incident(sandbox, TRIGGERED)["status"] == "acknowledged"
+    assert f"PagerDuty applied PUT /incidents/{TRIGGERED};" in result.error_text
+    assert "Check note" in result.error_text
+    assert "escalation_level" not in result.error_text
+    assert "PagerDuty applied PUT" in run_logs(sandbox)[-1]
+
+
+def test_the_start_log_says_the_duration_as_given(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The Port run's first log says the snooze's duration in words people read (1h30m)."""
+    result = run(sandbox, tmp_path, "snooze", incident_id=ACKNOWLEDGED, snooze_duration="5400")
+    assert result.returncode == 0, result.stdout
+    assert run_logs(sandbox)[0] == f"Snoozing PagerDuty incident {ACKNOWLEDGED}: for 1h30m."

@@ -30,6 +30,12 @@ _REGION_HINT = (
     "{pagerduty_region=eu}."
 )
 
+#: The hint of a plain 400 to a note or a snooze: the input its body came from.
+_WRITE_HINTS = {
+    "notes": "Check {note} (or {resolution}): PagerDuty's message says what it refused.",
+    "snooze": "Check {snooze_duration}: 1 second to 7 days, such as 1800, 30m, 4h or 1d.",
+}
+
 #: By PagerDuty error code first (codes are more precise than statuses), then by status.
 ERROR_RULES: Mapping[int | str, ErrorRule] = {
     1001: ErrorRule(
@@ -339,6 +345,8 @@ def read_error(response: HttpResponse, path: str) -> Reading:
     elif status >= 500:
         rule = ERROR_RULES[500]
     rule = rule or ErrorRule("PagerDuty answered with an error.", "See PagerDuty's message above.")
+    if rule is ERROR_RULES[400] and path.endswith(("/notes", "/snooze")):
+        rule = ErrorRule(rule.message, _WRITE_HINTS[path.rsplit("/", 1)[1]])
     if status == 404 and not path.startswith("/incidents/"):
         rule = ErrorRule("the requested object was not found.", rule.hint)
     words = "; ".join(part for part in (server_message, details) if part)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from escalator.inputs import ActionInputs
 from escalator.operations.base import Field, Operation
+from escalator.operations.snooze import duration_text
 from escalator.usecase.outcome import Outcome
 
 LABEL_LIMIT = 100
@@ -27,7 +28,7 @@ def asked(inputs: ActionInputs, operation: Operation) -> str:
     if name == "reassign":
         return "to " + ", ".join(inputs.assignees)
     if name == "snooze" and inputs.snooze_seconds is not None:
-        return f"for {inputs.snooze_seconds} s"
+        return f"for {duration_text(inputs.snooze_seconds)}"
     if name == "priority":
         return f"to {inputs.priority}"
     if name == "create":
