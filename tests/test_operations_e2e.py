@@ -507,6 +507,7 @@ def test_dry_run_reads_only_and_shows_each_request(
         assert line.startswith("Dry run: would send " + request)
         json.loads(line.removeprefix("Dry run: would send " + request))
     assert result.outputs["changed"] == "false"
+    assert "Would send to PagerDuty, in this order:" in result.summary
 
 
 @pytest.mark.parametrize("operation", list(MAIN_CASES))
