@@ -30,21 +30,51 @@ _REGION_HINT = (
     "{pagerduty_region=eu}."
 )
 
+#: The hint of a plain 400 to a note or a snooze: the input its body came from.
+_WRITE_HINTS = {
+    "notes": "Check {note} (or {resolution}): PagerDuty's message says what it refused.",
+    "snooze": "Check {snooze_duration}: 1 second to 7 days, such as 1800, 30m, 4h or 1d.",
+}
+
 #: By PagerDuty error code first (codes are more precise than statuses), then by status.
 ERROR_RULES: Mapping[int | str, ErrorRule] = {
     1001: ErrorRule(
         "the incident is already resolved.",
-        "A resolved incident cannot be escalated; trigger a new incident instead.",
+        "A resolved incident cannot be escalated, acknowledged or snoozed: pick an open incident "
+        "in {incident_id}, or reopen this one in PagerDuty first (the incident's page > Reopen).",
+    ),
+    1002: ErrorRule(
+        "the incident is already acknowledged.",
+        "Someone acknowledged it meanwhile; nothing more is needed.",
     ),
     1006: ErrorRule(
         "PagerDuty cannot escalate this incident (it is low urgency or resolved).",
         "Low-urgency incidents cannot be escalated to a level: add {urgency=high}, or reassign "
         "it with {escalation_policy_id}.",
     ),
+    1007: ErrorRule(
+        "PagerDuty has no user with an ID given in {assignees}.",
+        "Give each user in {assignees} as the email the user has in PagerDuty, or as the user's ID "
+        "(the user's page in PagerDuty: People > Users).",
+    ),
     1008: ErrorRule(
         "no PagerDuty user has the email given in {from}.",
         "Set {from} to the email of an existing PagerDuty user (Port's user input: the user's "
         "email as it is in PagerDuty).",
+    ),
+    1011: ErrorRule(
+        "PagerDuty cannot reassign this incident (a resolved incident keeps its assignees).",
+        "Pick an open incident in {incident_id}, or reopen this one in PagerDuty first.",
+    ),
+    1012: ErrorRule(
+        "the incident is not acknowledged, and PagerDuty snoozes only acknowledged incidents.",
+        "Someone changed it meanwhile: run the snooze again (a triggered incident is acknowledged "
+        "first; a resolved one cannot be snoozed).",
+    ),
+    1013: ErrorRule(
+        "PagerDuty refused the snooze duration.",
+        "Set {snooze_duration} to 1 second to 7 days: seconds (1800) or a duration (30m, 4h, "
+        "1h30m, 1d).",
     ),
     1014: ErrorRule(
         "the escalation policy was not found.",
@@ -57,6 +87,17 @@ ERROR_RULES: Mapping[int | str, ErrorRule] = {
     1018: ErrorRule(
         "the user in {from} is not allowed to change this incident.",
         "Set {from} to a PagerDuty user with rights on the incident's service.",
+    ),
+    1020: ErrorRule(
+        "the priority is not one of the account's priorities.",
+        "Set {priority} to a priority name the account has (PagerDuty: Incidents > Incident "
+        "Priority Settings) or a priority ID.",
+    ),
+    2014: ErrorRule(
+        "your PagerDuty account does not have the ability this change needs (priorities are "
+        "not enabled, or the plan lacks urgency changes).",
+        "Enable priorities in PagerDuty (Incidents > Incident Priority Settings) or leave "
+        "{priority} empty; urgency changes need a plan with dynamic notifications.",
     ),
     "missing_from": ErrorRule(
         "PagerDuty needs the email of the user making the change.",
@@ -88,7 +129,8 @@ ERROR_RULES: Mapping[int | str, ErrorRule] = {
     ),
     400: ErrorRule(
         "PagerDuty refused the change.",
-        "Check {escalation_policy_id}, {escalation_level} and {urgency}.",
+        "Check the input PagerDuty's message is about: {escalation_policy_id}, "
+        "{escalation_level}, {urgency}, {assignees} or {priority}.",
     ),
     500: ErrorRule(
         "PagerDuty had an internal error, after every retry.",
@@ -303,6 +345,8 @@ def read_error(response: HttpResponse, path: str) -> Reading:
     elif status >= 500:
         rule = ERROR_RULES[500]
     rule = rule or ErrorRule("PagerDuty answered with an error.", "See PagerDuty's message above.")
+    if rule is ERROR_RULES[400] and path.endswith(("/notes", "/snooze")):
+        rule = ErrorRule(rule.message, _WRITE_HINTS[path.rsplit("/", 1)[1]])
     if status == 404 and not path.startswith("/incidents/"):
         rule = ErrorRule("the requested object was not found.", rule.hint)
     words = "; ".join(part for part in (server_message, details) if part)

@@ -15,7 +15,7 @@ from escalator.operations.writes import UpdateIncident
 def plan(incident: Incident, request: None = None) -> Plan:
     """Acknowledge when triggered; nothing when already acknowledged; refuse when resolved
     (PagerDuty would reopen it)."""
-    refuse_resolved(incident, "acknowledging it would reopen it, so it")
+    refuse_resolved(incident, "acknowledging it", "would reopen it")
     needed = incident.status == "triggered"
     change = Change(Field.STATUS, incident.status, "acknowledged", needed)
     writes = (UpdateIncident(incident.id, status="acknowledged"),) if needed else ()

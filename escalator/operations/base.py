@@ -73,7 +73,11 @@ class Change:
         """'urgency high' when sent, 'urgency already high' when it already held."""
         name = self.field.value.lower()
         asked = f'"{self.asked}"' if self.field is Field.NOTE else self.asked
-        return f"{name} {asked}" if self.needed else f"{name} already {asked}"
+        if self.needed:
+            return f"{name} {asked}"
+        if self.field is Field.ASSIGNEES:  # 'already assigned to', not 'assigned to already'
+            return f"already {name} {asked}"
+        return f"{name} already {asked}"
 
 
 class Write(Protocol):

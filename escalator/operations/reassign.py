@@ -22,7 +22,8 @@ def plan(incident: Incident, users: tuple[User, ...]) -> Plan:
     asked = ", ".join(user.email or user.name or user.id for user in users)
     change = Change(Field.ASSIGNEES, shown(Field.ASSIGNEES, incident), asked, needed)
     ids = tuple(user.id for user in users)
-    writes = (UpdateIncident(incident.id, assignee_ids=ids),) if needed else ()
+    emails = tuple((user.id, user.email) for user in users if user.email)
+    writes = (UpdateIncident(incident.id, assignee_ids=ids, known_emails=emails),) if needed else ()
     return Plan(changes=(change,), writes=writes)
 
 

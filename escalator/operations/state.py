@@ -7,7 +7,8 @@ from escalator.errors import Refusal
 
 
 def refuse_resolved(incident: Incident, operation: str, why: str = "") -> None:
-    """Raise the input error for ``operation`` on a resolved incident (nothing is sent)."""
+    """Raise the refusal of ``operation`` on a resolved incident (nothing is sent): 'snoozing
+    needs an open incident', or 'acknowledging it would reopen it' with ``why``."""
     if incident.status != "resolved":
         return
     raise Refusal(

@@ -8,7 +8,7 @@ back from PagerDuty, so it is sent again: moving to the same level twice is harm
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -29,6 +29,9 @@ class UpdateIncident:
     resolution: str | None = None
     assignee_ids: tuple[str, ...] | None = None
     priority_id: str | None = None
+    #: the emails of the users in ``assignee_ids`` where known (not sent: PagerDuty's answer
+    #: names its assignees without emails, the entity may want them)
+    known_emails: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     @property
     def request_line(self) -> str:
@@ -63,14 +66,28 @@ class UpdateIncident:
         return {"incident": {"type": "incident_reference", **self.fields()}}
 
     def rechecks(self, error: PagerDutyError) -> bool:
-        return False
+        """'Already resolved' (1001) or 'already acknowledged' (1002) to a status change: someone
+        may have made it meanwhile (read to tell)."""
+        return self.status is not None and error.code in (1001, 1002)
 
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
-        return pagerduty.update_incident(self.incident_id, self.fields())
+        return self._with_emails(pagerduty.update_incident(self.incident_id, self.fields()))
 
     def landed(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
         latest = pagerduty.get_incident(self.incident_id, include=())
-        return latest if self.held_by(latest) else None
+        return self._with_emails(latest) if self.held_by(latest) else None
+
+    def _with_emails(self, incident: Incident) -> Incident:
+        """``incident`` with the known emails of its assignees filled in."""
+        emails = dict(self.known_emails)
+        if not emails:
+            return incident
+        data = incident.as_json()
+        for assignment in data.get("assignments") or []:
+            assignee = assignment.get("assignee") or {}
+            if not assignee.get("email") and assignee.get("id") in emails:
+                assignee["email"] = emails[assignee["id"]]
+        return Incident.model_validate(data)
 
     def held_by(self, incident: Incident) -> bool:
         """Whether ``incident`` shows every field of this update (never for a level alone)."""
@@ -147,12 +164,21 @@ class Snooze:
         return pagerduty.snooze(self.incident_id, self.seconds)
 
     def landed(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
+        """Snoozed when an ``unacknowledge`` is pending that ``current`` did not have (an
+        acknowledgement timeout has one of its own: it does not count)."""
         latest = pagerduty.get_incident(self.incident_id, include=())
-        snoozed = any(
-            isinstance(action, dict) and action.get("type") == "unacknowledge"
-            for action in latest.pending_actions
-        )
+        known = _unacknowledge_times(current) if current is not None else set()
+        snoozed = latest.status == "acknowledged" and bool(_unacknowledge_times(latest) - known)
         return latest if snoozed else None
+
+
+def _unacknowledge_times(incident: Incident) -> set[str]:
+    """When the incident's pending ``unacknowledge`` actions are due."""
+    return {
+        str(action.get("at"))
+        for action in incident.pending_actions
+        if isinstance(action, dict) and action.get("type") == "unacknowledge"
+    }
 
 
 @dataclass(frozen=True)

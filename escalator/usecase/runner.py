@@ -27,7 +27,7 @@ from escalator.inputs import ActionInputs
 from escalator.operations.base import Operation, Plan
 from escalator.report.entity import build_entity, merge_expansions, needs_assignee_emails
 from escalator.usecase import wording
-from escalator.usecase.apply import apply_write
+from escalator.usecase.apply import PartlyApplied, apply_write
 from escalator.usecase.outcome import Outcome
 from escalator.usecase.run_log import RunLogger
 from escalator.workflow import Console
@@ -142,7 +142,12 @@ class Runner:
         if plan.sends_nothing:
             self.console.info("Nothing to send to PagerDuty: the incident already is as asked.")
         for write in plan.writes:
-            current = apply_write(write, self.pagerduty, current, self.console) or current
+            try:
+                current = apply_write(write, self.pagerduty, current, self.console) or current
+            except EscalatorError as error:
+                if not outcome.sent:
+                    raise
+                raise PartlyApplied(error, applied=outcome.sent, failed=write) from error
             outcome.sent.append(write)
         outcome.after = current
         if current is not None and plan.writes:
