@@ -155,6 +155,11 @@ class Snooze:
         return latest if snoozed else None
 
 
+#: Codes of a refused create that name another cause than a held key: assignee, ``From`` user,
+#: escalation policy, priorities.
+NOT_A_HELD_KEY = frozenset({1007, 1008, 1014, 2014})
+
+
 @dataclass(frozen=True)
 class CreateIncident:
     """``POST /incidents``: never two incidents, the key is looked up before a retry."""
@@ -202,8 +207,9 @@ class CreateIncident:
         return {"incident": self.incident()}
 
     def rechecks(self, error: PagerDutyError) -> bool:
-        """A 400 may be the key already held by an incident a concurrent run made."""
-        return error.status == 400
+        """A 400 may be the key already held by an incident a concurrent run made (PagerDuty
+        documents no code for it), unless its code names another cause."""
+        return error.status == 400 and error.code not in NOT_A_HELD_KEY
 
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
         return pagerduty.create_incident(self.incident())

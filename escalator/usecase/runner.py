@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from escalator.clients.models import Incident, PortEntity
@@ -139,11 +140,19 @@ class Runner:
             self.on_applied(outcome)
             return blueprint
         current = plan.found or outcome.before
-        if plan.sends_nothing:
+        if plan.found is not None:
+            self.console.info(_describe("Already open with this incident key:", plan.found))
+        elif plan.sends_nothing:
             self.console.info("Nothing to send to PagerDuty: the incident already is as asked.")
         for write in plan.writes:
-            current = apply_write(write, self.pagerduty, current, self.console) or current
-            outcome.sent.append(write)
+            landed, ours = apply_write(write, self.pagerduty, current, self.console)
+            current = landed or current
+            if ours:
+                outcome.sent.append(write)
+            elif not self.operation.reads_incident and current is not None:
+                # a create refused because a concurrent run holds the key: report its incident
+                outcome.plan = replace(plan, found=current)
+                break
         outcome.after = current
         if current is not None and plan.writes:
             self.console.info(_describe("Now", current))
