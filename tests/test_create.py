@@ -4,6 +4,7 @@ the sandbox; every incident created exactly once, every request checked against 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -449,7 +450,19 @@ def test_a_refused_create_names_the_input_and_the_fix(
     assert words in result.error_text
     assert fix in result.error_text
     assert new_incidents(sandbox) == []
-    assert "failed" in run_logs(sandbox)[-1]
+    assert run_logs(sandbox)[-1].startswith("Creation failed: ")
+    assert fix in run_logs(sandbox)[-1]
+
+
+def test_a_refusal_that_names_its_cause_is_not_looked_up_again(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """An unknown From user (code 1008) cannot mean a held key: no second lookup, no warning."""
+    result = create(sandbox, tmp_path, from_="nobody@example.com")
+    assert result.returncode == 1, result.stdout
+    lookups = [e for e in sandbox.journal() if e["method"] == "GET" and e["path"] == CREATE_PATH]
+    assert len(lookups) == 1
+    assert "Checking PagerDuty before sending again" not in result.stdout
 
 
 @pytest.mark.parametrize("mode", ["disabled", "empty"])
@@ -477,7 +490,7 @@ def test_the_creation_rate_limit_says_it_is_lower_than_the_general_one_and_when_
     text = result.error_text
     assert "creation" in text
     assert "far lower than" in text
-    assert "seconds" in text
+    assert re.search(r"Try again in \d+ seconds, when PagerDuty's creation window resets", text)
     assert len(new_incidents(sandbox)) == 1
 
 
@@ -500,6 +513,18 @@ def test_the_dry_run_reads_and_shows_the_json_it_would_send(
     assert body["incident"]["urgency"] == "low"
     assert result.outputs["changed"] == "false"
     assert new_incidents(sandbox) == []
+
+
+def test_the_dry_run_of_a_key_already_held_says_nothing_would_be_created(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A dry run whose key is held describes the open incident and would create nothing."""
+    result = create(sandbox, tmp_path, dry_run="true", incident_key="psvcpay-1042")
+    assert result.returncode == 0, result.stdout
+    assert [e for e in sandbox.journal() if e["method"] != "GET" and "token" not in e["path"]] == []
+    assert "Dry run: nothing would be created; already open with this key: #1042" in result.stdout
+    assert result.outputs["incident_id"] == seed.DEMO_INCIDENT_ID
+    assert result.outputs["changed"] == "false"
 
 
 # --- the command line ---------------------------------------------------------------------------

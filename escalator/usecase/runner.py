@@ -245,7 +245,13 @@ class Runner:
         )
 
     def _describe_dry_run(self, plan: Plan) -> None:
-        if plan.sends_nothing:
+        if plan.found is not None:
+            self.console.info(
+                _describe(
+                    "Dry run: nothing would be created; already open with this key:", plan.found
+                )
+            )
+        elif plan.sends_nothing:
             self.console.info("Dry run: the incident already is as asked; nothing to send.")
         for write in plan.writes:
             body = json.dumps(write.body(), sort_keys=True)
