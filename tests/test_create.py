@@ -50,7 +50,8 @@ def sandbox(shared_sandbox: Sandbox) -> Iterator[Sandbox]:
 
 
 def create(sandbox: Sandbox, tmp_path: Path, name: str = "run", **inputs: str) -> RunResult:
-    """Run entrypoint.py with operation create on the payments service entity, plus ``inputs``."""
+    """Run entrypoint.py with operation create on the payments service entity, plus ``inputs``;
+    every request sent so far must match PagerDuty's and Port's specifications."""
     values = {
         "operation": "create",
         "title": 'Card payments failing: "declined" everywhere',
@@ -59,7 +60,9 @@ def create(sandbox: Sandbox, tmp_path: Path, name: str = "run", **inputs: str) -
         "timeout_seconds": "20",
     }
     values.update(inputs)
-    return run_action(sandbox, tmp_path / name, **values)
+    result = run_action(sandbox, tmp_path / name, **values)
+    assert contract_problems(sandbox.journal()) == []
+    return result
 
 
 def new_incidents(sandbox: Sandbox) -> list[dict[str, Any]]:
@@ -531,7 +534,8 @@ def test_the_dry_run_of_a_key_already_held_says_nothing_would_be_created(
 
 
 def cli(sandbox: Sandbox, *argv: str) -> int:
-    """Run ``escalator create ...`` against the sandbox, with PagerDuty only."""
+    """Run ``escalator create ...`` against the sandbox, with PagerDuty only; every request sent
+    so far must match PagerDuty's specification."""
     args = [
         "create",
         *argv,
@@ -543,7 +547,9 @@ def cli(sandbox: Sandbox, *argv: str) -> int:
         sandbox.port_url,
         "--json",
     ]
-    return cli_main(args, {"PAGERDUTY_TOKEN": seed.PAGERDUTY_TOKEN})
+    status = cli_main(args, {"PAGERDUTY_TOKEN": seed.PAGERDUTY_TOKEN})
+    assert contract_problems(sandbox.journal()) == []
+    return status
 
 
 def test_the_command_line_creates_once_per_key(
