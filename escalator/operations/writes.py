@@ -13,7 +13,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from escalator.clients.models import Incident
-from escalator.clients.pagerduty import PagerDutyClient
+from escalator.clients.pagerduty import MISSING_FROM_MESSAGE, PagerDutyClient
 from escalator.errors import PagerDutyError
 
 
@@ -156,7 +156,7 @@ class Snooze:
 
 
 #: Codes of a refused create that name another cause than a held key: assignee, ``From`` user,
-#: escalation policy, priorities.
+#: escalation policy, priorities (a missing ``From`` is told by its message).
 NOT_A_HELD_KEY = frozenset({1007, 1008, 1014, 2014})
 
 
@@ -209,7 +209,9 @@ class CreateIncident:
     def rechecks(self, error: PagerDutyError) -> bool:
         """A 400 may be the key already held by an incident a concurrent run made (PagerDuty
         documents no code for it), unless its code names another cause."""
-        return error.status == 400 and error.code not in NOT_A_HELD_KEY
+        if error.status != 400 or error.code in NOT_A_HELD_KEY:
+            return False
+        return MISSING_FROM_MESSAGE.lower() not in error.message.lower()
 
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
         return pagerduty.create_incident(self.incident())
