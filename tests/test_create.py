@@ -264,6 +264,24 @@ def test_a_rerun_of_the_github_job_finds_the_incident_and_creates_nothing(
     assert len(sandbox.state()["pagerduty"]["notes"][made["id"]]) == 1
 
 
+def test_a_rerun_after_the_port_run_ended_finds_the_incident_and_says_so(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Re-run after Port ended the run: no second incident, and no claim of having created one."""
+    first = create(sandbox, tmp_path, "first", finish_port_run="true")
+    assert first.returncode == 0, first.stdout
+    assert sandbox.state()["port"]["runs"][seed.DEMO_RUN_ID]["status"] == "SUCCESS"
+    sandbox.clear_journal()
+    again = create(sandbox, tmp_path, "again", finish_port_run="true")
+    assert creates(sandbox) == []
+    assert len(new_incidents(sandbox)) == 1
+    assert again.outputs["incident_id"] == first.outputs["incident_id"]
+    assert again.outputs["changed"] == "false"
+    assert "created" not in again.error_text
+    assert "found already open in PagerDuty" in again.error_text
+    assert again.summary.startswith("## ⚠️ Incident already open (nothing created) in PagerDuty")
+
+
 def test_a_rerun_of_the_port_run_finds_the_incident_acknowledged_meanwhile(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:

@@ -154,11 +154,13 @@ def _heading(outcome: Outcome, error: EscalatorError | None, cell: Callable[[obj
     operation = outcome.operation
     if error is not None and not outcome.done:
         return f"## ❌ {operation.noun} failed: {cell(error.title)}"
+    found = outcome.plan is not None and outcome.plan.found is not None
     if error is not None:
-        return f"## ⚠️ Incident {operation.done} in PagerDuty, but Port was not fully updated"
+        done = "already open (nothing created)" if found else operation.done
+        return f"## ⚠️ Incident {done} in PagerDuty, but Port was not fully updated"
     if outcome.inputs.dry_run:
         return "## 🔎 Dry run: nothing was changed"
-    if outcome.plan is not None and outcome.plan.found is not None:
+    if found:
         return "## ✅ Incident already open with this key: nothing was created"
     if outcome.changed:
         return f"## ✅ Incident {operation.done}"

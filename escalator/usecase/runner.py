@@ -292,7 +292,9 @@ class Runner:
 
     def _reporting_error(self, cause: EscalatorError, not_done: str) -> EscalatorError:
         if self.outcome.done:
-            return ReportingError(cause, not_done=not_done, done=self.operation.done)
+            plan = self.outcome.plan
+            done = "found already open" if plan and plan.found else self.operation.done
+            return ReportingError(cause, not_done=not_done, done=done)
         return cause
 
     def _warn(self, text: str) -> None:
