@@ -65,6 +65,8 @@ class Runner:
         self.outcome = Outcome(inputs=inputs, operation=operation)
         self.run_log: RunLogger | None = None
         self._port_ready = False
+        #: a created incident read again for its assignees' emails, beside the writes after it
+        self._expanded: Future[Incident] | None = None
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="escalator")
 
     def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
@@ -149,6 +151,8 @@ class Runner:
             current = landed or current
             if ours:
                 outcome.sent.append(write)
+                if not self.operation.reads_incident and self._expanded is None:
+                    self._expanded = self._read_assignees_beside(current, blueprint)
             elif not self.operation.reads_incident and current is not None:
                 # a create refused because a concurrent run holds the key: report its incident
                 outcome.plan = replace(plan, found=current)
@@ -221,7 +225,12 @@ class Runner:
         if outcome.before is not None and outcome.after is not None:
             incident = merge_expansions(outcome.after, outcome.before)
         if needs_assignee_emails(outcome.blueprint, incident) and not inputs.dry_run:
-            incident = merge_expansions(incident, self.pagerduty.get_incident(incident.id))
+            expanded = (
+                self._expanded.result()
+                if self._expanded is not None
+                else self.pagerduty.get_incident(incident.id)
+            )
+            incident = merge_expansions(incident, expanded)
         # A create runs on a service entity: its relations are the service's, not the incident's.
         relations = inputs.port_relations if self.operation.reads_incident else {}
         entity, warnings = build_entity(
@@ -233,6 +242,19 @@ class Runner:
         for warning in warnings:
             self._warn(warning)
         return _redacted(entity, self.console.redact)
+
+    def _read_assignees_beside(
+        self, created: Incident | None, blueprint: Future[Any] | None
+    ) -> Future[Incident] | None:
+        """A create's answer names its assignees without emails: when the blueprint wants them,
+        read the incident now, beside the writes that follow (the note), not after them."""
+        if created is None or blueprint is None:
+            return None
+        try:
+            wanted = needs_assignee_emails(blueprint.result(), created)
+        except EscalatorError:
+            return None  # report() says why the blueprint could not be read
+        return self.submit(self.pagerduty.get_incident, created.id) if wanted else None
 
     def _update_run(self, status: str | None) -> None:
         assert self.port is not None
