@@ -166,6 +166,18 @@ def test_priority_by_name_and_one_assignee_are_sent_as_references(
     assert contract_problems(sandbox.journal()) == []
 
 
+def test_an_incident_assigned_to_the_from_user_starts_acknowledged(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Assigned to the From user alone, the incident is created acknowledged, as outputs say."""
+    result = create(sandbox, tmp_path, assignees=seed.FROM_EMAIL)
+    assert result.returncode == 0, result.stdout
+    (made,) = new_incidents(sandbox)
+    assert made["status"] == "acknowledged"
+    assert result.outputs["incident_status"] == "acknowledged"
+    assert result.outputs["responder"] == "Alice Moreno"
+
+
 @pytest.mark.parametrize(("shape", "most"), [("guide", 9), ("integration", 10)])
 def test_the_request_budget_of_a_create_with_a_note(
     sandbox: Sandbox, tmp_path: Path, shape: str, most: int
@@ -610,7 +622,9 @@ def test_the_command_line_without_a_key_still_creates_exactly_once(
     document = json.loads(capsys.readouterr().out)
     (made,) = new_incidents(sandbox)
     assert document["incident_id"] == made["id"]
-    assert made["incident_key"]
+    assert re.fullmatch(r"escalator-[0-9a-f]{32}", made["incident_key"])
+    lookups = [e for e in sandbox.journal() if e["method"] == "GET" and e["path"] == CREATE_PATH]
+    assert len(lookups) == 1  # none before creating (nothing can hold a new key), one after
 
 
 def test_the_command_line_names_its_own_options_in_errors(
