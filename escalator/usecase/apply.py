@@ -35,11 +35,9 @@ def apply_write(
                 raise
             last_error, ambiguous = exc, ambiguous or exc.status >= 500
         refused = isinstance(last_error, PagerDutyError) and last_error.status < 500
+        why = "to see whether it already holds the change" if refused else "before trying again"
         console.warning(
-            f"{last_error.message} Reading PagerDuty "
-            + (
-                "to see whether it already holds the change." if refused else "before trying again."
-            ),
+            f"{last_error.message} Reading PagerDuty {why}.",
             title="Checking PagerDuty before sending again",
         )
         landed = write.landed(pagerduty, current)
