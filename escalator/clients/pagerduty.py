@@ -8,6 +8,7 @@ asked for is refused.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -224,8 +225,14 @@ class PagerDutyClient:
         return self._incident(response, "POST", path, incident_id)
 
     def create_incident(self, incident: Mapping[str, Any]) -> Incident:
-        """``POST /incidents`` with ``{"incident": {...}}``."""
+        """``POST /incidents`` with ``{"incident": {...}}``; refusals read by
+        :func:`read_create_error`. Raises OutcomeUnknown when no answer came."""
         response = self._write("POST", "/incidents", {"incident": incident})
+        if not response.ok:
+            service = incident.get("service")
+            service_id = str(service.get("id", "")) if isinstance(service, Mapping) else ""
+            read = functools.partial(read_create_error, service_id=service_id)
+            raise error_for(PagerDutyError, response, "POST", "/incidents", read)
         return self._incident(response, "POST", "/incidents", None)
 
     def find_open_incidents(self, *, incident_key: str, service_id: str) -> list[Incident]:
@@ -351,6 +358,65 @@ def read_error(response: HttpResponse, path: str) -> Reading:
         rule = ErrorRule("the requested object was not found.", rule.hint)
     words = "; ".join(part for part in (server_message, details) if part)
     return Reading(rule, said=words, code=code)
+
+
+def read_create_error(response: HttpResponse, path: str, *, service_id: str) -> Reading:
+    """What PagerDuty's refusal of ``POST /incidents`` means: the service unknown or disabled,
+    the creation rate limit, priorities not enabled; else as :func:`read_error`."""
+    reading = read_error(response, path)
+    said = reading.said.lower()
+    rule: ErrorRule | None = None
+    if response.status == 429:
+        rule = _creation_rate_limited(response.headers)
+    elif ("service" in said and "not found" in said) or response.status == 404:
+        rule = ErrorRule(
+            f"no PagerDuty service has the ID {clip(service_id, 40)} given in {{service_id}}.",
+            "Check {service_id} (or the service entity in {port_context}): copy the ID from the "
+            "service's page in PagerDuty; IDs are case-sensitive.",
+        )
+    elif "disabled" in said:
+        rule = ErrorRule(
+            f"the PagerDuty service {clip(service_id, 40)} is disabled: it takes no incidents.",
+            "Enable the service in PagerDuty (its Settings), or set {service_id} to an active "
+            "service.",
+        )
+    elif reading.code == 2014 or response.status == 402:
+        rule = ErrorRule(
+            "incident priorities are not enabled on this PagerDuty account.",
+            "Enable priorities in PagerDuty (Incidents > Incident Priority Settings), or leave "
+            "{priority} empty.",
+        )
+    elif reading.code == 1007:
+        rule = ErrorRule(
+            "the user in {assignees} was not found in PagerDuty.",
+            "Give one user in {assignees}: the email or ID exactly as it is in PagerDuty.",
+        )
+    elif response.status == 400 and reading.rule is ERROR_RULES[400]:
+        rule = ErrorRule(
+            "PagerDuty refused to create the incident.",
+            "Check {service_id}, {escalation_policy_id}, {assignees}, {priority} and {urgency} "
+            "against PagerDuty's message.",
+        )
+    if rule is None:
+        return reading
+    return Reading(rule, said=reading.said, code=reading.code)
+
+
+def _creation_rate_limited(headers: Mapping[str, str]) -> ErrorRule:
+    """The creation rate limit: far lower than the general one; retry when its window resets."""
+    wait = headers.get("ratelimit-reset") or headers.get("Retry-After") or ""
+    when = (
+        f"in {wait.strip()} seconds, when PagerDuty's creation window resets"
+        if wait.strip().isdigit()
+        else "in a minute"
+    )
+    return ErrorRule(
+        "PagerDuty's incident-creation rate limit was reached. Creating incidents has its own "
+        "per-account limit, far lower than the general API limit (it is meant for incidents "
+        "opened at human speed).",
+        f"Try again {when}; space out runs that create incidents, or let one run create and "
+        "the others find it by {incident_key}.",
+    )
 
 
 def _read_policy_error(response: HttpResponse, path: str) -> Reading:

@@ -7,6 +7,7 @@ to the create is checked by the same lookup before anything is sent again.
 
 from __future__ import annotations
 
+import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import ClassVar, Literal
@@ -60,6 +61,12 @@ def plan(incident: Incident | None, request: CreateRequest) -> Plan:
     return Plan(changes=(change,), writes=(write,))
 
 
+def run_key() -> str:
+    """A key for a create given none (no ``incident_key``, no Port run): unique to this run, so
+    a lost answer is still checked by the lookup; a later run creates a new incident."""
+    return f"escalator-{uuid.uuid4().hex}"
+
+
 class Create:
     """The create operation: the key lookup, priorities and users are read together."""
 
@@ -75,11 +82,13 @@ class Create:
         pagerduty = reads.pagerduty
         assert inputs.title
         assert inputs.service_id
-        assert inputs.incident_key
-        found = reads.submit(
-            pagerduty.find_open_incidents,
-            incident_key=inputs.incident_key,
-            service_id=inputs.service_id,
+        key = inputs.incident_key or run_key()
+        found = (
+            reads.submit(
+                pagerduty.find_open_incidents, incident_key=key, service_id=inputs.service_id
+            )
+            if inputs.incident_key
+            else None  # a key made for this run: no incident can hold it yet
         )
         priority = (
             reads.submit(resolve_priority, pagerduty, inputs.priority) if inputs.priority else None
@@ -87,11 +96,11 @@ class Create:
         users = (
             reads.submit(resolve_users, pagerduty, inputs.assignees) if inputs.assignees else None
         )
-        existing = found.result()
+        existing = found.result() if found is not None else []
         return CreateRequest(
             title=inputs.title,
             service_id=inputs.service_id,
-            incident_key=inputs.incident_key,
+            incident_key=key,
             urgency=inputs.urgency,
             details=inputs.details,
             priority=priority.result() if priority else None,

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from escalator.clients.models import Incident
-from escalator.clients.pagerduty import PagerDutyClient
+from escalator.clients.pagerduty import MISSING_FROM_MESSAGE, PagerDutyClient
 from escalator.errors import PagerDutyError
 
 
@@ -181,6 +181,11 @@ def _unacknowledge_times(incident: Incident) -> set[str]:
     }
 
 
+#: Codes of a refused create that name another cause than a held key: assignee, ``From`` user,
+#: escalation policy, priorities (a missing ``From`` is told by its message).
+NOT_A_HELD_KEY = frozenset({1007, 1008, 1014, 2014})
+
+
 @dataclass(frozen=True)
 class CreateIncident:
     """``POST /incidents``: never two incidents, the key is looked up before a retry."""
@@ -228,8 +233,11 @@ class CreateIncident:
         return {"incident": self.incident()}
 
     def rechecks(self, error: PagerDutyError) -> bool:
-        """A 400 may be the key already held by an incident a concurrent run made."""
-        return error.status == 400
+        """A 400 may be the key already held by an incident a concurrent run made (PagerDuty
+        documents no code for it), unless its code names another cause."""
+        if error.status != 400 or error.code in NOT_A_HELD_KEY:
+            return False
+        return MISSING_FROM_MESSAGE.lower() not in error.message.lower()
 
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
         return pagerduty.create_incident(self.incident())

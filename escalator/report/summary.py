@@ -118,6 +118,8 @@ def render(outcome: Outcome, *, redact: Redact, error: EscalatorError | None = N
         number = f"#{incident.incident_number} " if incident.incident_number else ""
         title = redact(f"{number}{incident.title or incident.id}")
         lines += [f"{md_link(title, incident.html_url)} ({md_code(incident.id)})", ""]
+    if outcome.operation.name == "create":
+        lines += [_created_on(outcome, redact), ""]
     if outcome.plan is not None:
         lines += _table(outcome, outcome.plan, cell)
         lines.append("")
@@ -152,11 +154,13 @@ def _heading(outcome: Outcome, error: EscalatorError | None, cell: Callable[[obj
     operation = outcome.operation
     if error is not None and not outcome.done:
         return f"## ❌ {operation.noun} failed: {cell(error.title)}"
+    found = outcome.plan is not None and outcome.plan.found is not None
     if error is not None:
-        return f"## ⚠️ Incident {operation.done} in PagerDuty, but Port was not fully updated"
+        done = "already open (nothing created)" if found else operation.done
+        return f"## ⚠️ Incident {done} in PagerDuty, but Port was not fully updated"
     if outcome.inputs.dry_run:
         return "## 🔎 Dry run: nothing was changed"
-    if outcome.plan is not None and outcome.plan.found is not None:
+    if found:
         return "## ✅ Incident already open with this key: nothing was created"
     if outcome.changed:
         return f"## ✅ Incident {operation.done}"
@@ -185,6 +189,19 @@ def _table(outcome: Outcome, plan: Plan, cell: Callable[[object], str]) -> list[
         now = shown(field, after) if after is not None else ""
         lines.append(f"| {cell(field.value)} | {cell(was)} | — | {cell(now)} |")
     return lines
+
+
+def _created_on(outcome: Outcome, redact: Redact) -> str:
+    """A create's service and incident key: 'Service payments-api (`PSVCPAY`) · key `k`'."""
+    incident = outcome.incident
+    service = incident.service if incident is not None else None
+    service_id = service.id if service is not None else outcome.inputs.service_id or ""
+    name = f"{md(redact(service.summary))} " if service is not None and service.summary else ""
+    key = (incident.as_json().get("incident_key") if incident else None) or (
+        outcome.inputs.incident_key
+    )
+    line = f"Service {name}({md_code(redact(service_id))})"
+    return line + (f" · incident key {md_code(redact(str(key)))}" if key else "")
 
 
 def _links(outcome: Outcome) -> list[str]:

@@ -35,25 +35,30 @@ class PartlyApplied(EscalatorError):
 
 def apply_write(
     write: Write, pagerduty: PagerDutyClient, current: Incident | None, console: Console
-) -> Incident | None:
-    """Send ``write``; the incident PagerDuty then holds, or None when the write returns none."""
+) -> tuple[Incident | None, bool]:
+    """Send ``write``: the incident PagerDuty then holds (None when the write returns none), and
+    whether this run may have applied it (False when PagerDuty only refused it and the read
+    showed it already held: another run did it)."""
     last_error: EscalatorError | None = None
+    ambiguous = False
     for _attempt in range(WRITE_ATTEMPTS):
         try:
-            return write.send(pagerduty, current)
+            return write.send(pagerduty, current), True
         except (OutcomeUnknown, UnexpectedResponse) as exc:
-            last_error = exc
+            last_error, ambiguous = exc, True
         except PagerDutyError as exc:
             if exc.status < 500 and not write.rechecks(exc):
                 raise
-            last_error = exc
+            last_error, ambiguous = exc, ambiguous or exc.status >= 500
+        refused = isinstance(last_error, PagerDutyError) and last_error.status < 500
+        why = "to see whether it already holds the change" if refused else "before trying again"
         console.warning(
-            f"{last_error.message} Reading PagerDuty before trying again.",
+            f"{last_error.message} Reading PagerDuty {why}.",
             title="Checking PagerDuty before sending again",
         )
         landed = write.landed(pagerduty, current)
         if landed is not None:
-            return landed
+            return landed, ambiguous
         if isinstance(last_error, PagerDutyError) and last_error.status < 500:
             raise last_error  # a refusal the lookup does not explain: do not send it again
     assert last_error is not None  # the loop ran at least once

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from escalator.clients.models import Incident, PortEntity
@@ -64,6 +65,8 @@ class Runner:
         self.outcome = Outcome(inputs=inputs, operation=operation)
         self.run_log: RunLogger | None = None
         self._port_ready = False
+        #: a created incident read again for its assignees' emails, beside the writes after it
+        self._expanded: Future[Incident] | None = None
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="escalator")
 
     def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
@@ -139,16 +142,27 @@ class Runner:
             self.on_applied(outcome)
             return blueprint
         current = plan.found or outcome.before
-        if plan.sends_nothing:
+        if plan.found is not None:
+            self.console.info(_describe("Already open with this incident key:", plan.found))
+        elif plan.sends_nothing:
             self.console.info("Nothing to send to PagerDuty: the incident already is as asked.")
         for write in plan.writes:
             try:
-                current = apply_write(write, self.pagerduty, current, self.console) or current
+                landed, ours = apply_write(write, self.pagerduty, current, self.console)
             except EscalatorError as error:
                 if not outcome.sent:
                     raise
                 raise PartlyApplied(error, applied=outcome.sent, failed=write) from error
-            outcome.sent.append(write)
+            current = landed or current
+            if ours:
+                outcome.sent.append(write)
+                if outcome.before is None and self._expanded is None:
+                    # the run made the incident: read its assignees beside the next write
+                    self._expanded = self._read_assignees_beside(current, blueprint)
+            elif outcome.before is None and current is not None:
+                # refused because another run made the incident first: report that one
+                outcome.plan = replace(plan, found=current)
+                break
         outcome.after = current
         if current is not None and plan.writes:
             self.console.info(_describe("Now", current))
@@ -217,7 +231,12 @@ class Runner:
         if outcome.before is not None and outcome.after is not None:
             incident = merge_expansions(outcome.after, outcome.before)
         if needs_assignee_emails(outcome.blueprint, incident) and not inputs.dry_run:
-            incident = merge_expansions(incident, self.pagerduty.get_incident(incident.id))
+            expanded = (
+                self._expanded.result()
+                if self._expanded is not None
+                else self.pagerduty.get_incident(incident.id)
+            )
+            incident = merge_expansions(incident, expanded)
         # A create runs on a service entity: its relations are the service's, not the incident's.
         relations = inputs.port_relations if self.operation.reads_incident else {}
         entity, warnings = build_entity(
@@ -230,6 +249,19 @@ class Runner:
             self._warn(warning)
         return _redacted(entity, self.console.redact)
 
+    def _read_assignees_beside(
+        self, created: Incident | None, blueprint: Future[Any] | None
+    ) -> Future[Incident] | None:
+        """A create's answer names its assignees without emails: when the blueprint wants them,
+        read the incident now, beside the writes that follow (the note), not after them."""
+        if created is None or blueprint is None:
+            return None
+        try:
+            wanted = needs_assignee_emails(blueprint.result(), created)
+        except EscalatorError:
+            return None  # report() says why the blueprint could not be read
+        return self.submit(self.pagerduty.get_incident, created.id) if wanted else None
+
     def _update_run(self, status: str | None) -> None:
         assert self.port is not None
         assert self.inputs.port_run_id
@@ -241,7 +273,13 @@ class Runner:
         )
 
     def _describe_dry_run(self, plan: Plan) -> None:
-        if plan.sends_nothing:
+        if plan.found is not None:
+            self.console.info(
+                _describe(
+                    "Dry run: nothing would be created; already open with this key:", plan.found
+                )
+            )
+        elif plan.sends_nothing:
             self.console.info("Dry run: the incident already is as asked; nothing to send.")
         for write in plan.writes:
             body = json.dumps(write.body(), sort_keys=True)
@@ -282,7 +320,9 @@ class Runner:
 
     def _reporting_error(self, cause: EscalatorError, not_done: str) -> EscalatorError:
         if self.outcome.done:
-            return ReportingError(cause, not_done=not_done, done=self.operation.done)
+            plan = self.outcome.plan
+            done = "found already open" if plan and plan.found else self.operation.done
+            return ReportingError(cause, not_done=not_done, done=done)
         return cause
 
     def _warn(self, text: str) -> None:
