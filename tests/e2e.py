@@ -2,9 +2,10 @@
 
 :func:`run_action` starts ``entrypoint.py`` in a subprocess with every input of ``action.yml`` as
 ``INPUT_*`` (declared defaults included), ``GITHUB_ACTIONS=true``, the runner's files under a
-temporary folder, a temporary workspace as the working directory, a minimal ``PATH`` and nothing
-else from the environment. It returns a :class:`RunResult`: exit code, stdout, stderr, the parsed
-step outputs, the job summary and the wall time.
+temporary folder, a temporary workspace as the working directory (``GITHUB_WORKSPACE``), an empty
+``HOME``, a minimal ``PATH`` and nothing else from the environment. It returns a
+:class:`RunResult`: exit code, stdout, stderr, the parsed step outputs, the job summary and the
+wall time.
 
 Typical use, with the seed workflow's case::
 
