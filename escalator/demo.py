@@ -24,6 +24,7 @@ import requests
 from escalator.faces.action import input_env_name
 from escalator.inputs import DEFAULTS, INPUT_NAMES
 from escalator.sandbox import Sandbox, seed
+from escalator.workflow import read_outputs
 
 ENTRYPOINT = Path(__file__).resolve().parent.parent / "entrypoint.py"
 TARGET_POLICY = "PPLATFM"
@@ -95,25 +96,6 @@ def render_log(stdout: str) -> list[str]:
         else:
             shown.append(indent + line)
     return shown
-
-
-def parse_outputs(text: str) -> dict[str, str]:
-    """Read a ``GITHUB_OUTPUT`` file (``name<<delimiter`` blocks and ``name=value`` lines)."""
-    outputs: dict[str, str] = {}
-    lines = text.splitlines()
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        if "<<" in line:
-            name, delimiter = line.split("<<", 1)
-            end = lines.index(delimiter, index + 1)
-            outputs[name] = "\n".join(lines[index + 1 : end])
-            index = end + 1
-        else:
-            name, _, value = line.partition("=")
-            outputs[name] = value
-            index += 1
-    return outputs
 
 
 def _incident_line(incident: dict[str, Any], state: dict[str, Any]) -> str:
@@ -246,7 +228,7 @@ def _run_step(number: int, operation: str, inputs: dict[str, str], workspace: Pa
     if process.stderr.strip():
         print(process.stderr.rstrip())
     _heading(f"Step {number}: step outputs")
-    outputs = parse_outputs((workspace / "github_output").read_text(encoding="utf-8"))
+    outputs = read_outputs((workspace / "github_output").read_text(encoding="utf-8"))
     for name, value in outputs.items():
         if name == "incident":
             value = f"<{len(value)} bytes of incident JSON>"

@@ -3,7 +3,8 @@
 Everything the action prints goes through :class:`Console`, which redacts every registered secret
 (after ``::add-mask::`` has told the runner to do the same) and neutralises text that could be
 read as a workflow command. Outputs leave through :class:`OutputWriter` with a random delimiter
-per value, so no value can forge another output.
+per value, so no value can forge another output; :func:`read_outputs` reads that file back by the
+runner's rules.
 """
 
 from __future__ import annotations
@@ -145,6 +146,54 @@ class OutputWriter:
             return
         with self.path.open("a", encoding="utf-8") as file:
             file.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+
+
+class OutputFileError(ValueError):
+    """A ``GITHUB_OUTPUT`` file the runner would reject, or that does not say what was meant."""
+
+
+def read_outputs(text: str) -> dict[str, str]:
+    """The step outputs in a ``GITHUB_OUTPUT`` file, read by the runner's rules, strictly.
+
+    Lines are ``name=value`` or a ``name<<DELIMITER`` heredoc closed by a line that is exactly the
+    delimiter; empty lines between them are skipped, as the runner skips them. Anything else
+    raises :class:`OutputFileError`: a heredoc never closed, a line that is neither form, an
+    invalid name, an output set twice, a value line that holds its delimiter.
+    """
+    outputs: dict[str, str] = {}
+    lines = re.split(r"\r?\n", text)
+    index = 0
+    while index < len(lines):
+        line, number = lines[index], index + 1
+        index += 1
+        if not line:
+            continue
+        equals, heredoc = line.find("="), line.find("<<")
+        if equals >= 0 and (heredoc < 0 or equals < heredoc):
+            name, value = line[:equals], line[equals + 1 :]
+        elif heredoc >= 0:
+            name, delimiter = line[:heredoc], line[heredoc + 2 :]
+            if not delimiter:
+                raise OutputFileError(f"line {number}: output {name!r} has an empty delimiter")
+            value, index = _heredoc(lines, index, name, delimiter)
+        else:
+            raise OutputFileError(f"line {number} is neither name=value nor name<<DELIMITER")
+        if not _OUTPUT_NAME.fullmatch(name):
+            raise OutputFileError(f"line {number}: {name!r} is not an output name")
+        if name in outputs:
+            raise OutputFileError(f"line {number}: output {name!r} is set twice")
+        outputs[name] = value
+    return outputs
+
+
+def _heredoc(lines: list[str], start: int, name: str, delimiter: str) -> tuple[str, int]:
+    """The value of a heredoc whose lines begin at ``start``, and the index after its end."""
+    for index in range(start, len(lines)):
+        if lines[index] == delimiter:
+            return "\n".join(lines[start:index]), index + 1
+        if delimiter in lines[index]:
+            raise OutputFileError(f"output {name!r}: line {index + 1} holds its delimiter")
+    raise OutputFileError(f"output {name!r}: no closing delimiter {delimiter!r}")
 
 
 class SummaryWriter:

@@ -38,8 +38,8 @@ sys.path.insert(0, str(REPO))
 
 from escalator.sandbox import Sandbox, seed  # noqa: E402  # after the path is set
 from tests.e2e import RunResult, run_action, run_in_process  # noqa: E402
-from tests.test_faults import CALLS  # noqa: E402
-from tests.test_faults import FAULTS as MATRIX_FAULTS  # noqa: E402
+from tests.matrix import CALLS  # noqa: E402
+from tests.matrix import FAULTS as MATRIX_FAULTS  # noqa: E402
 
 OPEN_INCIDENTS = ["Q2LAR4ADCXC8IB", "Q0RIJJZL24RC6W", "PBX7M2Q", "PT4KHLK"]
 POLICIES = {
@@ -47,7 +47,7 @@ POLICIES = {
     "PPLATFM": "Platform Escalation",
     "PDATAOP": "Data Platform Escalation",
 }
-#: The fault matrix's calls and faults (tests/test_faults.py), hangs apart: they cost seconds.
+#: The fault matrix's calls and faults (tests/matrix.py), hangs apart: they cost seconds.
 FAULTS: dict[str, tuple[list[dict[str, Any]], bool]] = {
     name: fault for name, fault in MATRIX_FAULTS.items() if name != "hang"
 } | {

@@ -7,9 +7,10 @@ official registry is out of reach). It needs root.
 
 :func:`engine_unavailable` says why no engine can be had (``None`` when one can);
 :func:`start_engine` starts it (idempotent) and :func:`build_image` builds the image.
-:func:`run_container` runs one case of :mod:`tests.e2e` in a container as the runner runs a
-Docker action: ``--workdir /github/workspace``, the workspace, home, workflow and file-command
-folders mounted under ``/github/``, every ``INPUT_*`` (empty ones included) and the ``GITHUB_*``
+:func:`run_container` runs one case of :mod:`tests.e2e` in a container (its environment made by
+:func:`tests.e2e.runner_for`, its result read by the same module) as the runner runs a Docker
+action: ``--workdir /github/workspace``, the workspace, home, workflow and file-command folders
+mounted under ``/github/``, every ``INPUT_*`` (empty ones included) and the ``GITHUB_*``
 and ``RUNNER_*`` variables passed with ``-e NAME``, and ``--network host`` so that the container
 reaches the sandbox on loopback (the engine here has no bridge network). Unlike the runner, it
 keeps the container until it has listed the files the run added (``docker diff``), it unsets
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from escalator.sandbox import Sandbox
-from tests.e2e import KILL_MARGIN, RunResult, collect_result, prepare
+from tests.e2e import RunResult, run_timeout, runner_for
 
 REPO = Path(__file__).resolve().parents[1]
 ENGINE_TOOL = REPO.parent / "shared" / "tools" / "docker-engine"
@@ -200,22 +201,22 @@ def run_container(
     **inputs: str,
 ) -> ContainerRun:
     """Run ``image`` with ``inputs`` (as for :func:`tests.e2e.run_action`) against ``sandbox``."""
-    host_env, files, _ = prepare(sandbox, tmp_path, inputs)
-    for folder in ("home", "workflow"):
-        (tmp_path / folder).mkdir(exist_ok=True)
+    runner = runner_for(sandbox, tmp_path, inputs)
+    (tmp_path / "workflow").mkdir(exist_ok=True)
     (tmp_path / "workflow" / "event.json").write_text(json.dumps({"inputs": {}}), encoding="utf-8")
     for variable, file in FILE_COMMANDS.items():
         path = tmp_path / "runner" / file
         path.touch()
-        files.setdefault(variable, path)
-    env = {name: value for name, value in host_env.items() if name.startswith("INPUT_")}
-    env |= {name: value for name, value in host_env.items() if name.startswith("GITHUB_")}
+        runner.files.setdefault(variable, path)
+    env = {name: value for name, value in runner.env.items() if name.startswith("INPUT_")}
+    env |= {name: value for name, value in runner.env.items() if name.startswith("GITHUB_")}
     env |= RUNNER_CONTEXT
     env |= {name: f"/github/file_commands/{file}" for name, file in FILE_COMMANDS.items()}
     env |= {"GITHUB_ACTIONS": "true", "PYTHONDONTWRITEBYTECODE": ""}
     env |= dict(extra_env or {})
+    runner.env = env
     name = f"escalate-action-test-{uuid.uuid4().hex[:12]}"
-    timeout = float(env.get("INPUT_TIMEOUT_SECONDS") or 120) + KILL_MARGIN + CONTAINER_MARGIN
+    timeout = run_timeout(env) + CONTAINER_MARGIN
     command = container_command(name, image, env, tmp_path)
     started = time.monotonic()
     try:
@@ -232,7 +233,5 @@ def run_container(
         changed = [line.split(" ", 1)[1] for line in docker("diff", name).splitlines()]
     finally:
         _docker("rm", "--force", name)
-    result = collect_result(
-        completed.returncode, completed.stdout, completed.stderr, files, elapsed, env
-    )
+    result = runner.result(completed.returncode, completed.stdout, completed.stderr, elapsed)
     return ContainerRun(result, changed)

@@ -2,9 +2,10 @@
 
 :func:`run_action` starts ``entrypoint.py`` in a subprocess with every input of ``action.yml`` as
 ``INPUT_*`` (declared defaults included), ``GITHUB_ACTIONS=true``, the runner's files under a
-temporary folder, a temporary workspace as the working directory, a minimal ``PATH`` and nothing
-else from the environment. It returns a :class:`RunResult`: exit code, stdout, stderr, the parsed
-step outputs, the job summary and the wall time.
+temporary folder, a temporary workspace as the working directory (``GITHUB_WORKSPACE``), an empty
+``HOME``, a minimal ``PATH`` and nothing else from the environment. It returns a
+:class:`RunResult`: exit code, stdout, stderr, the parsed step outputs, the job summary and the
+wall time.
 
 Typical use, with the seed workflow's case::
 
@@ -20,6 +21,11 @@ services hold from the sandbox's journal and state.
 Inputs are given by their ``action.yml`` names; ``from`` is a Python keyword, so ``from_`` is
 accepted for it. Unless overridden, the sandbox's credentials and URLs are filled in; pass ``""``
 to leave one out.
+
+This module is the one place that prepares the runner's side of a run and reads it back: every
+other harness (the container runs, the locked install, the import probes) starts from
+:func:`runner_for` and ends with :meth:`Runner.result`, and step outputs are read with the
+strict :func:`escalator.workflow.read_outputs`.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -40,6 +46,7 @@ import yaml
 
 from escalator.faces.action import input_env_name
 from escalator.sandbox import Sandbox, seed
+from escalator.workflow import read_outputs
 
 REPO = Path(__file__).resolve().parents[1]
 ENTRYPOINT = REPO / "entrypoint.py"
@@ -66,7 +73,14 @@ SEED_CASE: dict[str, str] = {
     "port_context": json.dumps(SEED_PORT_CONTEXT),
 }
 
-_HEREDOC = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)<<(.+)")
+
+#: Credentials the sandbox accepts that hold what real ones hold (``-``, ``_``, ``+``, ``.``, ``/``,
+#: ``=``): the secret scans run with these, as escaping can hide such a secret from a redaction.
+REAL_SHAPED_CREDENTIALS: dict[str, str] = {
+    "pagerduty_token": seed.REAL_SHAPED_PAGERDUTY_TOKEN,
+    "port_client_id": seed.REAL_SHAPED_PORT_CLIENT_ID,
+    "port_client_secret": seed.REAL_SHAPED_PORT_CLIENT_SECRET,
+}
 
 
 @cache
@@ -90,35 +104,8 @@ def sandbox_inputs(sandbox: Sandbox) -> dict[str, str]:
     }
 
 
-def parse_outputs(text: str) -> dict[str, str]:
-    """Read a ``GITHUB_OUTPUT`` file as the runner does: ``name<<DELIM`` blocks or ``name=value``.
-
-    Raises ``ValueError`` on anything the runner would reject (an unterminated block, a line that
-    is neither form), so a broken file fails the test that reads it.
-    """
-    outputs: dict[str, str] = {}
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        heredoc = _HEREDOC.fullmatch(line)
-        if heredoc:
-            name, delimiter = heredoc.groups()
-            try:
-                end = lines.index(delimiter, index + 1)
-            except ValueError:
-                raise ValueError(f"output {name}: no closing delimiter {delimiter!r}") from None
-            outputs[name] = "\n".join(lines[index + 1 : end])
-            index = end + 1
-        elif "=" in line:
-            name, value = line.split("=", 1)
-            outputs[name] = value
-            index += 1
-        else:
-            raise ValueError(f"line {index + 1} of GITHUB_OUTPUT is not an output: {line!r}")
-    return outputs
+#: The strict reader of ``GITHUB_OUTPUT`` (kept under its old name for the tests that use it).
+parse_outputs = read_outputs
 
 
 @dataclass
@@ -170,10 +157,28 @@ class RunResult:
         return "\n".join(self.errors)
 
 
-def prepare(
-    sandbox: Sandbox, tmp_path: Path, inputs: Mapping[str, str]
-) -> tuple[dict[str, str], dict[str, Path], Path]:
-    """The runner's environment for ``inputs``, its (empty) files and the workspace folder."""
+@dataclass
+class Runner:
+    """The runner's side of one run: its environment, its (empty) files and the workspace."""
+
+    env: dict[str, str]
+    files: dict[str, Path]
+    workspace: Path
+
+    def result(self, returncode: int, stdout: str, stderr: str, elapsed: float) -> RunResult:
+        """The finished run's result, with the outputs and the summary read from the files."""
+        return collect_result(returncode, stdout, stderr, self.files, elapsed, self.env)
+
+
+def runner_for(
+    sandbox: Sandbox,
+    tmp_path: Path,
+    inputs: Mapping[str, str],
+    *,
+    extra_env: Mapping[str, str] | None = None,
+) -> Runner:
+    """The runner's environment for ``inputs`` against ``sandbox`` under ``tmp_path``: every
+    input as ``INPUT_*``, the ``GITHUB_*`` files, a home and a workspace, then ``extra_env``."""
     values = dict(inputs)
     if "from_" in values:
         values["from"] = values.pop("from_")
@@ -183,22 +188,30 @@ def prepare(
         raise TypeError(f"not inputs of action.yml: {', '.join(unknown)}")
     values = declared | sandbox_inputs(sandbox) | values
 
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    runner = tmp_path / "runner"
-    runner.mkdir(exist_ok=True)
-    workspace = tmp_path / "workspace"
-    workspace.mkdir(exist_ok=True)
+    folders = {name: tmp_path / name for name in ("runner", "workspace", "home")}
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
     files = {
-        "GITHUB_OUTPUT": runner / "github_output",
-        "GITHUB_STEP_SUMMARY": runner / "step_summary.md",
-        "GITHUB_ENV": runner / "github_env",
+        "GITHUB_OUTPUT": folders["runner"] / "github_output",
+        "GITHUB_STEP_SUMMARY": folders["runner"] / "step_summary.md",
+        "GITHUB_ENV": folders["runner"] / "github_env",
     }
     for path in files.values():
         path.write_text("", encoding="utf-8")
     env = {input_env_name(name): value for name, value in values.items()}
     env |= {name: str(path) for name, path in files.items()}
     env |= GITHUB_CONTEXT | {"GITHUB_ACTIONS": "true", "PATH": MINIMAL_PATH}
-    return env, files, workspace
+    env |= {"HOME": str(folders["home"]), "GITHUB_WORKSPACE": str(folders["workspace"])}
+    env |= dict(extra_env or {})
+    return Runner(env, files, folders["workspace"])
+
+
+def prepare(
+    sandbox: Sandbox, tmp_path: Path, inputs: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, Path], Path]:
+    """The runner's environment for ``inputs``, its (empty) files and the workspace folder."""
+    runner = runner_for(sandbox, tmp_path, inputs)
+    return runner.env, runner.files, runner.workspace
 
 
 def collect_result(
@@ -210,12 +223,38 @@ def collect_result(
         returncode=returncode,
         stdout=stdout,
         stderr=stderr,
-        outputs=parse_outputs(outputs_text),
+        outputs=read_outputs(outputs_text),
         outputs_text=outputs_text,
         summary=files["GITHUB_STEP_SUMMARY"].read_text(encoding="utf-8"),
         elapsed=elapsed,
         env=env,
     )
+
+
+def run_timeout(env: Mapping[str, str]) -> float:
+    """How long a run with ``env`` may take before it is killed: its deadline and a margin."""
+    try:
+        return float(env.get(input_env_name("timeout_seconds")) or 120) + KILL_MARGIN
+    except ValueError:
+        return 120.0 + KILL_MARGIN
+
+
+def run_entrypoint(runner: Runner, command: Sequence[str] | None = None) -> RunResult:
+    """Start ``command`` (``python entrypoint.py`` by default) in the workspace with the
+    runner's environment and nothing else, as the runner starts the action, and collect it."""
+    started = time.monotonic()
+    completed = subprocess.run(
+        list(command or [sys.executable, str(ENTRYPOINT)]),
+        cwd=runner.workspace,
+        env=runner.env,
+        capture_output=True,
+        text=True,
+        timeout=run_timeout(runner.env),
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    elapsed = time.monotonic() - started
+    return runner.result(completed.returncode, completed.stdout, completed.stderr, elapsed)
 
 
 def run_action(sandbox: Sandbox, tmp_path: Path, **inputs: str) -> RunResult:
@@ -224,26 +263,7 @@ def run_action(sandbox: Sandbox, tmp_path: Path, **inputs: str) -> RunResult:
     ``inputs`` override the ``action.yml`` defaults and the sandbox's connection inputs; every
     value must be a string, as the runner passes them.
     """
-    env, files, workspace = prepare(sandbox, tmp_path, inputs)
-    try:
-        timeout = float(env[input_env_name("timeout_seconds")] or 120) + KILL_MARGIN
-    except ValueError:
-        timeout = 120.0 + KILL_MARGIN
-    started = time.monotonic()
-    completed = subprocess.run(
-        [sys.executable, str(ENTRYPOINT)],
-        cwd=workspace,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-    elapsed = time.monotonic() - started
-    return collect_result(
-        completed.returncode, completed.stdout, completed.stderr, files, elapsed, env
-    )
+    return run_entrypoint(runner_for(sandbox, tmp_path, inputs))
 
 
 def run_in_process(sandbox: Sandbox, tmp_path: Path, **inputs: str) -> RunResult:
@@ -252,12 +272,12 @@ def run_in_process(sandbox: Sandbox, tmp_path: Path, **inputs: str) -> RunResult
     propagates (where the subprocess would print a traceback). ``stderr`` is always empty."""
     from escalator.faces.action import main  # the entrypoint's own import, done as late as it does
 
-    env, files, _ = prepare(sandbox, tmp_path, inputs)
+    runner = runner_for(sandbox, tmp_path, inputs)
     stdout = io.StringIO()
     started = time.monotonic()
-    returncode = main(env, stdout)
+    returncode = main(runner.env, stdout)
     elapsed = time.monotonic() - started
-    return collect_result(returncode, stdout.getvalue(), "", files, elapsed, env)
+    return runner.result(returncode, stdout.getvalue(), "", elapsed)
 
 
 def applied(journal: list[dict[str, Any]], method: str, pattern: str) -> list[dict[str, Any]]:

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from escalator.demo import parse_outputs, runner_env
 from escalator.sandbox import Sandbox, seed
 from tests.contract import request_problems
+from tests.e2e import SEED_PORT_CONTEXT, RunResult, run_action
 
-ROOT = Path(__file__).resolve().parents[1]
 ACK_HIGH = "Q0RIJJZL24RC6W"  # acknowledged, high urgency, policy PPLATFM at level 2
 TRIGGERED_LOW = "PT4KHLK"  # triggered, low urgency, policy PPAYMNT
 RESOLVED = "Q1HS8Y7W3BZLRD"
@@ -24,15 +20,31 @@ RESOLVED = "Q1HS8Y7W3BZLRD"
 
 @dataclass
 class Run:
-    """What one run of the action left behind."""
+    """What one run of the action left behind, and what the sandbox held afterwards."""
 
-    code: int
-    stdout: str
-    stderr: str
-    outputs: dict[str, str]
-    summary: str
+    result: RunResult
     journal: list[dict[str, Any]]
     state: dict[str, Any]
+
+    @property
+    def code(self) -> int:
+        return self.result.returncode
+
+    @property
+    def stdout(self) -> str:
+        return self.result.stdout
+
+    @property
+    def stderr(self) -> str:
+        return self.result.stderr
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        return self.result.outputs
+
+    @property
+    def summary(self) -> str:
+        return self.result.summary
 
     def requests(self, method: str, fragment: str) -> list[dict[str, Any]]:
         return [e for e in self.journal if e["method"] == method and fragment in e["path"]]
@@ -48,62 +60,25 @@ class Run:
         return [line for line in self.stdout.splitlines() if line.startswith("::error")]
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox() as running:
-        yield running
-
-
 @pytest.fixture
 def action(sandbox: Sandbox, tmp_path: Path) -> Any:
-    """Runs entrypoint.py with the seed's inputs plus ``overrides``; the sandbox starts fresh."""
-    sandbox.reset()
-    sandbox.clear_faults()
+    """Runs entrypoint.py (through tests.e2e) with the seed's Port context, the demo user and
+    ``overrides``; ``port=False`` leaves the Port credentials out; the sandbox starts fresh."""
 
     def run(*, port: bool = True, before: Any = None, **overrides: str) -> Run:
         inputs = {
-            "port_context": json.dumps(
-                {
-                    "blueprint": "pagerdutyIncident",
-                    "entity": seed.DEMO_INCIDENT_ID,
-                    "run_id": seed.DEMO_RUN_ID,
-                    "relations": {"pagerdutyService": ["PSVCPAY"]},
-                }
-            ),
+            "port_context": json.dumps(SEED_PORT_CONTEXT),
             "from": seed.FROM_EMAIL,
-            "pagerduty_token": seed.PAGERDUTY_TOKEN,
-            "pagerduty_api_url": sandbox.pagerduty_url,
-            "port_api_url": sandbox.port_url,
             "timeout_seconds": "20",
         }
-        if port:
-            inputs["port_client_id"] = seed.PORT_CLIENT_ID
-            inputs["port_client_secret"] = seed.PORT_CLIENT_SECRET
+        if not port:
+            inputs |= {"port_client_id": "", "port_client_secret": ""}
         inputs.update(overrides)
-        workspace = tmp_path / "workspace"
-        workspace.mkdir(exist_ok=True)
-        env = runner_env(inputs, workspace)
         if before is not None:
             before()
         sandbox.clear_journal()
-        process = subprocess.run(
-            [sys.executable, str(ROOT / "entrypoint.py")],
-            env=env,
-            cwd=workspace,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        return Run(
-            code=process.returncode,
-            stdout=process.stdout,
-            stderr=process.stderr,
-            outputs=parse_outputs(Path(env["GITHUB_OUTPUT"]).read_text(encoding="utf-8")),
-            summary=Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8"),
-            journal=sandbox.journal(),
-            state=sandbox.state(),
-        )
+        result = run_action(sandbox, tmp_path, **inputs)
+        return Run(result, sandbox.journal(), sandbox.state())
 
     return run
 
@@ -143,7 +118,8 @@ def test_seed_case_policy_and_urgency(action: Any) -> None:
     port_run = run.state["port"]["runs"][seed.DEMO_RUN_ID]
     assert port_run["status"] == "IN_PROGRESS"  # finish_port_run is false by default
     assert port_run["statusLabel"] == "Escalated to Platform Escalation"
-    assert "https://github.com/acme/incident-workflows/actions/runs/4242" in port_run["link"]
+    job = "https://github.com/example-org/incident-workflows/actions/runs/4242424242"
+    assert job in port_run["link"]
     logs = run.run_logs()
     assert logs[0].startswith("Escalating PagerDuty incident Q2LAR4ADCXC8IB")
     said = (

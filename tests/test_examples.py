@@ -24,12 +24,12 @@ import yaml
 
 from escalator.kit import definitions
 from tests.contract import load_extract
+from tests.tools import lint_tool
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 PORT = EXAMPLES / "port"
 KIT = REPO / "escalator" / "kit" / "data"
-BIN = Path(sys.executable).parent
 
 GITHUB_ACTION = KIT / definitions.action_file("escalate")
 WEBHOOK_ACTION = KIT / "escalate-incident-webhook-action.json"
@@ -193,9 +193,7 @@ def test_blueprints_create_the_relation_target_first() -> None:
 
 def test_example_workflow_matches_workflow_schema() -> None:
     """The user's workflow is valid against the GitHub workflow schema."""
-    tool = BIN / "check-jsonschema"
-    if not tool.is_file():
-        pytest.skip(f"check-jsonschema is not installed next to {sys.executable} (lint group)")
+    tool = lint_tool("check-jsonschema")
     result = subprocess.run(
         [
             str(tool),

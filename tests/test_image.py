@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import venv
@@ -10,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from escalator.demo import parse_outputs, runner_env
 from escalator.sandbox import Sandbox, seed
-from tests.e2e import sandbox_inputs
+from tests.e2e import SEED_CASE, run_entrypoint, runner_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,45 +56,24 @@ def test_locked_install_runs_the_action_like_the_runner(tmp_path: Path) -> None:
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
     bytecode = sorted(action_dir.rglob("*.pyc"))
     assert bytecode
-    workspace = tmp_path / "github" / "workspace"
-    workspace.mkdir(parents=True)
-
     with Sandbox() as sandbox:
-        inputs = {
-            "port_context": json.dumps(
-                {
-                    "entity": seed.DEMO_INCIDENT_ID,
-                    "run_id": seed.DEMO_RUN_ID,
-                    "blueprint": "pagerdutyIncident",
-                }
-            ),
-            "escalation_policy_id": "PPLATFM",
-            "urgency": "low",
-            "from": seed.FROM_EMAIL,
-            **sandbox_inputs(sandbox),
-        }
-        env = runner_env(inputs, workspace)
-        env.update(PYTHONPATH=str(action_dir), PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
-        run = subprocess.run(
-            [str(python), str(action_dir / "entrypoint.py")],
-            env=env,
-            cwd=workspace,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+        runner = runner_for(
+            sandbox,
+            tmp_path / "github",
+            SEED_CASE | {"urgency": "low"},
+            extra_env={
+                "PYTHONPATH": str(action_dir),
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONDONTWRITEBYTECODE": "1",
+            },
         )
+        run = run_entrypoint(runner, [str(python), str(action_dir / "entrypoint.py")])
         state = sandbox.state()
     assert run.returncode == 0, run.stdout + run.stderr
-    outputs = parse_outputs((workspace / "github_output").read_text(encoding="utf-8"))
-    assert outputs["escalation_policy_id"] == "PPLATFM"
-    assert outputs["urgency"] == "low"
+    assert run.outputs["escalation_policy_id"] == "PPLATFM"
+    assert run.outputs["urgency"] == "low"
     assert state["pagerduty"]["incidents"][seed.DEMO_INCIDENT_ID]["urgency"] == "low"
     assert seed.DEMO_INCIDENT_ID in state["port"]["entities"]["pagerdutyIncident"]
-    # Nothing written to the image's code directory, nothing left in the workspace but runner files
+    # Nothing written to the image's code directory, nothing left in the workspace
     assert sorted(action_dir.rglob("*.pyc")) == bytecode
-    assert sorted(p.name for p in workspace.iterdir()) == [
-        "github_env",
-        "github_output",
-        "step_summary.md",
-    ]
+    assert list(runner.workspace.iterdir()) == []

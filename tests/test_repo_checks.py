@@ -9,7 +9,6 @@ import ast
 import os
 import re
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -17,18 +16,16 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.tools import BIN, lint_tool, shell_scripts, shellcheck_on_path
+
 REPO = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
 DOCKERFILE = REPO / "Dockerfile"
 README = REPO / "README.md"
 
 
 def run_tool(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
-    executable = BIN / tool
-    assert executable.exists(), (
-        f"{tool} is not installed next to {sys.executable}: run scripts/bootstrap"
-    )
+    executable = lint_tool(tool)
     return subprocess.run(
         [str(executable), *args], cwd=REPO, capture_output=True, text=True, check=False
     )
@@ -51,16 +48,6 @@ def action_metadata() -> dict[str, Any]:
 def workflow_steps(workflow: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [
         (job_id, step) for job_id, job in workflow["jobs"].items() for step in job.get("steps", [])
-    ]
-
-
-def shell_scripts() -> list[Path]:
-    candidates = [*sorted((REPO / "scripts").glob("*")), REPO / ".ci" / "run"]
-    return [
-        path
-        for path in candidates
-        if path.is_file()
-        and re.match(r"#!.*\b(ba)?sh\b", path.read_text(encoding="utf-8").partition("\n")[0])
     ]
 
 
@@ -106,6 +93,7 @@ def test_workflows_pass_zizmor() -> None:
 def test_shell_scripts_pass_shellcheck() -> None:
     """Every shell script in scripts/ and .ci/ passes shellcheck, run as CI runs it."""
     assert shell_scripts()
+    shellcheck_on_path()
     result = subprocess.run(
         ["bash", "scripts/check-shell"],
         cwd=REPO,

@@ -1,18 +1,25 @@
 """No credential ever leaves the run: not in the log, the outputs, the summary, Port or an error.
 
-Every scenario of the fault matrix is scanned (its runs are shared with ``test_faults``), then
-invalid inputs, then the project's exceptions and models in process. A leak is any 8-character
-piece of a secret: a prefix or a fragment is as bad as the whole.
+Every scenario of the fault matrix is scanned (its runs come from :mod:`tests.matrix`, shared with
+``test_faults``), then invalid inputs, inputs wired to the wrong secret, services that echo a
+credential, then the project's exceptions and models in process. The credentials hold what real
+ones hold (``-``, ``_``, ``+``, ``.``, ``/``, ``=``), and each place is also read with its escapes
+undone (Markdown's backslashes, HTML entities, workflow-command and URL percent-escapes), so a
+secret that escaping disguised is still found. A leak is any 8-character piece of a secret: a
+prefix or a fragment is as bad as the whole.
 """
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import re
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -22,13 +29,20 @@ from escalator.faces.action import build_runner
 from escalator.inputs import SECRET_INPUTS, parse_inputs
 from escalator.sandbox import Sandbox, seed
 from escalator.workflow import Console, OutputWriter
-from tests.e2e import SEED_CASE, RunResult, run_action, sandbox_inputs
-
-# The matrix's runs are shared: imported under the name pytest gave the module, not a second copy.
-from test_faults import CASES, TIMEOUT, CaseRun, case_run  # isort: skip
+from tests.e2e import (
+    REAL_SHAPED_CREDENTIALS,
+    SEED_CASE,
+    RunResult,
+    run_action,
+    run_logs,
+    sandbox_inputs,
+)
+from tests.matrix import CASES, TIMEOUT, CaseRun, case_run
 
 PIECE = 8
-INPUT_SECRETS = (seed.PAGERDUTY_TOKEN, seed.PORT_CLIENT_ID, seed.PORT_CLIENT_SECRET)
+INPUT_SECRETS = tuple(REAL_SHAPED_CREDENTIALS.values())
+#: What a secret input shows as once redacted, and that again escaped for Markdown.
+REDACTED = "***"
 TOKEN_PREFIX = "sbx-port-at-"
 TOKEN_PATH = "/port/v1/auth/access_token"
 
@@ -40,12 +54,24 @@ def pieces(secret: str) -> set[str]:
     return {secret[i : i + PIECE] for i in range(len(secret) - PIECE + 1)}
 
 
+def unescaped(text: str) -> str:
+    """``text`` with its escapes undone: Markdown's (and JSON's) backslashes, HTML entities,
+    workflow-command and URL percent-escapes."""
+    return unquote(html.unescape(re.sub(r"\\(.)", r"\1", text)))
+
+
 def leaks(secrets: list[str], places: dict[str, str]) -> list[str]:
-    """Where a piece of a secret shows up, as ``place: piece`` lines (empty when none)."""
+    """Where a piece of a secret shows up, as written or unescaped, as ``place: piece`` lines
+    (empty when none)."""
+    readings = {place: (text, unescaped(text)) for place, text in places.items()}
     found = []
     for secret in secrets:
         for piece in pieces(secret):
-            found += [f"{place}: {piece!r}" for place, text in places.items() if piece in text]
+            found += [
+                f"{place}: {piece!r}"
+                for place, texts in readings.items()
+                if any(piece in text for text in texts)
+            ]
     return sorted(found)
 
 
@@ -125,39 +151,131 @@ def test_every_input_secret_is_masked_first(case_id: str) -> None:
     assert set(INPUT_SECRETS) <= set(run.result.masked[:first_other])
 
 
-WRONG_TOKEN = "wrong-pd-key-Zr8Qp3Lm5Tx1"
-WRONG_SECRET = "wrong-port-secret-Kd2Hs9Vb4Nw7"
-NON_LATIN_TOKEN = "sbx-pd-token-\u20ac7Hq2Lx9Vw4Rk"
+KEY = seed.REAL_SHAPED_PAGERDUTY_TOKEN
+CLIENT_ID = seed.REAL_SHAPED_PORT_CLIENT_ID
+CLIENT_SECRET = seed.REAL_SHAPED_PORT_CLIENT_SECRET
+WRONG_TOKEN = "wr0ng_Pd+key-Zr8.Qp3/Lm5Tx1="
+WRONG_SECRET = "Wq0n9-Zs3t_Xk7c+Kd2.Hs9/Vb4Nw7="
+NON_LATIN_TOKEN = "y_NbAk+c6-\u20ac6ry.YT/WUXEu=="
 
 #: name -> inputs over the seed case; every one of them fails
 INVALID_INPUTS: dict[str, dict[str, str]] = {
-    "token-with-newline": {"pagerduty_token": "sbx-pd-token-7Hq2\nLx9Vw4Rk"},
-    "token-with-spaces": {"pagerduty_token": " sbx-pd-token-7Hq2Lx9Vw4Rk "},
+    "token-with-newline": {"pagerduty_token": KEY[:9] + "\n" + KEY[9:]},
+    "token-with-spaces": {"pagerduty_token": f" {KEY} "},
     "secret-without-id": {"port_client_id": ""},
     "id-without-secret": {"port_client_secret": ""},
-    "secret-with-newline": {"port_client_secret": "sbx-port-secret-Yd5K\nm2Wq7Pc4"},
+    "secret-with-newline": {"port_client_secret": CLIENT_SECRET[:10] + "\n" + CLIENT_SECRET[10:]},
     "bad-timeout": {"timeout_seconds": "forever"},
     "bad-port-context": {"port_context": "{not json"},
     "bad-incident": {"incident_id": "../../users"},
-    "bad-api-url": {"pagerduty_api_url": f"http://user:{seed.PAGERDUTY_TOKEN}@127.0.0.1/x"},
+    "bad-api-url": {"pagerduty_api_url": f"http://user:{KEY}@127.0.0.1/x"},
     "wrong-pagerduty-key": {"pagerduty_token": WRONG_TOKEN},
     "wrong-port-secret": {"port_client_secret": WRONG_SECRET},
     "non-latin-1-key": {"pagerduty_token": NON_LATIN_TOKEN},
 }
 
 
-@pytest.mark.parametrize("name", INVALID_INPUTS)
-def test_no_secret_when_inputs_are_wrong(name: str, sandbox: Sandbox, tmp_path: Path) -> None:
-    """A run refused for its inputs or credentials shows no piece of any credential."""
-    inputs = SEED_CASE | {"timeout_seconds": str(TIMEOUT)} | INVALID_INPUTS[name]
-    result = run_action(sandbox, tmp_path, **inputs)
-    assert result.returncode in (1, 2)  # 2: refused inputs, 1: refused credentials
-    given = sandbox_inputs(sandbox) | inputs
+def scanned_run(sandbox: Sandbox, tmp_path: Path, **inputs: str) -> tuple[RunResult, list[str]]:
+    """Run the seed case with the real-shaped credentials and ``inputs``; the result, and the
+    leaks of every credential given (and each line of one) or minted in what it left anywhere."""
+    given = SEED_CASE | REAL_SHAPED_CREDENTIALS | {"timeout_seconds": str(TIMEOUT)} | inputs
+    result = run_action(sandbox, tmp_path, **given)
+    given = sandbox_inputs(sandbox) | given
     secrets = [given[key] for key in SECRET_INPUTS if given.get(key)]
     secrets += [line for secret in secrets for line in secret.split("\n")]
     secrets += [*INPUT_SECRETS, *port_tokens(result)]
     places = captured(result) | service_side(sandbox.journal(), sandbox.state())
-    assert leaks(secrets, places) == []
+    return result, leaks(secrets, places)
+
+
+@pytest.mark.parametrize("name", INVALID_INPUTS)
+def test_no_secret_when_inputs_are_wrong(name: str, sandbox: Sandbox, tmp_path: Path) -> None:
+    """A run refused for its inputs or credentials shows no piece of any credential."""
+    result, found = scanned_run(sandbox, tmp_path, **INVALID_INPUTS[name])
+    assert result.returncode in (1, 2)  # 2: refused inputs, 1: refused credentials
+    assert found == []
+
+
+#: A JWT-like secret longer than an input error quotes (a quote cut short is a prefix of it).
+LONG_SECRET = "eyJhbGciOi.JIUzI1NiJ9-eyJzdWIiOiIx_MjM0NTY3ODkwIn0+Ks8Y2dT/xQ9vLm3Pq=="
+
+#: An input wired to the wrong secret (``urgency: ${{ secrets.PAGERDUTY_API_KEY }}``): the input
+#: error must not quote it, whole, lowered or cut, in the log, the summary or the Port run log.
+MISWIRED: dict[str, dict[str, str]] = {
+    "urgency-is-the-pagerduty-key": {"urgency": KEY},
+    "urgency-is-the-key-in-capitals": {"urgency": KEY.upper()},
+    "incident_id-is-the-client-secret": {"incident_id": CLIENT_SECRET},
+    "escalation_level-is-the-client-id": {"escalation_level": CLIENT_ID},
+    "incident_id-is-a-long-client-secret": {
+        "incident_id": LONG_SECRET,
+        "port_client_secret": LONG_SECRET,
+    },
+}
+
+
+@pytest.mark.parametrize("name", MISWIRED)
+def test_no_secret_when_an_input_holds_a_credential(
+    name: str, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """An input error about a value that is a credential names the input and shows no piece of
+    the credential anywhere (log, summary, outputs, Port run log and status label)."""
+    inputs = MISWIRED[name]
+    result, found = scanned_run(sandbox, tmp_path, **inputs)
+    assert result.returncode == 2, result.stdout
+    assert found == []
+    wired = next(key for key in inputs if key not in SECRET_INPUTS)
+    assert wired in result.error_text
+    assert wired in unescaped(result.summary)
+
+
+def _echo(*secrets: str) -> str:
+    return "Invalid request: " + " and ".join(f"'{secret}'" for secret in secrets)
+
+
+#: A service whose error message echoes a credential: call -> the scripted answer.
+ECHOES: dict[str, dict[str, Any]] = {
+    "pagerduty-read-echoes-the-key": {
+        "method": "GET",
+        "path": "/pagerduty/incidents/*",
+        "steps": [
+            {
+                "status": 400,
+                "body": {"error": {"message": _echo(KEY), "code": 2001, "errors": [_echo(KEY)]}},
+            }
+        ],
+    },
+    "port-upsert-echoes-the-client-credentials": {
+        "method": "POST",
+        "path": "/port/v1/blueprints/*/entities",
+        "steps": [
+            {
+                "status": 422,
+                "body": {
+                    "ok": False,
+                    "error": "invalid_request",
+                    "message": _echo(CLIENT_ID, CLIENT_SECRET, KEY),
+                },
+            }
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize("name", ECHOES)
+def test_no_secret_when_a_service_echoes_one(name: str, tmp_path: Path) -> None:
+    """A service error message that echoes a credential reaches no log, summary, output or Port
+    text (run logs, status label) unredacted."""
+    with Sandbox(faults=[{**ECHOES[name], "repeat_last": True}]) as sandbox:
+        result, found = scanned_run(sandbox, tmp_path)
+        logs = run_logs(sandbox)
+        label = sandbox.state()["port"]["runs"][seed.DEMO_RUN_ID].get("statusLabel") or ""
+    assert result.returncode == 1, result.stdout
+    assert found == []
+    # The service's words did come through: the redaction is what kept the secret out.
+    assert "Invalid request" in result.error_text
+    assert REDACTED in result.error_text
+    assert REDACTED in unescaped(result.summary)
+    assert any(REDACTED in log for log in logs) or REDACTED in label, (logs, label)
 
 
 def test_inputs_model_never_shows_credentials() -> None:
@@ -165,9 +283,7 @@ def test_inputs_model_never_shows_credentials() -> None:
     raw = {
         "incident_id": seed.DEMO_INCIDENT_ID,
         "urgency": "high",
-        "pagerduty_token": seed.PAGERDUTY_TOKEN,
-        "port_client_id": seed.PORT_CLIENT_ID,
-        "port_client_secret": seed.PORT_CLIENT_SECRET,
+        **REAL_SHAPED_CREDENTIALS,
         "github_token": "ghs_Github0Token1Secret2Value3",
     }
     inputs = parse_inputs(raw)
@@ -178,7 +294,7 @@ def test_inputs_model_never_shows_credentials() -> None:
         "dump": repr(inputs.model_dump()),
     }
     assert leaks([raw[name] for name in SECRET_INPUTS], shown) == []
-    assert inputs.pagerduty_token.get_secret_value() == seed.PAGERDUTY_TOKEN
+    assert inputs.pagerduty_token.get_secret_value() == KEY
 
 
 _IN_PROCESS = [case for case in CASES if case.expect.exit_code == 1 and "hang" not in case.fault]
@@ -188,7 +304,8 @@ def _escalate_in_process(case_id: str) -> tuple[EscalatorError | None, dict[str,
     """Run a matrix case's escalation in this process; return its error and what to scan."""
     case = next(c for c in CASES if c.id == case_id)
     with Sandbox(faults=case.faults) as sandbox:
-        raw = sandbox_inputs(sandbox) | SEED_CASE | {"timeout_seconds": str(TIMEOUT)}
+        raw = sandbox_inputs(sandbox) | REAL_SHAPED_CREDENTIALS | SEED_CASE
+        raw |= {"timeout_seconds": str(TIMEOUT)}
         inputs = parse_inputs(raw | case.inputs)
         stream = io.StringIO()
         console = Console(stream, github=True)

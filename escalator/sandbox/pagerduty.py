@@ -22,6 +22,7 @@ from escalator.sandbox.seed import (
     PAGERDUTY_READ_ONLY_TOKEN,
     PAGERDUTY_TOKEN,
     PRIORITY_MODES,
+    REAL_SHAPED_PAGERDUTY_TOKEN,
     Links,
     State,
 )
@@ -124,7 +125,7 @@ class PagerDutyApi:
         key = self._api_key(request)
         allowed, limit_headers = self.rate_limiter.take(key or "")
         try:
-            if key not in {PAGERDUTY_TOKEN, PAGERDUTY_READ_ONLY_TOKEN}:
+            if key not in {PAGERDUTY_TOKEN, PAGERDUTY_READ_ONLY_TOKEN, REAL_SHAPED_PAGERDUTY_TOKEN}:
                 raise fail(401)
             if not allowed:
                 raise fail(429)

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from escalator.sandbox.seed import PORT_CLIENT_ID, PORT_CLIENT_SECRET, State, new_run
+from escalator.sandbox.seed import CLIENTS, PORT_CLIENT_ID, State, new_run
 from escalator.sandbox.wire import ApiError, Reply, Request, now_iso_millis
 
 MAX_BODY = 1024 * 1024
@@ -26,6 +26,13 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),
     "array": (list,),
 }
+
+
+def access_token() -> str:
+    """A fresh access token shaped like Port's (a JWT: base64url parts joined by dots), with
+    ``+``, ``/`` and ``=`` as well, the characters other services' tokens hold."""
+    parts = [secrets.token_urlsafe(n) for n in (12, 24, 9, 6)]
+    return f"sbx-port-at-{parts[0]}.{parts[1]}_{parts[2]}+{parts[3]}/x=="
 
 
 def error_body(error: str, message: str) -> dict[str, Any]:
@@ -171,9 +178,9 @@ class PortApi:
             raise fail(
                 422, "invalid_request", "body must have required properties clientId, clientSecret"
             )
-        if (body["clientId"], body["clientSecret"]) != (PORT_CLIENT_ID, PORT_CLIENT_SECRET):
+        if (body["clientId"], body["clientSecret"]) not in CLIENTS:
             raise fail(401, "unauthorized", "Invalid client id or client secret")
-        token = "sbx-port-at-" + secrets.token_urlsafe(24)
+        token = access_token()
         self.port["access_tokens"][token] = body["clientId"]
         return Reply(
             200,

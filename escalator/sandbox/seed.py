@@ -17,6 +17,17 @@ PAGERDUTY_TOKEN = "sbx-pd-token-7Hq2Lx9Vw4Rk"  # noqa: S105 - the sandbox's publ
 PAGERDUTY_READ_ONLY_TOKEN = "sbx-pd-readonly-3Jd8Pq"  # noqa: S105 - the sandbox's public demo key
 PORT_CLIENT_ID = "sbx-port-client-3Nf8Tz"
 PORT_CLIENT_SECRET = "sbx-port-secret-Yd5Km2Wq7Pc4"  # noqa: S105 - the sandbox's public demo secret
+#: Credentials shaped like real ones, accepted as well: real PagerDuty keys, client secrets, JWTs
+#: and ``ghs_`` tokens hold ``-``, ``_``, ``+``, ``.``, ``/`` and ``=``, which Markdown escaping
+#: and masking treat apart, so the secret scans run with these.
+REAL_SHAPED_PAGERDUTY_TOKEN = "y_NbAk+c6-6ry.YT/WUXEu=="  # noqa: S105 - public, fake
+REAL_SHAPED_PORT_CLIENT_ID = "sbx.Cl1ent_Id+4Hx/9Tz-Qw=="
+REAL_SHAPED_PORT_CLIENT_SECRET = "Yd5K-m2_Wq7+Pc4.Ln8/Hs3=Vb"  # noqa: S105 - public, fake
+#: The Port client credentials the sandbox accepts: (client id, client secret).
+CLIENTS = {
+    (PORT_CLIENT_ID, PORT_CLIENT_SECRET),
+    (REAL_SHAPED_PORT_CLIENT_ID, REAL_SHAPED_PORT_CLIENT_SECRET),
+}
 FROM_EMAIL = "alice@example.com"
 DEMO_INCIDENT_ID = "Q2LAR4ADCXC8IB"
 DEMO_RUN_ID = "r_SbxDemoRun0001"
