@@ -339,6 +339,20 @@ def test_finished_run_explains_finish_port_run(action: Any) -> None:
     assert "let Port end the run" in error
 
 
+def test_a_rerun_on_an_ended_run_with_nothing_to_change_only_warns(action: Any) -> None:
+    """A re-run of the job after Port ended its run: nothing to change in PagerDuty, so the step
+    passes with a warning, and the entity is still updated (without the tie to the run)."""
+    context = {"run_id": seed.ENDED_RUN_ID, "entity": seed.DEMO_INCIDENT_ID}
+    run = action(port_context=json.dumps(context), escalation_policy_id="PPAYMNT")
+    assert run.code == 0, run.stdout
+    assert run.outputs["changed"] == "false"
+    assert run.errors() == []
+    assert any("has already ended" in line for line in run.stdout.splitlines())
+    upserts = run.requests("POST", "/entities")
+    assert [u["query"].get("run_id") for u in upserts] == [[seed.ENDED_RUN_ID], None]
+    assert seed.DEMO_INCIDENT_ID in run.state["port"]["entities"]["pagerdutyIncident"]
+
+
 def test_integration_blueprint_gets_the_integration_shape(action: Any, sandbox: Sandbox) -> None:
     """Against the integration blueprint the entity has assignees and one service relation."""
     sandbox.set_blueprint_shape("integration")

@@ -185,8 +185,7 @@ def _say_port_scope(inputs: ActionInputs, console: Console) -> None:
     """Say what Port will not get, only when that is true and worth knowing."""
     if not inputs.port_enabled:
         console.notice(
-            "No Port credentials ({port_client_id}, {port_client_secret}): PagerDuty is changed "
-            "and Port is not updated.",
+            "No Port credentials ({port_client_id}, {port_client_secret}): Port is not updated.",
             title="Port reporting skipped",
         )
     elif inputs.port_context_given and inputs.port_run_id is None:

@@ -92,6 +92,13 @@ def banner(sandbox: Sandbox) -> str:
             f"  Port client secret    {seed.PORT_CLIENT_SECRET}",
             f"Demo incident {seed.DEMO_INCIDENT_ID}, run {seed.DEMO_RUN_ID} "
             f"(action {seed.DEMO_ACTION})",
+            "For the escalator command line in another terminal (copy and paste):",
+            f"  export PAGERDUTY_TOKEN={seed.PAGERDUTY_TOKEN}",
+            f"  export PORT_CLIENT_ID={seed.PORT_CLIENT_ID}",
+            f"  export PORT_CLIENT_SECRET={seed.PORT_CLIENT_SECRET}",
+            f"  export ESCALATOR_SANDBOX_ARGS='--pagerduty-api-url {sandbox.pagerduty_url} "
+            f"--port-api-url {sandbox.port_url} --from {seed.FROM_EMAIL}'",
+            f"  escalator acknowledge -i {seed.DEMO_INCIDENT_ID} $ESCALATOR_SANDBOX_ARGS",
             "Press Ctrl+C to stop.",
         ]
     )

@@ -35,6 +35,8 @@ from escalator.workflow import Console
 
 T = TypeVar("T")
 LOG_FLUSH_SECONDS = 5.0
+#: Port's error code for a run that has already ended
+RUN_ENDED = "run_exhausted"
 
 
 class Runner:
@@ -65,6 +67,7 @@ class Runner:
         self.outcome = Outcome(inputs=inputs, operation=operation)
         self.run_log: RunLogger | None = None
         self._port_ready = False
+        self._run_ended: PortError | None = None
         #: a created incident read again for its assignees' emails, beside the writes after it
         self._expanded: Future[Incident] | None = None
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="escalator")
@@ -185,9 +188,7 @@ class Runner:
                 f"Dry run: would upsert {inputs.port_blueprint} entity {entity.identifier}."
             )
             return
-        upsert = self.submit(
-            port.upsert_entity, inputs.port_blueprint, entity, run_id=inputs.port_run_id
-        )
+        upsert = self.submit(self._upsert, entity)
         run_update = None
         if inputs.port_run_id and not inputs.finish_port_run:
             run_update = self.submit(self._update_run, None)
@@ -210,9 +211,39 @@ class Runner:
                 self._update_run("SUCCESS")
             except EscalatorError as exc:
                 errors.append(("the Port run was not finished", exc))
+        errors = self._forgive_an_ended_run(errors)
         if errors:
             not_done = " and ".join(what for what, _ in errors)
             raise self._reporting_error(errors[0][1], not_done)
+
+    def _upsert(self, entity: PortEntity) -> None:
+        """Upsert the entity tied to the run; should the run have ended (a re-run of the job),
+        upsert it without the tie, so the catalog still holds what PagerDuty holds."""
+        port, inputs = self.port, self.inputs
+        assert port is not None
+        try:
+            port.upsert_entity(inputs.port_blueprint, entity, run_id=inputs.port_run_id)
+        except PortError as exc:
+            if exc.code != RUN_ENDED or not inputs.port_run_id:
+                raise
+            port.upsert_entity(inputs.port_blueprint, entity, run_id=None)
+            self._run_ended = exc
+
+    def _forgive_an_ended_run(
+        self, errors: list[tuple[str, EscalatorError]]
+    ) -> list[tuple[str, EscalatorError]]:
+        """A run Port has ended (a re-run of the job, once Port reported the first one) is only
+        a warning when nothing had to change; after a change it stays an error that says why."""
+        ended = [e for e in errors if isinstance(e[1], PortError) and e[1].code == RUN_ENDED]
+        if self._run_ended is not None and not ended:
+            ended = [("the entity was not tied to the Port run", self._run_ended)]
+        if not ended or self.outcome.changed:
+            return errors + (ended if not errors else [])
+        self._warn(
+            f"Port run {self.inputs.port_run_id} has already ended (a re-run of the job?): its "
+            "logs and status were left as they were; the entity was updated without the tie."
+        )
+        return [e for e in errors if e not in ended]
 
     # --- steps --------------------------------------------------------------------------------
 

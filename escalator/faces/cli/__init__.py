@@ -24,6 +24,16 @@ __all__ = ["SECRET_ENV", "build_parser", "main"]
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """Entry point of the ``escalator`` console script; returns the exit status."""
+    try:
+        return _main(argv, env)
+    except BrokenPipeError:
+        # the reader left (`escalator ... --json | head`): no traceback, and none at exit either
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: Sequence[str] | None, env: Mapping[str, str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     env = os.environ if env is None else env
     if argv[:1] == ["sandbox"]:
