@@ -38,8 +38,9 @@ PACKAGES = {"docker-registry": "docker-registry", "skopeo": "skopeo", "htpasswd"
 
 
 def unavailable(reason: str) -> NoReturn:
-    """Skip with the reason; under CI=true, where everything must run, fail with it."""
-    if os.environ.get("CI") == "true":
+    """Skip with the reason; under CI=true with the engine tool beside the clone, where
+    everything must run, fail with it."""
+    if os.environ.get("CI") == "true" and ENGINE_TOOL.exists():
         pytest.fail(f"{reason} (CI=true: these tests must run)")
     pytest.skip(reason)
 
