@@ -285,7 +285,8 @@ def test_a_rerun_of_the_github_job_finds_the_incident_and_creates_nothing(
 def test_a_rerun_after_the_port_run_ended_finds_the_incident_and_says_so(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    """Re-run after Port ended the run: no second incident, and no claim of having created one."""
+    """Re-run after Port ended the run: no second incident, no claim of having created one, and
+    the step passes with a warning (nothing had to change), the entity updated without the tie."""
     first = create(sandbox, tmp_path, "first", finish_port_run="true")
     assert first.returncode == 0, first.stdout
     assert sandbox.state()["port"]["runs"][seed.DEMO_RUN_ID]["status"] == "SUCCESS"
@@ -295,9 +296,13 @@ def test_a_rerun_after_the_port_run_ended_finds_the_incident_and_says_so(
     assert len(new_incidents(sandbox)) == 1
     assert again.outputs["incident_id"] == first.outputs["incident_id"]
     assert again.outputs["changed"] == "false"
-    assert "created" not in again.error_text
-    assert "found already open in PagerDuty" in again.error_text
-    assert again.summary.startswith("## ⚠️ Incident already open (nothing created) in PagerDuty")
+    assert again.returncode == 0, again.stdout
+    assert again.errors == []
+    assert "has already ended (a re-run of the job?)" in again.stdout
+    heading = "## ✅ Incident already open with this key: nothing was created"
+    assert again.summary.startswith(heading)
+    upserts = [e for e in sandbox.journal() if e["method"] == "POST" and "/entities" in e["path"]]
+    assert [u["query"].get("run_id") for u in upserts] == [[seed.DEMO_RUN_ID], None]
 
 
 def test_a_rerun_of_the_port_run_finds_the_incident_acknowledged_meanwhile(

@@ -40,21 +40,6 @@ GITHUB_ACTIONS = [KIT / definitions.action_file(name) for name in definitions.OP
 PORT_ACTIONS = [path for path in sorted(KIT.glob("*.json")) if path != BLUEPRINTS]
 #: Inputs the example workflow declares for running it by hand; no Port action sends them.
 BY_HAND_ONLY = {"incident_id", "service_id", "incident_key"}
-#: The inputs the operations (issues 11 and 12) add to action.yml under these fixed names.
-OPERATION_INPUTS = frozenset(
-    {
-        "operation",
-        "assignees",
-        "note",
-        "resolution",
-        "snooze_duration",
-        "priority",
-        "title",
-        "service_id",
-        "details",
-        "incident_key",
-    }
-)
 
 
 def load_json(path: Path) -> Any:
@@ -348,21 +333,21 @@ def test_create_action_asks_for_a_title_and_names_the_service_through_port_conte
 
 @pytest.mark.parametrize("path", GITHUB_ACTIONS, ids=operation_of)
 def test_kit_action_inputs_are_action_inputs(path: Path) -> None:
-    """Each workflow input an action sends is an input of the action (or one the operations
-    add), so the workflow can hand it on under the same name."""
-    declared = set(load_yaml(REPO / "action.yml")["inputs"]) | OPERATION_INPUTS
+    """Each workflow input an action sends is an input of the action, so the workflow can hand
+    it on under the same name."""
+    declared = set(load_yaml(REPO / "action.yml")["inputs"])
     assert set(load_json(path)["invocationMethod"]["workflowInputs"]) <= declared
 
 
 def test_example_workflow_passes_only_declared_action_inputs() -> None:
-    """The workflow's `with:` uses only inputs action.yml declares (or the operations add) and
-    gives every required one."""
+    """The workflow's `with:` uses only inputs action.yml declares and gives every required
+    one."""
     declared = load_yaml(REPO / "action.yml")["inputs"]
     required = {name for name, spec in declared.items() if spec.get("required")}
     steps = action_steps(load_yaml(WORKFLOW))
     assert len(steps) == 1
     given = set(steps[0]["with"])
-    assert given <= set(declared) | OPERATION_INPUTS, given - set(declared) - OPERATION_INPUTS
+    assert given <= set(declared), given - set(declared)
     assert required <= given
 
 

@@ -157,17 +157,6 @@ class ActionInputs(PortReporting):
         """Whether the input has a value (given, or taken from ``port_context``)."""
         return getattr(self, _FIELDS.get(input_name, input_name)) not in (None, ())
 
-    def describe_change(self) -> str:
-        """A one-line description of what escalate asks, for logs: 'policy PX, urgency high'."""
-        parts = []
-        if self.escalation_policy_id:
-            parts.append(f"escalation policy {self.escalation_policy_id}")
-        if self.escalation_level is not None:
-            parts.append(f"escalation level {self.escalation_level}")
-        if self.urgency:
-            parts.append(f"urgency {self.urgency}")
-        return ", ".join(parts)
-
 
 def _check_operation(inputs: ActionInputs) -> None:
     """The inputs the operation needs are there, and none is given that it would ignore."""

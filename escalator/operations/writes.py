@@ -13,7 +13,8 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from escalator.clients.models import Incident
-from escalator.clients.pagerduty import MISSING_FROM_MESSAGE, PagerDutyClient
+from escalator.clients.pagerduty import PagerDutyClient
+from escalator.clients.pagerduty_errors import MISSING_FROM_MESSAGE
 from escalator.errors import PagerDutyError
 
 
