@@ -25,7 +25,7 @@ from tests.e2e import (
     run_in_process,
     run_logs,
 )
-from tests.test_secrets import INPUT_SECRETS, captured, leaks, port_tokens, service_side
+from tests.secret_scan import INPUT_SECRETS, captured, leaks, port_tokens, service_side
 
 TRIGGERED = seed.DEMO_INCIDENT_ID  # Q2LAR4ADCXC8IB: high, Bob, P1
 ACKNOWLEDGED = "Q0RIJJZL24RC6W"  # high, Erin, P2
