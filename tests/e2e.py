@@ -294,3 +294,12 @@ def applied(journal: list[dict[str, Any]], method: str, pattern: str) -> list[di
 def run_logs(sandbox: Sandbox, run_id: str = seed.DEMO_RUN_ID) -> list[str]:
     """The messages of a Port run's logs, oldest first, as the sandbox holds them."""
     return [log["message"] for log in sandbox.state()["port"]["run_logs"].get(run_id, [])]
+
+
+def longest_chain(entries: list[dict[str, Any]]) -> int:
+    """Requests in a row, each started after the one before it ended: the sequential trips."""
+    best: dict[int, int] = {}
+    for i in sorted(range(len(entries)), key=lambda i: entries[i]["started"]):
+        earlier = [best[j] for j in best if entries[j]["ended"] <= entries[i]["started"]]
+        best[i] = 1 + max(earlier, default=0)
+    return max(best.values(), default=0)

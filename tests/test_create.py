@@ -14,7 +14,7 @@ import pytest
 from escalator.faces.cli import main as cli_main
 from escalator.sandbox import Sandbox, seed
 from tests.contract import request_problems
-from tests.e2e import RunResult, applied, run_action, run_logs
+from tests.e2e import RunResult, applied, longest_chain, run_action, run_logs
 
 SERVICE = "PSVCPAY"
 RUN_KEY = f"port-{seed.DEMO_RUN_ID}"
@@ -92,15 +92,6 @@ def contract_problems(journal: list[dict[str, Any]]) -> list[str]:
             service, entry["method"], path, entry["query"], entry["headers"], entry["body"]
         )
     return [p for p in problems if not (p.startswith(STRING_DETAILS) and "'object'" in p)]
-
-
-def longest_chain(entries: list[dict[str, Any]]) -> int:
-    """Requests in a row, each started after the one before it ended: the sequential trips."""
-    best: dict[int, int] = {}
-    for i in sorted(range(len(entries)), key=lambda i: entries[i]["started"]):
-        earlier = [best[j] for j in best if entries[j]["ended"] <= entries[i]["started"]]
-        best[i] = 1 + max(earlier, default=0)
-    return max(best.values(), default=0)
 
 
 # --- creating from a service entity ------------------------------------------------------------

@@ -21,6 +21,7 @@ from tests.e2e import (
     SEED_PORT_CONTEXT,
     RunResult,
     applied,
+    longest_chain,
     run_action,
     run_in_process,
     run_logs,
@@ -93,15 +94,6 @@ def notes(sandbox: Sandbox, incident_id: str) -> list[str]:
 def assignee_ids(sandbox: Sandbox, incident_id: str) -> list[str]:
     """The ids of the incident's assignees, as the sandbox holds them."""
     return sorted(a["assignee"]["id"] for a in incident(sandbox, incident_id)["assignments"])
-
-
-def longest_chain(entries: list[dict[str, Any]]) -> int:
-    """Requests in a row, each started after the one before it ended."""
-    best: dict[int, int] = {}
-    for i in sorted(range(len(entries)), key=lambda i: entries[i]["started"]):
-        earlier = [best[j] for j in best if entries[j]["ended"] <= entries[i]["started"]]
-        best[i] = 1 + max(earlier, default=0)
-    return max(best.values(), default=0)
 
 
 def assert_nothing_sent(sandbox: Sandbox) -> None:
