@@ -58,7 +58,11 @@ class Api:
         timeout: float = 5.0,
     ) -> Answer:
         """Send one request to ``service`` and check the answer against its spec."""
-        base = self.sandbox.pagerduty_url if service == "pagerduty" else self.sandbox.port_url
+        base = {
+            "pagerduty": self.sandbox.pagerduty_url,
+            "events": self.sandbox.events_url + "/v2",
+            "port": self.sandbox.port_url,
+        }[service]
         response = self.session.request(
             method, base + path, json=body, headers=headers, params=params, timeout=timeout
         )
@@ -70,17 +74,17 @@ class Api:
             f"{method} {path}: {p}"
             for p in response_problems(service, method, path, response.status_code, decoded)
         ]
-        if service == "pagerduty" and 200 <= response.status_code < 300:
-            self.problems += self._request_problems(method, path, response.request, body)
+        if service in ("pagerduty", "events") and 200 <= response.status_code < 300:
+            self.problems += self._request_problems(service, method, path, response.request, body)
         return Answer(response.status_code, dict(response.headers), decoded)
 
     @staticmethod
     def _request_problems(
-        method: str, path: str, sent: requests.PreparedRequest, body: Any
+        service: str, method: str, path: str, sent: requests.PreparedRequest, body: Any
     ) -> list[str]:
         """Return how an accepted PagerDuty request breaks the specification."""
         query = parse_qs(urlsplit(sent.url or "").query, keep_blank_values=True)
-        problems = request_problems("pagerduty", method, path, query, dict(sent.headers), body)
+        problems = request_problems(service, method, path, query, dict(sent.headers), body)
         return [
             f"{method} {path}: {p}" for p in problems if not p.startswith(KNOWN_REQUEST_DEVIATIONS)
         ]
@@ -102,6 +106,11 @@ class Api:
         if sender is not None:
             headers["From"] = sender
         return self.call("pagerduty", method, path, body, headers, params)
+
+    def events(self, path: str, body: Any) -> Answer:
+        """Send an event to the Events API v2 (``path``: ``/enqueue`` or ``/change/enqueue``),
+        with no auth header."""
+        return self.call("events", "POST", path, body, {})
 
     def port_token(self) -> str:
         """Return an access token for the demo credentials, fetched once."""
