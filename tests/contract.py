@@ -32,6 +32,12 @@ PAGERDUTY_NULLABLE = {
     "alert_grouping",
     "body",
     "description",
+    # A schedule read without since or until: "Returns null unless since or until are set".
+    "rendered_coverage_percentage",
+    # A service created without them: "Setting this field to 0, null (or unset in POST request)
+    # will disable the feature".
+    "auto_resolve_timeout",
+    "acknowledgement_timeout",
     # An on-call from a user target, not a schedule: no schedule, and permanent (null times).
     "schedule",
     "start",

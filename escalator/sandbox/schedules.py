@@ -279,12 +279,18 @@ class Schedules:
                 {"start": iso(start), "end": iso(end), "user": reference(self.pd["users"][user])}
                 for start, end, user, _ in segments
             ]
-            final["rendered_coverage_percentage"] = 100.0 if until > since else 0.0
-            rendered["overrides_subschedule"]["rendered_schedule_entries"] = [
+            final["rendered_coverage_percentage"] = 100.0
+            overridden = [seg for seg in segments if not seg[3].startswith("week-")]
+            layer = rendered["overrides_subschedule"]
+            layer["rendered_schedule_entries"] = [
                 {"start": iso(start), "end": iso(end), "user": reference(self.pd["users"][user])}
-                for start, end, user, source in segments
-                if not source.startswith("week-")
+                for start, end, user, _ in overridden
             ]
+            covered = sum((end - start).total_seconds() for start, end, _, _ in overridden)
+            length = (until - since).total_seconds()
+            layer["rendered_coverage_percentage"] = (
+                round(100 * covered / length, 2) if length else 0.0
+            )
         return Reply(200, {"schedule": rendered})
 
     # -- overrides -----------------------------------------------------------------------------

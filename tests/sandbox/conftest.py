@@ -3,6 +3,7 @@ that checks every answer against the published API specifications."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,13 @@ from tests.contract import request_problems, response_problems
 # Where PagerDuty's specification and its documented behaviour disagree, requests follow the
 # behaviour: the Incident Creation API takes only a string body (docs/REST-API/15-...).
 KNOWN_REQUEST_DEVIATIONS = ("request body incident/body/details: ",)
+# ``include[]=users`` makes an on-call's user a full user (type ``user``), and
+# ``include[]=integrations`` a service's integrations full ones, as PagerDuty answers and its
+# specification says in prose; its schemas type them as references only.
+KNOWN_ANSWER_DEVIATIONS = re.compile(
+    r"200 answer (oncalls/\d+/user|(services/\d+/|service/)integrations/\d+)/type: "
+    r"'(user|events_api_v2_inbound_integration)' is not one of"
+)
 
 
 @dataclass
@@ -73,6 +81,7 @@ class Api:
         self.problems += [
             f"{method} {path}: {p}"
             for p in response_problems(service, method, path, response.status_code, decoded)
+            if not KNOWN_ANSWER_DEVIATIONS.match(p)
         ]
         if service in ("pagerduty", "events") and 200 <= response.status_code < 300:
             self.problems += self._request_problems(service, method, path, response.request, body)
