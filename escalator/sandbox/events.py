@@ -19,6 +19,7 @@ from typing import Any
 
 from escalator.sandbox.incidents import Incidents
 from escalator.sandbox.listing import reference
+from escalator.sandbox.pagerduty import RateLimiter
 from escalator.sandbox.wire import ApiError, Reply, Request, new_id, now_iso
 
 State = dict[str, Any]
@@ -55,10 +56,11 @@ def _invalid(*errors: str) -> ApiError:
 class EventsApi:
     """Serves Events API v2 requests against ``state["pagerduty"]``."""
 
-    def __init__(self, state: Callable[[], State], incidents: Incidents, limiter: Any) -> None:
+    def __init__(
+        self, state: Callable[[], State], incidents: Incidents, limiter: RateLimiter
+    ) -> None:
         """Read the account from ``state()``; open incidents with ``incidents``; count
-        requests per routing key with ``limiter`` (a :class:`~escalator.sandbox.pagerduty.
-        RateLimiter`)."""
+        requests per routing key with ``limiter``."""
         self._state = state
         self._incidents = incidents
         self.limiter = limiter
