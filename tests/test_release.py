@@ -64,9 +64,13 @@ def git(cwd: Path, *args: str) -> str:
     return result.stdout.strip()
 
 
-def run_step(clone: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run one release step in `clone`, as the workflow's `run:` does."""
-    outputs = clone.parent / f"outputs-{clone.name}"
+def run_step(
+    clone: Path, *args: str, outputs: Path | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run one release step in `clone`, as the workflow's `run:` does, its GITHUB_OUTPUT file
+    `outputs` (by default beside a test's own clone: never beside the repository)."""
+    assert outputs is not None or clone != REPO, "give the repository's steps a temporary outputs"
+    outputs = outputs or clone.parent / f"outputs-{clone.name}"
     outputs.write_text("", encoding="utf-8")
     base = {k: v for k, v in os.environ.items() if k not in ("RELEASE_TOKEN", "GITHUB_ACTIONS")}
     return subprocess.run(
@@ -261,12 +265,13 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Images]:
 
 
 @pytest.mark.slow
-def test_self_test_fails_on_the_platform_whose_image_fails(images: Images) -> None:
+def test_self_test_fails_on_the_platform_whose_image_fails(images: Images, tmp_path: Path) -> None:
     """self-test runs each platform of the index and names the one whose image fails."""
-    ok = run_step(REPO, "self-test", "--image", images.image, "--digest", images.digest)
+    step = ("self-test", "--image", images.image, "--digest")
+    ok = run_step(REPO, *step, images.digest, outputs=tmp_path / "outputs")
     assert ok.returncode == 0, ok.stderr
     assert "self-test passed on linux/arm64" in ok.stderr
-    bad = run_step(REPO, "self-test", "--image", images.image, "--digest", images.bad_digest)
+    bad = run_step(REPO, *step, images.bad_digest, outputs=tmp_path / "outputs")
     assert bad.returncode == 1
     assert "self-test failed on linux/arm64 (exit 3)" in bad.stderr
 
