@@ -22,8 +22,8 @@ import shlex
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-#: The action's inputs in ``action.yml`` order (a test keeps action.yml, the model and the README
-#: agreed).
+#: The action's inputs in ``action.yml`` order (a test keeps action.yml, the model and
+#: docs/inputs.md agreed).
 INPUT_NAMES: tuple[str, ...] = (
     "port_context",
     "operation",
