@@ -150,4 +150,3 @@ def test_the_run_shares_one_budget_across_requests(wire: responses.RequestsMock)
     # 20 s or more are spent: a second 20 s wait plus a 10 s attempt no longer fits
     assert shared.request(Policy.READ, "GET", "/b").status == 429
     assert len(clock.slept) == 1
-
