@@ -25,6 +25,7 @@ from escalator.clients.port import PortClient
 from escalator.errors import EscalatorError, PortError, ReportingError
 from escalator.http import Deadline
 from escalator.inputs import ActionInputs
+from escalator.neutral import port_text
 from escalator.operations.base import Operation, Plan
 from escalator.report.entity import build_entity, merge_expansions, needs_assignee_emails
 from escalator.usecase import wording
@@ -299,7 +300,7 @@ class Runner:
         self.port.update_run(
             self.inputs.port_run_id,
             status=status,
-            status_label=self.console.redact(wording.status_label(self.outcome)),
+            status_label=port_text(self.console.redact(wording.status_label(self.outcome))),
             link=self.outcome.run_link or self.run_url or None,
         )
 
