@@ -147,14 +147,9 @@ def _relations(
         if service_id:
             wanted[SERVICE_RELATION] = [service_id]
         return dict(wanted)
-    service_relations = [
-        name
-        for name, relation in blueprint.relations.items()
-        if name == SERVICE_RELATION or relation.target == SERVICE_BLUEPRINT
-    ]
-    if service_id:
-        for name in service_relations:
-            wanted[name] = service_id
+    owned = owned_service_relation(blueprint)
+    if service_id and owned is not None:
+        wanted[owned] = service_id
     shaped: dict[str, Any] = {}
     for name, value in wanted.items():
         relation = blueprint.relations.get(name)
@@ -166,6 +161,16 @@ def _relations(
             continue
         shaped[name] = _shape(value, many=relation.many, name=name, warnings=warnings)
     return shaped
+
+
+def owned_service_relation(blueprint: PortBlueprint) -> str | None:
+    """The one relation the action sets: ``pagerdutyService`` (the integration's name), else the
+    blueprint's only relation to the service blueprint. Any other relation to services (a curated
+    ``impactedServices``) is the organisation's, and never sent."""
+    if SERVICE_RELATION in blueprint.relations:
+        return SERVICE_RELATION
+    to_services = [n for n, r in blueprint.relations.items() if r.target == SERVICE_BLUEPRINT]
+    return to_services[0] if len(to_services) == 1 else None
 
 
 def _shape(
