@@ -91,3 +91,113 @@ def test_a_curated_relation_to_services_is_left_as_it_is(sandbox: Sandbox, tmp_p
     held = entity(sandbox, TRIGGERED)
     assert held["relations"]["impactedServices"] == ["PSVCCHK", "PSVCPLT"]
     assert held["relations"]["pagerdutyService"] in ("PSVCPAY", ["PSVCPAY"])
+
+
+# --- findings 6 and 7: notes after "Partly done", and notes this run made ---------------------
+
+RESOLVED = "Q1HS8Y7W3BZLRD"
+NOTES_PATH = "/pagerduty/incidents/*/notes"
+#: PagerDuty refusing every note: the main write lands, the note does not ("Partly done")
+NOTES_REFUSED = [
+    {
+        "method": "POST",
+        "path": NOTES_PATH,
+        "steps": [{"status": 400, "body": {"error": {"code": 2001, "message": "Invalid"}}}],
+        "repeat_last": True,
+    }
+]
+SERVICE_CONTEXT = {"blueprint": "pagerdutyService", "entity": "PSVCPAY", "run_id": seed.DEMO_RUN_ID}
+
+
+def notes(sandbox: Sandbox, incident_id: str) -> list[str]:
+    """The texts of the incident's notes, oldest first."""
+    return [n["content"] for n in sandbox.state()["pagerduty"]["notes"][incident_id]]
+
+
+def note_posts(sandbox: Sandbox) -> int:
+    """How many notes were posted, applied or not."""
+    return sum(e["method"] == "POST" and e["path"].endswith("/notes") for e in sandbox.journal())
+
+
+def test_a_rerun_after_partly_done_adds_the_missing_resolution_once(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Resolve lands, its resolution note fails; the re-run the error invites adds the note, and
+    a third run adds nothing more."""
+    sandbox.set_faults(NOTES_REFUSED)
+    first = run(sandbox, tmp_path / "1", "resolve", resolution="Rolled back")
+    assert first.returncode == 1
+    assert "Partly done" in first.stdout
+    assert sandbox.state()["pagerduty"]["incidents"][TRIGGERED]["status"] == "resolved"
+    assert notes(sandbox, TRIGGERED) == []
+    sandbox.clear_faults()
+    second = run(sandbox, tmp_path / "2", "resolve", resolution="Rolled back")
+    assert second.returncode == 0, second.stdout
+    assert notes(sandbox, TRIGGERED) == ["Rolled back"]
+    assert second.outputs["changed"] == "true"
+    sandbox.clear_journal()
+    third = run(sandbox, tmp_path / "3", "resolve", resolution="Rolled back")
+    assert third.returncode == 0, third.stdout
+    assert notes(sandbox, TRIGGERED) == ["Rolled back"]
+    assert note_posts(sandbox) == 0
+    assert third.outputs["changed"] == "false"
+
+
+def test_a_rerun_of_create_after_partly_done_adds_the_missing_note_once(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Create lands, its note fails; the re-run finds the incident by its key and adds the note,
+    and a third run adds nothing more."""
+    inputs = {
+        "title": "Checkout down",
+        "service_id": "PSVCPAY",
+        "note": "Paging the team",
+        "port_context": json.dumps(SERVICE_CONTEXT),
+    }
+    sandbox.set_faults(NOTES_REFUSED)
+    first = run(sandbox, tmp_path / "1", "create", incident_id="", **inputs)
+    assert first.returncode == 1
+    incidents = sandbox.state()["pagerduty"]["incidents"].values()
+    [created] = [i["id"] for i in incidents if i["title"] == "Checkout down"]
+    assert notes(sandbox, created) == []
+    sandbox.clear_faults()
+    second = run(sandbox, tmp_path / "2", "create", incident_id="", **inputs)
+    assert second.returncode == 0, second.stdout
+    assert second.outputs["incident_id"] == created
+    assert notes(sandbox, created) == ["Paging the team"]
+    sandbox.clear_journal()
+    third = run(sandbox, tmp_path / "3", "create", incident_id="", **inputs)
+    assert third.returncode == 0, third.stdout
+    assert notes(sandbox, created) == ["Paging the team"]
+    assert note_posts(sandbox) == 0
+
+
+def test_an_older_note_with_the_same_text_is_no_proof_the_note_landed(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """After a 502 that added nothing, a note with the same text made before this run does not
+    count: the note is sent again and the incident ends with both."""
+    with sandbox._lock:  # an old note, made a day before, as another run or a person left it
+        sandbox._state["pagerduty"]["notes"][TRIGGERED].append(
+            {"id": "NOLD", "content": "On it", "created_at": "2026-01-01T00:00:00Z"}
+        )
+    sandbox.set_faults([{"method": "POST", "path": NOTES_PATH, "steps": [{"status": 502}]}])
+    result = run(sandbox, tmp_path, "note", note="On it")
+    assert result.returncode == 0, result.stdout
+    assert notes(sandbox, TRIGGERED) == ["On it", "On it"]
+    assert note_posts(sandbox) == 2
+
+
+def test_a_resolution_for_a_resolved_incident_is_added_as_a_note_and_said(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Resolving an incident already resolved with a resolution adds it as a note (PagerDuty
+    takes notes on resolved incidents) and says the status already held."""
+    context = json.dumps(SEED_PORT_CONTEXT | {"entity": RESOLVED})
+    result = run(
+        sandbox, tmp_path, "resolve", incident_id=RESOLVED, resolution="Late", port_context=context
+    )
+    assert result.returncode == 0, result.stdout
+    assert notes(sandbox, RESOLVED) == ["Late"]
+    assert 'status already resolved; note "Late"' in result.stdout
+    assert "| Note | — | Late | sent |" in result.summary

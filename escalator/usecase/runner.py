@@ -128,6 +128,9 @@ class Runner:
         plan = self.operation.plan(before, request)
         if self.operation.name != "note":
             plan = plan.with_note(self.inputs.note, before)
+        target = plan.once_notes_target()
+        if target is not None:  # a re-run: add only the notes the incident does not hold
+            plan = plan.with_notes_held([n.content for n in self.pagerduty.list_notes(target)])
         self.outcome.plan = plan
         return plan
 
