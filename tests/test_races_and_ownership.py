@@ -6,13 +6,15 @@ re-run after "Partly done", a note counted only when this run made it, and the e
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import requests
 
 from escalator.sandbox import Sandbox, seed
-from tests.e2e import SEED_PORT_CONTEXT, RunResult, run_in_process
+from tests.e2e import SEED_CASE, SEED_PORT_CONTEXT, RunResult, run_action, run_in_process
 
 TRIGGERED = seed.DEMO_INCIDENT_ID
 INCIDENTS = "pagerdutyIncident"
@@ -201,3 +203,35 @@ def test_a_resolution_for_a_resolved_incident_is_added_as_a_note_and_said(
     assert notes(sandbox, RESOLVED) == ["Late"]
     assert 'status already resolved; note "Late"' in result.stdout
     assert "| Note | — | Late | sent |" in result.summary
+
+
+# --- finding 4: two runs on one incident ------------------------------------------------------
+
+
+def test_two_runs_on_one_incident_leave_port_as_pagerduty_holds_it(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """An escalation whose upsert is held up lands after a resolution's: once both runs end,
+    Port's entity says resolved, as PagerDuty does."""
+    context = json.dumps({"entity": TRIGGERED, "blueprint": INCIDENTS})
+    upsert = f"/port/v1/blueprints/{INCIDENTS}/entities"
+    sandbox.set_faults(
+        [{"method": "POST", "path": upsert, "steps": [{"fault": "hang", "seconds": 1.5}]}]
+    )
+    escalation: list[RunResult] = []
+    inputs = SEED_CASE | {"incident_id": TRIGGERED, "urgency": "low", "port_context": context}
+    first = threading.Thread(
+        target=lambda: escalation.append(run_action(sandbox, tmp_path / "escalate", **inputs))
+    )
+    first.start()
+    for _ in range(200):  # until the escalation's upsert is the one held up
+        if sandbox.faults.describe()["faults"][0]["used"]:
+            break
+        time.sleep(0.05)
+    resolved = run(sandbox, tmp_path / "resolve", "resolve", port_context=context)
+    first.join(60)
+    assert resolved.returncode == 0, resolved.stdout
+    assert escalation[0].returncode == 0, escalation[0].stdout
+    held = sandbox.state()["pagerduty"]["incidents"][TRIGGERED]
+    assert held["status"] == "resolved"
+    assert entity(sandbox, TRIGGERED)["properties"]["status"] == "resolved"

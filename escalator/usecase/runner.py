@@ -38,6 +38,10 @@ T = TypeVar("T")
 LOG_FLUSH_SECONDS = 5.0
 #: Port's error code for a run that has already ended
 RUN_ENDED = "run_exhausted"
+#: the expansions of a full read of the incident (emails of assignees, who triggered it)
+FULL_READ = ("assignees", "first_trigger_log_entries")
+#: upserts at most, while PagerDuty keeps changing under a run's report
+CONVERGE_ROUNDS = 3
 
 
 class Runner:
@@ -105,7 +109,7 @@ class Runner:
             self.submit(
                 self.pagerduty.get_incident,
                 inputs.incident_id or "",
-                include=("assignees", "first_trigger_log_entries"),
+                include=FULL_READ,
             )
             if operation.reads_incident
             else None
@@ -192,7 +196,7 @@ class Runner:
                 f"Dry run: would upsert {inputs.port_blueprint} entity {entity.identifier}."
             )
             return
-        upsert = self.submit(self._upsert, entity)
+        upsert = self.submit(self._upsert_current, entity)
         run_update = None
         if inputs.port_run_id and not inputs.finish_port_run:
             run_update = self.submit(self._update_run, None)
@@ -219,6 +223,24 @@ class Runner:
         if errors:
             not_done = " and ".join(what for what, _ in errors)
             raise self._reporting_error(errors[0][1], not_done)
+
+    def _upsert_current(self, entity: PortEntity) -> None:
+        """Upsert ``entity``, then read the incident again: while PagerDuty holds something else
+        (another run changed it, and its upsert may have landed before this one), upsert what
+        PagerDuty holds. The last upsert to land is then followed by a read that matched it."""
+        for _round in range(CONVERGE_ROUNDS):
+            self._upsert(entity)
+            try:
+                latest = self.pagerduty.get_incident(entity.identifier, include=FULL_READ)
+            except EscalatorError as exc:
+                self._warn(f"Could not read the incident again after the Port upsert: {exc}")
+                return
+            fresh = self._entity_of(latest)
+            if fresh == entity:
+                return
+            self.console.info("PagerDuty changed meanwhile: upserting what it holds now.")
+            entity = self.outcome.entity = fresh
+        self._warn("The incident kept changing in PagerDuty; Port may lag behind it.")
 
     def _upsert(self, entity: PortEntity) -> None:
         """Upsert the entity tied to the run; should the run have ended (a re-run of the job),
@@ -272,16 +294,21 @@ class Runner:
                 else self.pagerduty.get_incident(incident.id)
             )
             incident = merge_expansions(incident, expanded)
+        return self._entity_of(incident)
+
+    def _entity_of(self, incident: Incident) -> PortEntity:
+        """The entity for ``incident`` as read (warnings said once), redacted."""
         # A create runs on a service entity: its relations are the service's, not the incident's.
-        relations = inputs.port_relations if self.operation.reads_incident else {}
+        relations = self.inputs.port_relations if self.operation.reads_incident else {}
         entity, warnings = build_entity(
             incident,
-            outcome.blueprint,
+            self.outcome.blueprint,
             context_relations=relations,
-            property_mapping=inputs.port_property_mapping,
+            property_mapping=self.inputs.port_property_mapping,
         )
         for warning in warnings:
-            self._warn(warning)
+            if warning not in self.outcome.warnings:
+                self._warn(warning)
         return _redacted(entity, self.console.redact)
 
     def _read_assignees_beside(
