@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from escalator.sandbox import Sandbox, seed
@@ -235,3 +236,111 @@ def test_two_runs_on_one_incident_leave_port_as_pagerduty_holds_it(
     held = sandbox.state()["pagerduty"]["incidents"][TRIGGERED]
     assert held["status"] == "resolved"
     assert entity(sandbox, TRIGGERED)["properties"]["status"] == "resolved"
+
+
+# --- finding 8: exact lookups, no null over what the integration fills ------------------------
+
+PD_HEADERS = {
+    "Authorization": f"Token token={seed.PAGERDUTY_TOKEN}",
+    "From": seed.FROM_EMAIL,
+    "Accept": "application/vnd.pagerduty+json;version=2",
+}
+
+
+def answer_with(path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A fault that answers every GET of ``path`` with ``body``, as a service ignoring filters."""
+    step = {"status": 200, "body": body, "headers": {"Content-Type": "application/json"}}
+    return {"method": "GET", "path": path, "steps": [step], "repeat_last": True}
+
+
+def test_create_never_takes_an_incident_of_another_service_or_key(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A key lookup answered with an open incident of another service and key (filters ignored)
+    does not count as found: a new incident is created."""
+    foreign = requests.get(
+        f"{sandbox.pagerduty_url}/incidents/{TRIGGERED}", headers=PD_HEADERS, timeout=5
+    ).json()["incident"]
+    assert foreign["service"]["id"] == "PSVCPAY"
+    sandbox.set_faults(
+        [answer_with("/pagerduty/incidents", {"incidents": [foreign], "more": False})]
+    )
+    result = run(
+        sandbox,
+        tmp_path,
+        "create",
+        incident_id="",
+        title="Data export stuck",
+        service_id="PSVCDAT",
+        incident_key="export-1",
+        port_context=json.dumps(SERVICE_CONTEXT | {"entity": "PSVCDAT"}),
+    )
+    assert result.returncode == 0, result.stdout
+    assert result.outputs["incident_id"] != TRIGGERED
+    creates = [
+        e
+        for e in sandbox.journal()
+        if e["method"] == "POST" and e["path"] == "/pagerduty/incidents"
+    ]
+    assert len(creates) == 1
+
+
+@pytest.mark.parametrize(
+    ("asked", "listed"),
+    [
+        ("kate@example.com", [{"id": "PKELVIN", "email": "\u212aate@example.com"}]),
+        ("strasse@example.com", [{"id": "PSTRASS", "email": "stra\u00dfe@example.com"}]),
+        (
+            "dup@example.com",
+            [
+                {"id": "PDUP001", "email": "dup@example.com"},
+                {"id": "PDUP002", "email": "DUP@example.com"},
+            ],
+        ),
+    ],
+)
+def test_reassign_matches_an_email_exactly_and_refuses_ambiguity(
+    asked: str, listed: list[dict[str, str]], sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """An email matches only itself in another ASCII case (not the Kelvin sign, not ß for ss),
+    and two users with one email are refused: an input error, nothing sent."""
+    users = [u | {"type": "user", "name": u["id"]} for u in listed]
+    sandbox.set_faults([answer_with("/pagerduty/users", {"users": users, "more": False})])
+    result = run(sandbox, tmp_path, "reassign", assignees=asked)
+    assert result.returncode == 2, result.stdout
+    assert "assignees" in result.error_text
+    writes = [
+        e for e in sandbox.journal() if e["path"].startswith("/pagerduty") and e["method"] != "GET"
+    ]
+    assert writes == []
+
+
+def test_create_sends_no_null_triggered_by(sandbox: Sandbox, tmp_path: Path) -> None:
+    """In the integration's blueprint, a create never upserts ``triggered_by: null`` over what
+    the integration maps from the trigger's agent; it reads the incident's first trigger entry."""
+    sandbox.reset("integration")
+    result = run(
+        sandbox,
+        tmp_path,
+        "create",
+        incident_id="",
+        title="Payments slow",
+        service_id="PSVCPAY",
+        port_context=json.dumps(SERVICE_CONTEXT),
+    )
+    assert result.returncode == 0, result.stdout
+    upserts = [
+        e
+        for e in sandbox.journal()
+        if e["method"] == "POST" and e["path"].endswith(f"/{INCIDENTS}/entities")
+    ]
+    assert upserts
+    for upsert in upserts:
+        assert upsert["body"]["properties"].get("triggered_by", "absent") is not None
+    reads = [
+        e
+        for e in sandbox.journal()
+        if e["method"] == "GET"
+        and e["path"] == f"/pagerduty/incidents/{result.outputs['incident_id']}"
+    ]
+    assert any("first_trigger_log_entries" in e["query"].get("include[]", []) for e in reads)

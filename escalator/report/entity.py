@@ -53,6 +53,10 @@ KNOWN_PROPERTIES: Mapping[str, Callable[[Incident], Any]] = {
     "triggered_by": _triggered_by,
 }
 
+#: Properties whose value None means "not read" rather than "none": left out, never sent as null
+#: over what Port holds (the integration fills them from the expanded incident).
+UNKNOWN_WHEN_NONE = frozenset({"assignees", "triggered_by"})
+
 #: What is sent when the blueprint could not be read (dry run without Port): the guide's shape.
 GUIDE_PROPERTIES = (
     "status",
@@ -89,6 +93,14 @@ def needs_assignee_emails(blueprint: PortBlueprint | None, incident: Incident) -
     return _assignee_emails(incident) is None
 
 
+def wants_trigger_agent(blueprint: PortBlueprint | None, incident: Incident) -> bool:
+    """True when the blueprint has ``triggered_by`` and the incident does not say who triggered
+    it (a create's answer does not: the incident must be read with its first trigger entry)."""
+    if blueprint is None or "triggered_by" not in blueprint.properties:
+        return False
+    return _triggered_by(incident) is None
+
+
 def build_entity(
     incident: Incident,
     blueprint: PortBlueprint | None,
@@ -111,6 +123,8 @@ def build_entity(
             value = field_at(document, path)
         elif name in KNOWN_PROPERTIES:
             value = KNOWN_PROPERTIES[name](incident)
+            if value is None and name in UNKNOWN_WHEN_NONE:
+                continue
         else:
             continue
         problem = schema_problem(value, schema) if value is not None else None

@@ -27,7 +27,12 @@ from escalator.http import Deadline
 from escalator.inputs import ActionInputs
 from escalator.neutral import port_text
 from escalator.operations.base import Operation, Plan
-from escalator.report.entity import build_entity, merge_expansions, needs_assignee_emails
+from escalator.report.entity import (
+    build_entity,
+    merge_expansions,
+    needs_assignee_emails,
+    wants_trigger_agent,
+)
 from escalator.usecase import wording
 from escalator.usecase.apply import PartlyApplied, apply_write
 from escalator.usecase.outcome import Outcome
@@ -287,11 +292,15 @@ class Runner:
         assert incident is not None
         if outcome.before is not None and outcome.after is not None:
             incident = merge_expansions(outcome.after, outcome.before)
-        if needs_assignee_emails(outcome.blueprint, incident) and not inputs.dry_run:
+        created = outcome.before is None  # a create's answer lacks who triggered it
+        unknown = needs_assignee_emails(outcome.blueprint, incident) or (
+            created and wants_trigger_agent(outcome.blueprint, incident)
+        )
+        if unknown and not inputs.dry_run:
             expanded = (
                 self._expanded.result()
                 if self._expanded is not None
-                else self.pagerduty.get_incident(incident.id)
+                else self.pagerduty.get_incident(incident.id, include=FULL_READ)
             )
             incident = merge_expansions(incident, expanded)
         return self._entity_of(incident)
@@ -319,10 +328,13 @@ class Runner:
         if created is None or blueprint is None:
             return None
         try:
-            wanted = needs_assignee_emails(blueprint.result(), created)
+            read = blueprint.result()
         except EscalatorError:
             return None  # report() says why the blueprint could not be read
-        return self.submit(self.pagerduty.get_incident, created.id) if wanted else None
+        wanted = needs_assignee_emails(read, created) or wants_trigger_agent(read, created)
+        if not wanted:
+            return None
+        return self.submit(self.pagerduty.get_incident, created.id, include=FULL_READ)
 
     def _update_run(self, status: str | None) -> None:
         assert self.port is not None
