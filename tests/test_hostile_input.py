@@ -147,6 +147,12 @@ def test_valid_ids_make_exactly_the_expected_requests(sandbox: Sandbox, tmp_path
             "/pagerduty/incidents/1042",
             {"include[]": ["assignees", "first_trigger_log_entries"]},
         ),
+        # the read after the upsert, by the incident's id, that confirms Port holds what it does
+        (
+            "GET",
+            f"/pagerduty/incidents/{seed.DEMO_INCIDENT_ID}",
+            {"include[]": ["assignees", "first_trigger_log_entries"]},
+        ),
         ("GET", "/port/v1/blueprints/pagerdutyIncident", {}),
         ("PATCH", f"/port/v1/actions/runs/{run}", {}),
         ("POST", "/port/v1/auth/access_token", {}),
