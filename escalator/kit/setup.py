@@ -31,6 +31,8 @@ class Settings:
     replace_blueprints: bool
     dry_run: bool
     timeout_seconds: float
+    #: write the kit's actions alone, dropping an approval gate or any key set in Port
+    replace_actions: bool = False
 
 
 #: Hints that fit this command better than the action's (which name the action's inputs).
@@ -87,7 +89,11 @@ def write(client: PortClient, step: Step) -> None:
 
 
 def plan(
-    client: PortClient, actions: tuple[dict[str, Any], ...], *, replace_blueprints: bool
+    client: PortClient,
+    actions: tuple[dict[str, Any], ...],
+    *,
+    replace_blueprints: bool,
+    replace_actions: bool = False,
 ) -> list[Step]:
     """Read the kit's blueprints and ``actions`` from Port and decide what to do with each."""
     steps = [
@@ -99,7 +105,8 @@ def plan(
         for blueprint in blueprints()
     ]
     steps += [
-        plan_action(action, read(client, "action", action["identifier"])) for action in actions
+        plan_action(action, read(client, "action", action["identifier"]), replace=replace_actions)
+        for action in actions
     ]
     return steps
 
@@ -137,7 +144,12 @@ def run(client: PortClient, settings: Settings, out: Console) -> int:
     """Plan, show, and (unless a dry run) apply; returns 0."""
     mode = " (dry run: nothing is written)" if settings.dry_run else ""
     out.info(f"Port: {settings.api_url}{mode}")
-    steps = plan(client, settings.actions, replace_blueprints=settings.replace_blueprints)
+    steps = plan(
+        client,
+        settings.actions,
+        replace_blueprints=settings.replace_blueprints,
+        replace_actions=settings.replace_actions,
+    )
     for step in steps:
         _show(out, step, dry_run=settings.dry_run)
         if step.writes and not settings.dry_run:
@@ -174,3 +186,6 @@ def _show(out: Console, step: Step, *, dry_run: bool) -> None:
             f"{step.name}: differs from the kit's; {'would update' if dry_run else 'updating'}."
         )
         out.info(step.diff())
+    if step.kind == "action" and step.verdict != "create":
+        for note in step.notes:
+            out.info(f"  {note}")

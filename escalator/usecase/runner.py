@@ -25,8 +25,14 @@ from escalator.clients.port import PortClient
 from escalator.errors import EscalatorError, PortError, ReportingError
 from escalator.http import Deadline
 from escalator.inputs import ActionInputs
+from escalator.neutral import port_text
 from escalator.operations.base import Operation, Plan
-from escalator.report.entity import build_entity, merge_expansions, needs_assignee_emails
+from escalator.report.entity import (
+    build_entity,
+    merge_expansions,
+    needs_assignee_emails,
+    wants_trigger_agent,
+)
 from escalator.usecase import wording
 from escalator.usecase.apply import PartlyApplied, apply_write
 from escalator.usecase.outcome import Outcome
@@ -37,6 +43,10 @@ T = TypeVar("T")
 LOG_FLUSH_SECONDS = 5.0
 #: Port's error code for a run that has already ended
 RUN_ENDED = "run_exhausted"
+#: the expansions of a full read of the incident (emails of assignees, who triggered it)
+FULL_READ = ("assignees", "first_trigger_log_entries")
+#: upserts at most, while PagerDuty keeps changing under a run's report
+CONVERGE_ROUNDS = 3
 
 
 class Runner:
@@ -104,7 +114,7 @@ class Runner:
             self.submit(
                 self.pagerduty.get_incident,
                 inputs.incident_id or "",
-                include=("assignees", "first_trigger_log_entries"),
+                include=FULL_READ,
             )
             if operation.reads_incident
             else None
@@ -127,6 +137,9 @@ class Runner:
         plan = self.operation.plan(before, request)
         if self.operation.name != "note":
             plan = plan.with_note(self.inputs.note, before)
+        target = plan.once_notes_target()
+        if target is not None:  # a re-run: add only the notes the incident does not hold
+            plan = plan.with_notes_held([n.content for n in self.pagerduty.list_notes(target)])
         self.outcome.plan = plan
         return plan
 
@@ -188,7 +201,7 @@ class Runner:
                 f"Dry run: would upsert {inputs.port_blueprint} entity {entity.identifier}."
             )
             return
-        upsert = self.submit(self._upsert, entity)
+        upsert = self.submit(self._upsert_current, entity)
         run_update = None
         if inputs.port_run_id and not inputs.finish_port_run:
             run_update = self.submit(self._update_run, None)
@@ -215,6 +228,24 @@ class Runner:
         if errors:
             not_done = " and ".join(what for what, _ in errors)
             raise self._reporting_error(errors[0][1], not_done)
+
+    def _upsert_current(self, entity: PortEntity) -> None:
+        """Upsert ``entity``, then read the incident again: while PagerDuty holds something else
+        (another run changed it, and its upsert may have landed before this one), upsert what
+        PagerDuty holds. The last upsert to land is then followed by a read that matched it."""
+        for _round in range(CONVERGE_ROUNDS):
+            self._upsert(entity)
+            try:
+                latest = self.pagerduty.get_incident(entity.identifier, include=FULL_READ)
+            except EscalatorError as exc:
+                self._warn(f"Could not read the incident again after the Port upsert: {exc}")
+                return
+            fresh = self._entity_of(latest)
+            if fresh == entity:
+                return
+            self.console.info("PagerDuty changed meanwhile: upserting what it holds now.")
+            entity = self.outcome.entity = fresh
+        self._warn("The incident kept changing in PagerDuty; Port may lag behind it.")
 
     def _upsert(self, entity: PortEntity) -> None:
         """Upsert the entity tied to the run; should the run have ended (a re-run of the job),
@@ -261,23 +292,32 @@ class Runner:
         assert incident is not None
         if outcome.before is not None and outcome.after is not None:
             incident = merge_expansions(outcome.after, outcome.before)
-        if needs_assignee_emails(outcome.blueprint, incident) and not inputs.dry_run:
+        created = outcome.before is None  # a create's answer lacks who triggered it
+        unknown = needs_assignee_emails(outcome.blueprint, incident) or (
+            created and wants_trigger_agent(outcome.blueprint, incident)
+        )
+        if unknown and not inputs.dry_run:
             expanded = (
                 self._expanded.result()
                 if self._expanded is not None
-                else self.pagerduty.get_incident(incident.id)
+                else self.pagerduty.get_incident(incident.id, include=FULL_READ)
             )
             incident = merge_expansions(incident, expanded)
+        return self._entity_of(incident)
+
+    def _entity_of(self, incident: Incident) -> PortEntity:
+        """The entity for ``incident`` as read (warnings said once), redacted."""
         # A create runs on a service entity: its relations are the service's, not the incident's.
-        relations = inputs.port_relations if self.operation.reads_incident else {}
+        relations = self.inputs.port_relations if self.operation.reads_incident else {}
         entity, warnings = build_entity(
             incident,
-            outcome.blueprint,
+            self.outcome.blueprint,
             context_relations=relations,
-            property_mapping=inputs.port_property_mapping,
+            property_mapping=self.inputs.port_property_mapping,
         )
         for warning in warnings:
-            self._warn(warning)
+            if warning not in self.outcome.warnings:
+                self._warn(warning)
         return _redacted(entity, self.console.redact)
 
     def _read_assignees_beside(
@@ -288,10 +328,13 @@ class Runner:
         if created is None or blueprint is None:
             return None
         try:
-            wanted = needs_assignee_emails(blueprint.result(), created)
+            read = blueprint.result()
         except EscalatorError:
             return None  # report() says why the blueprint could not be read
-        return self.submit(self.pagerduty.get_incident, created.id) if wanted else None
+        wanted = needs_assignee_emails(read, created) or wants_trigger_agent(read, created)
+        if not wanted:
+            return None
+        return self.submit(self.pagerduty.get_incident, created.id, include=FULL_READ)
 
     def _update_run(self, status: str | None) -> None:
         assert self.port is not None
@@ -299,7 +342,7 @@ class Runner:
         self.port.update_run(
             self.inputs.port_run_id,
             status=status,
-            status_label=self.console.redact(wording.status_label(self.outcome)),
+            status_label=port_text(self.console.redact(wording.status_label(self.outcome))),
             link=self.outcome.run_link or self.run_url or None,
         )
 
