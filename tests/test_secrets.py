@@ -22,7 +22,8 @@ import pytest
 from escalator.context import GitHubContext
 from escalator.errors import EscalatorError, ReportingError
 from escalator.faces.action import build_runner
-from escalator.inputs import SECRET_INPUTS, parse_inputs
+from escalator.inputs import SECRET_INPUTS
+from escalator.operations import parse_inputs
 from escalator.sandbox import Sandbox, seed
 from escalator.workflow import Console, OutputWriter
 from tests.e2e import (

@@ -23,10 +23,9 @@ from escalator.inputs import (
     SECRET_INPUTS,
     ActionInputs,
     PortReporting,
-    parse_inputs,
     parse_port_reporting,
 )
-from escalator.operations import OPERATIONS
+from escalator.operations import OPERATIONS, parse_inputs
 from escalator.report import summary
 from escalator.usecase import wording
 from escalator.usecase.outcome import Outcome

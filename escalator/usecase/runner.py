@@ -125,7 +125,7 @@ class Runner:
         """The operation's pure plan, with the note (if any) added after its change."""
         before = self.outcome.before
         plan = self.operation.plan(before, request)
-        if self.operation.name != "note":
+        if self.operation.adds_note:
             plan = plan.with_note(self.inputs.note, before)
         self.outcome.plan = plan
         return plan

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from escalator import terms
 from escalator.faces.cli.options import build_parser
-from escalator.inputs import OPERATIONS
+from escalator.operations import OPERATIONS
 from escalator.terms import SECRET_ENV
 
 __all__ = ["SECRET_ENV", "build_parser", "main"]

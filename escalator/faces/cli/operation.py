@@ -14,15 +14,15 @@ from collections.abc import Mapping
 
 from escalator import terms
 from escalator.errors import EscalatorError
-from escalator.faces.cli.options import POSITIONALS
 from escalator.inputs import INPUT_NAMES
+from escalator.operations import OPERATIONS
 from escalator.terms import SECRET_ENV
 from escalator.usecase.outcome import Outcome
 
 
 def cli_terms(operation: str) -> terms.Terms:
     """The command line's terms for ``operation``, naming its positional argument as shown."""
-    positional = POSITIONALS.get(operation)
+    positional = OPERATIONS[operation].positional
     names = {"operation": f"escalator {operation}"}
     if positional:
         names[positional.input] = positional.metavar
