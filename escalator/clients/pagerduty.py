@@ -39,9 +39,16 @@ class PagerDutyClient:
 
     @classmethod
     def connect(
-        cls, base_url: str, token: str, *, from_email: str | None, deadline: Deadline
+        cls,
+        base_url: str,
+        token: str,
+        *,
+        from_email: str | None,
+        deadline: Deadline,
+        environ: Mapping[str, str] | None = None,
     ) -> PagerDutyClient:
-        """A client with its own pooled session for ``base_url``."""
+        """A client with its own pooled session for ``base_url``; ``environ``: the network
+        variables the face read (proxies, CA bundle)."""
         transport = Transport(
             SERVICE,
             base_url,
@@ -49,6 +56,7 @@ class PagerDutyClient:
             deadline=deadline,
             hint_unreachable="Check {pagerduty_api_url} / {pagerduty_region} and the runner's "
             "network.",
+            environ=environ,
         )
         return cls(transport, from_email=from_email)
 

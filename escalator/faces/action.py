@@ -18,6 +18,7 @@ from escalator.clients.port import PortClient
 from escalator.context import GitHubContext
 from escalator.errors import EscalatorError, InputError
 from escalator.http import Deadline
+from escalator.http.network import network_env
 from escalator.inputs import (
     INPUT_NAMES,
     SECRET_INPUTS,
@@ -137,6 +138,7 @@ def build_runner(
         inputs.pagerduty_token.get_secret_value(),
         from_email=inputs.from_email,
         deadline=deadline,
+        environ=network_env(os.environ),
     )
     port = _port_client(inputs, console, deadline) if inputs.port_enabled else None
     job_link = None
@@ -170,6 +172,7 @@ def _port_client(inputs: PortReporting, console: Console, deadline: Deadline) ->
         client_secret=inputs.port_client_secret.get_secret_value(),
         deadline=deadline,
         on_token=console.add_secret,
+        environ=network_env(os.environ),
     )
 
 

@@ -11,7 +11,6 @@ each status means.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Self
@@ -76,11 +75,13 @@ class Transport:
         hint_unreachable: str = "",
         environ: Mapping[str, str] | None = None,
     ) -> None:
+        """``environ`` is what the face read of the environment for the network (the proxy
+        variables and the CA bundle); none: no proxy, the default CA store."""
         self.service = service
         self.base_url = base_url.rstrip("/")
         self.deadline = deadline
         self.hint_unreachable = hint_unreachable
-        environ = os.environ if environ is None else environ
+        environ = environ or {}
         session = requests.Session()
         session.trust_env = False  # no .netrc, no proxies but those read below
         session.proxies = proxies_for(self.base_url, environ)

@@ -8,7 +8,7 @@ order: the service blueprint first (the incident blueprint relates to it), then 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -31,6 +31,8 @@ class Settings:
     replace_blueprints: bool
     dry_run: bool
     timeout_seconds: float
+    #: the network variables of the environment (proxies, CA bundle), read by the command line
+    environ: Mapping[str, str] = field(default_factory=dict)
 
 
 #: Hints that fit this command better than the action's (which name the action's inputs).
@@ -120,6 +122,7 @@ def execute(settings: Settings, out: Console, err: Console) -> int:
         client_secret=settings.client_secret,
         deadline=Deadline(settings.timeout_seconds),
         on_token=on_token,
+        environ=settings.environ,
     )
     try:
         return run(client, settings, out)

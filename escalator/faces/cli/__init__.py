@@ -48,7 +48,7 @@ def _main(argv: Sequence[str] | None, env: Mapping[str, str] | None) -> int:
         if args.command == "demo":
             from escalator.demo import run_demo
 
-            return run_demo(dry_run=args.dry_run)
+            return run_demo(dry_run=args.dry_run, path=env.get("PATH", "/usr/bin:/bin"))
         if args.command not in OPERATIONS:
             parser.print_help()
             return 2
