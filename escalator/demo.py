@@ -200,17 +200,7 @@ def _run_step(
     number: int, operation: str, inputs: dict[str, str], workspace: Path, path: str
 ) -> int:
     """Run one step as the runner would, and show its step, log, outputs and summary."""
-    _heading(f"Step {number}: {operation}, as written in the workflow")
-    print("- uses: OWNER/escalate-action@v1")
-    print("  with:")
-    for name, value in inputs.items():
-        if name in SECRET_NAMES:
-            print(f"    {name}: ${{{{ secrets.{SECRET_NAMES[name]} }}}}")
-        elif not name.endswith("_api_url"):  # shown below: only the sandbox needs them
-            print(f"    {name}: {_yaml_scalar(value)}")
-    print(
-        f"  (sandbox: PagerDuty at {inputs['pagerduty_api_url']}, Port at {inputs['port_api_url']})"
-    )
+    _show_step(number, operation, inputs)
     env = runner_env(inputs, workspace, path)
     # entrypoint.py sits beside the package in a checkout and in the image; an installed
     # package runs the same main() as a module.
@@ -237,6 +227,21 @@ def _run_step(
     _heading(f"Step {number}: job summary (Markdown)")
     print((workspace / "step_summary.md").read_text(encoding="utf-8").rstrip())
     return process.returncode
+
+
+def _show_step(number: int, operation: str, inputs: dict[str, str]) -> None:
+    """The step as a workflow writes it (secrets by their names)."""
+    _heading(f"Step {number}: {operation}, as written in the workflow")
+    print("- uses: OWNER/escalate-action@v1")
+    print("  with:")
+    for name, value in inputs.items():
+        if name in SECRET_NAMES:
+            print(f"    {name}: ${{{{ secrets.{SECRET_NAMES[name]} }}}}")
+        elif not name.endswith("_api_url"):  # shown below: only the sandbox needs them
+            print(f"    {name}: {_yaml_scalar(value)}")
+    print(
+        f"  (sandbox: PagerDuty at {inputs['pagerduty_api_url']}, Port at {inputs['port_api_url']})"
+    )
 
 
 def _yaml_scalar(value: str) -> str:

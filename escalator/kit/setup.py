@@ -16,7 +16,7 @@ from escalator.clients.port import SERVICE, PortClient
 from escalator.errors import EscalatorError, PortError, UnexpectedResponse
 from escalator.http import Deadline, Policy
 from escalator.kit.definitions import blueprints
-from escalator.kit.plan import Kind, Step, comparable, plan_action, plan_blueprint
+from escalator.kit.plan import Kind, Step, Verdict, comparable, plan_action, plan_blueprint
 from escalator.workflow import Console
 
 
@@ -70,7 +70,7 @@ def read(client: PortClient, kind: Kind, identifier: str) -> dict[str, Any] | No
 def write(client: PortClient, step: Step) -> None:
     """Create (POST to the collection) or replace (PUT to the object) one definition."""
     collection = _collection(step.kind)
-    if step.verdict == "create":
+    if step.verdict is Verdict.CREATE:
         try:
             client.request(Policy.UPSERT, "POST", collection, json_body=step.wanted)
         except PortError as error:
@@ -83,7 +83,7 @@ def write(client: PortClient, step: Step) -> None:
                         "to compare it with the kit's."
                     )
                 raise
-    elif step.verdict == "update":
+    elif step.verdict is Verdict.UPDATE:
         path = f"{collection}/{quote(step.identifier, safe='')}"
         client.request(Policy.UPSERT, "PUT", path, json_body=step.wanted)
 
@@ -145,9 +145,9 @@ def run(client: PortClient, settings: Settings, out: Console) -> int:
         _show(out, step, dry_run=settings.dry_run)
         if step.writes and not settings.dry_run:
             write(client, step)
-            out.info(f"{step.name}: {'created' if step.verdict == 'create' else 'updated'}.")
-    created = sum(step.verdict == "create" for step in steps)
-    updated = sum(step.verdict == "update" for step in steps)
+            out.info(f"{step.name}: {'created' if step.verdict is Verdict.CREATE else 'updated'}.")
+    created = sum(step.verdict is Verdict.CREATE for step in steps)
+    updated = sum(step.verdict is Verdict.UPDATE for step in steps)
     if not created and not updated:
         out.info("Nothing to change: Port already has what the action needs.")
     elif settings.dry_run:
@@ -158,9 +158,9 @@ def run(client: PortClient, settings: Settings, out: Console) -> int:
 
 
 def _show(out: Console, step: Step, *, dry_run: bool) -> None:
-    if step.verdict == "unchanged":
+    if step.verdict is Verdict.UNCHANGED:
         out.info(f"{step.name}: as in the kit; unchanged.")
-    elif step.verdict == "keep":
+    elif step.verdict is Verdict.KEEP:
         out.info(
             f"{step.name}: exists and differs from the kit's; kept as it is (the action adapts "
             "to it and writes only the properties it defines; --replace-blueprints writes the "
@@ -168,7 +168,7 @@ def _show(out: Console, step: Step, *, dry_run: bool) -> None:
         )
         for note in step.notes:
             out.info(f"  {note}")
-    elif step.verdict == "create":
+    elif step.verdict is Verdict.CREATE:
         out.info(f"{step.name}: missing; {'would create' if dry_run else 'creating'}.")
         if dry_run:
             out.info(step.diff())

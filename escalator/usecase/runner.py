@@ -22,21 +22,17 @@ from typing import Any, TypeVar
 from escalator.clients.models import Incident, PortEntity
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.clients.port import PortClient
-from escalator.errors import EscalatorError, PortError, ReportingError
+from escalator.errors import EscalatorError, ReportingError
 from escalator.http import Deadline
 from escalator.inputs import ActionInputs
 from escalator.operations.base import Operation, Plan
 from escalator.report.entity import build_entity, merge_expansions, needs_assignee_emails
-from escalator.usecase import wording
 from escalator.usecase.apply import PartlyApplied, apply_write
 from escalator.usecase.outcome import Outcome
-from escalator.usecase.run_log import RunLogger
+from escalator.usecase.port_run import PortRun
 from escalator.workflow import Console
 
 T = TypeVar("T")
-LOG_FLUSH_SECONDS = 5.0
-#: Port's error code for a run that has already ended
-RUN_ENDED = "run_exhausted"
 
 
 class Runner:
@@ -65,9 +61,18 @@ class Runner:
         self.run_url = run_url
         self.on_applied = on_applied
         self.outcome = Outcome(inputs=inputs, operation=operation)
-        self.run_log: RunLogger | None = None
-        self._port_ready = False
-        self._run_ended: PortError | None = None
+        self.port_run = (
+            PortRun(
+                port,
+                self.outcome,
+                console=console,
+                deadline=deadline,
+                submit=self.submit,
+                run_url=run_url,
+            )
+            if port is not None
+            else None
+        )
         #: a created incident read again for its assignees' emails, beside the writes after it
         self._expanded: Future[Incident] | None = None
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="escalator")
@@ -85,9 +90,11 @@ class Runner:
             blueprint = self.apply(plan)
             self.outcome.run_link = self._job_link(job_link)
             self.report(blueprint)
-            self._flush_logs()
+            if self.port_run is not None:
+                self.port_run.flush()
         except EscalatorError as error:
-            self._fail(error)
+            if self.port_run is not None:
+                self.port_run.fail(error)
             raise
         finally:
             self._pool.shutdown(wait=False, cancel_futures=True)
@@ -112,9 +119,9 @@ class Runner:
         try:
             request = operation.gather(inputs, self, incident)
         finally:
-            if token is not None:
+            if token is not None and self.port_run is not None:
                 token.result()  # credentials rejected: stop before anything is written
-                self._start_run_log()
+                self.port_run.start_log()
         if incident is not None:
             before = incident.result()
             self.outcome.before = before
@@ -149,6 +156,41 @@ class Runner:
             self.console.info(_describe("Already open with this incident key:", plan.found))
         elif plan.sends_nothing:
             self.console.info("Nothing to send to PagerDuty: the incident already is as asked.")
+        current = self._send(plan, current, blueprint)
+        outcome.after = current
+        if current is not None and plan.writes:
+            self.console.info(_describe("Now", current))
+        self.on_applied(outcome)
+        return blueprint
+
+    def report(self, blueprint: Future[Any] | None) -> None:
+        """Round 3: the entity, then the Port run told (:class:`PortRun`)."""
+        outcome, inputs, port_run = self.outcome, self.inputs, self.port_run
+        if port_run is None or blueprint is None or outcome.incident is None:
+            return
+        try:
+            outcome.blueprint = blueprint.result()
+        except EscalatorError as exc:
+            raise self._reporting_error(exc, "the Port entity was not updated") from exc
+        entity = self._entity()
+        outcome.entity = entity
+        if inputs.dry_run:
+            self.console.info(
+                f"Dry run: would upsert {inputs.port_blueprint} entity {entity.identifier}."
+            )
+            return
+        errors = port_run.report(entity)
+        if errors:
+            not_done = " and ".join(what for what, _ in errors)
+            raise self._reporting_error(errors[0][1], not_done)
+
+    # --- steps --------------------------------------------------------------------------------
+
+    def _send(
+        self, plan: Plan, current: Incident | None, blueprint: Future[Any] | None
+    ) -> Incident | None:
+        """The plan's writes, in order, each exactly once; the incident as it then is."""
+        outcome = self.outcome
         for write in plan.writes:
             try:
                 landed, ours = apply_write(write, self.pagerduty, current, self.console)
@@ -166,94 +208,7 @@ class Runner:
                 # refused because another run made the incident first: report that one
                 outcome.plan = replace(plan, found=current)
                 break
-        outcome.after = current
-        if current is not None and plan.writes:
-            self.console.info(_describe("Now", current))
-        self.on_applied(outcome)
-        return blueprint
-
-    def report(self, blueprint: Future[Any] | None) -> None:
-        """Round 3: the entity upsert and the run update, together; the result log beside."""
-        outcome, inputs, port = self.outcome, self.inputs, self.port
-        if port is None or blueprint is None or outcome.incident is None:
-            return
-        try:
-            outcome.blueprint = blueprint.result()
-        except EscalatorError as exc:
-            raise self._reporting_error(exc, "the Port entity was not updated") from exc
-        entity = self._entity()
-        outcome.entity = entity
-        if inputs.dry_run:
-            self.console.info(
-                f"Dry run: would upsert {inputs.port_blueprint} entity {entity.identifier}."
-            )
-            return
-        upsert = self.submit(self._upsert, entity)
-        run_update = None
-        if inputs.port_run_id and not inputs.finish_port_run:
-            run_update = self.submit(self._update_run, None)
-        if self.run_log is not None:
-            self.run_log.send(wording.result(outcome))
-        errors: list[tuple[str, EscalatorError]] = []
-        try:
-            upsert.result()
-            outcome.entity_upserted = True
-        except EscalatorError as exc:
-            errors.append(("the Port entity was not updated", exc))
-        if run_update is not None:
-            try:
-                run_update.result()
-            except EscalatorError as exc:
-                errors.append(("the Port run was not updated", exc))
-        if inputs.port_run_id and inputs.finish_port_run and not errors:
-            self._flush_logs()
-            try:
-                self._update_run("SUCCESS")
-            except EscalatorError as exc:
-                errors.append(("the Port run was not finished", exc))
-        errors = self._forgive_an_ended_run(errors)
-        if errors:
-            not_done = " and ".join(what for what, _ in errors)
-            raise self._reporting_error(errors[0][1], not_done)
-
-    def _upsert(self, entity: PortEntity) -> None:
-        """Upsert the entity tied to the run; should the run have ended (a re-run of the job),
-        upsert it without the tie, so the catalog still holds what PagerDuty holds."""
-        port, inputs = self.port, self.inputs
-        assert port is not None
-        try:
-            port.upsert_entity(inputs.port_blueprint, entity, run_id=inputs.port_run_id)
-        except PortError as exc:
-            if exc.code != RUN_ENDED or not inputs.port_run_id:
-                raise
-            port.upsert_entity(inputs.port_blueprint, entity, run_id=None)
-            self._run_ended = exc
-
-    def _forgive_an_ended_run(
-        self, errors: list[tuple[str, EscalatorError]]
-    ) -> list[tuple[str, EscalatorError]]:
-        """A run Port has ended (a re-run of the job, once Port reported the first one) is only
-        a warning when nothing had to change; after a change it stays an error that says why."""
-        ended = [e for e in errors if isinstance(e[1], PortError) and e[1].code == RUN_ENDED]
-        if self._run_ended is not None and not ended:
-            ended = [("the entity was not tied to the Port run", self._run_ended)]
-        if not ended or self.outcome.changed:
-            return errors + (ended if not errors else [])
-        self._warn(
-            f"Port run {self.inputs.port_run_id} has already ended (a re-run of the job?): its "
-            "logs and status were left as they were; the entity was updated without the tie."
-        )
-        return [e for e in errors if e not in ended]
-
-    # --- steps --------------------------------------------------------------------------------
-
-    def _start_run_log(self) -> None:
-        self._port_ready = True
-        port, run_id = self.port, self.inputs.port_run_id
-        if port is None or not run_id or self.inputs.dry_run or self.run_log is not None:
-            return
-        self.run_log = RunLogger(port, run_id, self.console.redact)
-        self.run_log.send(wording.start_log(self.inputs, self.operation))
+        return current
 
     def _entity(self) -> PortEntity:
         outcome, inputs = self.outcome, self.inputs
@@ -293,16 +248,6 @@ class Runner:
             return None  # report() says why the blueprint could not be read
         return self.submit(self.pagerduty.get_incident, created.id) if wanted else None
 
-    def _update_run(self, status: str | None) -> None:
-        assert self.port is not None
-        assert self.inputs.port_run_id
-        self.port.update_run(
-            self.inputs.port_run_id,
-            status=status,
-            status_label=self.console.redact(wording.status_label(self.outcome)),
-            link=self.outcome.run_link or self.run_url or None,
-        )
-
     def _describe_dry_run(self, plan: Plan) -> None:
         if plan.found is not None:
             self.console.info(
@@ -315,30 +260,6 @@ class Runner:
         for write in plan.writes:
             body = json.dumps(write.body(), sort_keys=True)
             self.console.info(f"Dry run: would send {write.request_line} {body}")
-
-    def _fail(self, error: EscalatorError) -> None:
-        """Tell the Port run about ``error`` (when Port is reachable), then flush the logs."""
-        port, inputs = self.port, self.inputs
-        if port is not None and inputs.port_run_id and not inputs.dry_run:
-            message = (
-                error.message
-                if isinstance(error, ReportingError)
-                else f"{self.operation.noun} failed: {error.message}"
-            )
-            if error.hint:
-                message += f" Fix: {error.hint}"
-            if self._port_ready or not isinstance(error, PortError):
-                try:
-                    port.authenticate()
-                    self._start_run_log()
-                    assert self.run_log is not None
-                    self.run_log.send(message)
-                    if inputs.finish_port_run:
-                        self._flush_logs()
-                        self._update_run("FAILURE")
-                except EscalatorError as exc:
-                    self.console.warning(f"Could not report the failure to Port: {exc}")
-        self._flush_logs()
 
     def _job_link(self, job_link: Future[str] | None) -> str:
         if job_link is None:
@@ -359,16 +280,6 @@ class Runner:
     def _warn(self, text: str) -> None:
         self.outcome.warnings.append(text)
         self.console.warning(text)
-
-    def _flush_logs(self) -> None:
-        if self.run_log is None:
-            return
-        done = self.run_log.flush(min(LOG_FLUSH_SECONDS, self.deadline.remaining() + 1))
-        if not done:
-            self._warn("Some Port run logs were not sent before the deadline.")
-        for failure in self.run_log.failures:
-            self._warn(f"A Port run log was not sent: {failure}")
-        self.run_log.failures.clear()
 
 
 def _describe(head: str, incident: Incident) -> str:
