@@ -48,11 +48,13 @@ class PagerDutyClient:
         environ: Mapping[str, str] | None = None,
     ) -> PagerDutyClient:
         """A client with its own pooled session for ``base_url``; ``environ``: the network
-        variables the face read (proxies, CA bundle)."""
+        variables the face read (proxies, CA bundle). An empty ``token`` sends no credential
+        (an operation that does not use the REST API)."""
         transport = Transport(
             SERVICE,
             base_url,
-            headers={"Authorization": f"Token token={token}", "Accept": ACCEPT},
+            headers={"Accept": ACCEPT}
+            | ({"Authorization": f"Token token={token}"} if token else {}),
             deadline=deadline,
             hint_unreachable="Check {pagerduty_api_url} / {pagerduty_region} and the runner's "
             "network.",

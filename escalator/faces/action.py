@@ -135,7 +135,7 @@ def build_runner(
     deadline = Deadline(inputs.timeout_seconds)
     pagerduty = PagerDutyClient.connect(
         inputs.pagerduty_api_url,
-        inputs.pagerduty_token.get_secret_value(),
+        inputs.pagerduty_token.get_secret_value() if inputs.pagerduty_token else "",
         from_email=inputs.from_email,
         deadline=deadline,
         environ=network_env(os.environ),

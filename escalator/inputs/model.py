@@ -51,6 +51,8 @@ class InputRule(Protocol):
     accepts: ClassVar[tuple[str, ...]]
     #: True when its Port action runs on the service entity (``port_context`` names a service)
     runs_on_service: ClassVar[bool]
+    #: False when it does not call PagerDuty's REST API (``pagerduty_token`` is then optional)
+    needs_rest_token: ClassVar[bool]
 
     def check_inputs(self, inputs: ActionInputs) -> None:
         """Raise :class:`InputError` for what its inputs cannot be together."""
@@ -113,7 +115,8 @@ class ActionInputs(PortReporting):
     details: str | None = None
     incident_key: IncidentKey | None = None
     from_email: Email | None = Field(None, alias="from")
-    pagerduty_token: Secret
+    #: required by every operation that calls the REST API (:attr:`InputRule.needs_rest_token`)
+    pagerduty_token: Secret | None = None
     pagerduty_region: Region = "us"
     pagerduty_api_url: ApiUrl
     port_blueprint: PortIdentifier = DEFAULT_BLUEPRINT
@@ -133,7 +136,12 @@ class ActionInputs(PortReporting):
 
     @model_validator(mode="after")
     def _check_combinations(self, info: ValidationInfo) -> ActionInputs:
-        _check_operation(self, (info.context or {})["operations"])
+        rules: Mapping[str, InputRule] = (info.context or {})["operations"]
+        if rules[self.operation].needs_rest_token and self.pagerduty_token is None:
+            raise InputError(
+                "pagerduty_token", "is required.", hint=hint_for("pagerduty_token").fix
+            )
+        _check_operation(self, rules)
         if (self.port_client_id is None) != (self.port_client_secret is None):
             missing = "port_client_secret" if self.port_client_secret is None else "port_client_id"
             raise InputError(

@@ -170,6 +170,7 @@ class Operation(Protocol):
     needs: ClassVar[tuple[str, ...]]
     accepts: ClassVar[tuple[str, ...]]
     runs_on_service: ClassVar[bool]
+    needs_rest_token: ClassVar[bool]
     #: whether the ``note`` input is added after its change (False for note itself)
     adds_note: ClassVar[bool]
     #: the command line: its help, its example, its main input, options beyond its inputs

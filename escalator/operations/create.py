@@ -88,6 +88,7 @@ class Create:
         "note",
     )
     runs_on_service: ClassVar[bool] = True
+    needs_rest_token: ClassVar[bool] = True
     adds_note: ClassVar[bool] = True
     description: ClassVar[str] = "Create an incident on a service, once per incident key."
     example: ClassVar[str] = (

@@ -23,6 +23,7 @@ class IncidentOperation(Generic[R]):
     needs: ClassVar[tuple[str, ...]] = ("incident_id",)
     accepts: ClassVar[tuple[str, ...]] = ("note",)
     runs_on_service: ClassVar[bool] = False
+    needs_rest_token: ClassVar[bool] = True
     adds_note: ClassVar[bool] = True
     positional: ClassVar[Positional | None] = None
     cli_extra: ClassVar[tuple[str, ...]] = ()

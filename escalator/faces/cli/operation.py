@@ -52,7 +52,7 @@ def run_operation(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from escalator.workflow import Console, OutputWriter, SummaryWriter
 
     raw = raw_inputs(args, env)
-    if not raw["pagerduty_token"]:
+    if not raw["pagerduty_token"] and OPERATIONS[args.command].needs_rest_token:
         print(
             "escalator: set PAGERDUTY_TOKEN to a PagerDuty REST API key "
             "(tokens are read from the environment, never from options).",
