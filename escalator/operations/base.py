@@ -9,7 +9,7 @@ use case (:mod:`escalator.usecase.runner`) runs any of them the same way.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -87,8 +87,8 @@ class Write(Protocol):
     @property
     def request_line(self) -> str: ...
 
-    def body(self) -> dict[str, Any]:
-        """The JSON body sent."""
+    def body(self) -> Mapping[str, object]:
+        """The JSON body sent: built once, shown by the dry run, handed to the client as is."""
         ...
 
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:

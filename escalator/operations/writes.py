@@ -9,9 +9,17 @@ back from PagerDuty, so it is sent again: moving to the same level twice is harm
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import quote
 
+from escalator.clients.bodies import (
+    IncidentCreate,
+    IncidentFields,
+    IncidentUpdate,
+    NewIncident,
+    NoteBody,
+    SnoozeBody,
+)
 from escalator.clients.models import Incident
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.clients.pagerduty_errors import MISSING_FROM_MESSAGE
@@ -38,9 +46,9 @@ class UpdateIncident:
     def request_line(self) -> str:
         return f"PUT /incidents/{quote(self.incident_id, safe='')}"
 
-    def fields(self) -> dict[str, Any]:
+    def fields(self) -> IncidentFields:
         """The incident fields sent, as PagerDuty names them."""
-        fields: dict[str, Any] = {}
+        fields: IncidentFields = {"type": "incident_reference"}
         if self.escalation_policy_id is not None:
             fields["escalation_policy"] = {
                 "id": self.escalation_policy_id,
@@ -63,8 +71,8 @@ class UpdateIncident:
             fields["priority"] = {"id": self.priority_id, "type": "priority_reference"}
         return fields
 
-    def body(self) -> dict[str, Any]:
-        return {"incident": {"type": "incident_reference", **self.fields()}}
+    def body(self) -> IncidentUpdate:
+        return {"incident": self.fields()}
 
     def rechecks(self, error: PagerDutyError) -> bool:
         """'Already resolved' (1001) or 'already acknowledged' (1002) to a status change: someone
@@ -72,7 +80,7 @@ class UpdateIncident:
         return self.status is not None and error.code in (1001, 1002)
 
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
-        return self._with_emails(pagerduty.update_incident(self.incident_id, self.fields()))
+        return self._with_emails(pagerduty.update_incident(self.incident_id, self.body()))
 
     def landed(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
         latest = pagerduty.get_incident(self.incident_id, include=())
@@ -121,14 +129,14 @@ class AddNote:
         target = quote(self.incident_id, safe="") if self.incident_id else "{new incident}"
         return f"POST /incidents/{target}/notes"
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> NoteBody:
         return {"note": {"content": self.content}}
 
     def rechecks(self, error: PagerDutyError) -> bool:
         return False
 
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
-        pagerduty.add_note(self._target(current), self.content)
+        pagerduty.add_note(self._target(current), self.body())
         return None
 
     def landed(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
@@ -155,14 +163,14 @@ class Snooze:
     def request_line(self) -> str:
         return f"POST /incidents/{quote(self.incident_id, safe='')}/snooze"
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> SnoozeBody:
         return {"duration": self.seconds}
 
     def rechecks(self, error: PagerDutyError) -> bool:
         return False
 
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
-        return pagerduty.snooze(self.incident_id, self.seconds)
+        return pagerduty.snooze(self.incident_id, self.body())
 
     def landed(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
         """Snoozed when an ``unacknowledge`` is pending that ``current`` did not have (an
@@ -204,9 +212,9 @@ class CreateIncident:
     def request_line(self) -> str:
         return "POST /incidents"
 
-    def incident(self) -> dict[str, Any]:
+    def incident(self) -> NewIncident:
         """The ``incident`` object sent."""
-        incident: dict[str, Any] = {
+        incident: NewIncident = {
             "type": "incident",
             "title": self.title,
             "service": {"id": self.service_id, "type": "service_reference"},
@@ -230,7 +238,7 @@ class CreateIncident:
             ]
         return incident
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> IncidentCreate:
         return {"incident": self.incident()}
 
     def rechecks(self, error: PagerDutyError) -> bool:
@@ -241,7 +249,7 @@ class CreateIncident:
         return MISSING_FROM_MESSAGE.lower() not in error.message.lower()
 
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
-        return pagerduty.create_incident(self.incident())
+        return pagerduty.create_incident(self.body())
 
     def landed(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
         found = pagerduty.find_open_incidents(
