@@ -193,12 +193,17 @@ def test_a_wrapped_error_renders_its_cause_in_the_terms_in_use() -> None:
     assert wrapped.hint == "Check pagerduty_token."
 
 
-def test_hints_can_be_replaced_with_templates() -> None:
-    """Assigning .hint stores a template, rendered when read."""
-    error = EscalatorError("failed.")
-    error.hint = "Set {from}."
+def test_errors_keep_their_templates_and_cannot_be_rewritten() -> None:
+    """A hint is a template rendered when read; an error's message and hint cannot be assigned
+    (a new error is raised from it instead)."""
+    error = EscalatorError("failed.", hint="Set {from}.")
     with terms.using(terms.CLI):
         assert error.hint == "Set --from."
+    with pytest.raises(AttributeError):
+        error.hint = "Set {urgency}."  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        error.message = "other."  # type: ignore[misc]
+    assert error.hint_template == "Set {from}."
 
 
 INPUT_WORDS = re.compile(

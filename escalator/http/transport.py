@@ -19,7 +19,7 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from escalator import __version__
-from escalator.errors import ServiceUnavailable, UnexpectedResponse
+from escalator.errors import OutcomeUnknown, ServiceUnavailable, UnexpectedResponse
 from escalator.http.body import BodyError, read_body
 from escalator.http.deadline import Deadline
 from escalator.http.interim import FinalAnswerAdapter
@@ -45,10 +45,6 @@ class HttpResponse:
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
-
-
-class OutcomeUnknown(ServiceUnavailable):
-    """A request was sent but no answer came back: the server may or may not have applied it."""
 
 
 class _NoAnswer(Exception):

@@ -77,12 +77,17 @@ def write(client: PortClient, step: Step) -> None:
             # A retried POST whose first attempt Port did apply answers 409: fine if it is ours.
             found = read(client, step.kind, step.identifier) if error.status == 409 else None
             if found is None or comparable(found, step.wanted) != step.wanted:
-                if error.status == 409:
-                    error.hint = (
-                        f"Something else created {step.name} meanwhile; run port-setup again "
-                        "to compare it with the kit's."
-                    )
-                raise
+                if error.status != 409:
+                    raise
+                raise PortError(
+                    error.message_template,
+                    status=error.status,
+                    code=error.code,
+                    method=error.method,
+                    path=error.path,
+                    hint=f"Something else created {step.name} meanwhile; run port-setup again "
+                    "to compare it with the kit's.",
+                ) from error
     elif step.verdict is Verdict.UPDATE:
         path = f"{collection}/{quote(step.identifier, safe='')}"
         client.request(Policy.UPSERT, "PUT", path, json_body=step.wanted)

@@ -7,6 +7,7 @@ tells Port about it (or about the failure).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from concurrent.futures import Future
 
@@ -167,3 +168,12 @@ class PortRun:
             "logs and status were left as they were; the entity was updated without the tie."
         )
         return [e for e in errors if e not in ended]
+
+
+def redacted(entity: PortEntity, redact: Callable[[str], str]) -> PortEntity:
+    """The entity with any secret a service echoed into its text taken out."""
+    dumped = json.dumps(entity.model_dump(mode="json"))
+    cleaned = redact(dumped)
+    if cleaned == dumped:
+        return entity
+    return PortEntity.model_validate(json.loads(cleaned))

@@ -22,14 +22,14 @@ from typing import Any, TypeVar
 from escalator.clients.models import Incident, PortEntity
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.clients.port import PortClient
-from escalator.errors import EscalatorError, ReportingError
+from escalator.errors import EscalatorError, PartlyApplied, ReportingError
 from escalator.http import Deadline
 from escalator.inputs import ActionInputs
 from escalator.operations.base import Operation, Plan
 from escalator.report.entity import build_entity, merge_expansions, needs_assignee_emails
-from escalator.usecase.apply import PartlyApplied, apply_write
+from escalator.usecase.apply import apply_write
 from escalator.usecase.outcome import Outcome
-from escalator.usecase.port_run import PortRun
+from escalator.usecase.port_run import PortRun, redacted
 from escalator.workflow import Console
 
 T = TypeVar("T")
@@ -197,7 +197,8 @@ class Runner:
             except EscalatorError as error:
                 if not outcome.sent:
                     raise
-                raise PartlyApplied(error, applied=outcome.sent, failed=write) from error
+                applied = [sent.request_line for sent in outcome.sent]
+                raise PartlyApplied(error, applied=applied, failed=write.request_line) from error
             current = landed or current
             if ours:
                 outcome.sent.append(write)
@@ -233,7 +234,7 @@ class Runner:
         )
         for warning in warnings:
             self._warn(warning)
-        return _redacted(entity, self.console.redact)
+        return redacted(entity, self.console.redact)
 
     def _read_assignees_beside(
         self, created: Incident | None, blueprint: Future[Any] | None
@@ -289,12 +290,3 @@ def _describe(head: str, incident: Incident) -> str:
         f"{incident.urgency} urgency, policy {incident.policy_name} ({incident.policy_id}), "
         f"assigned to {incident.responder or 'nobody'}."
     )
-
-
-def _redacted(entity: PortEntity, redact: Callable[[str], str]) -> PortEntity:
-    """The entity with any secret a service echoed into its text taken out."""
-    dumped = json.dumps(entity.model_dump(mode="json"))
-    cleaned = redact(dumped)
-    if cleaned == dumped:
-        return entity
-    return PortEntity.model_validate(json.loads(cleaned))
