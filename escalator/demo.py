@@ -23,7 +23,7 @@ from escalator.faces.action import input_env_name
 from escalator.http import Deadline, Policy
 from escalator.inputs import DEFAULTS, INPUT_NAMES
 from escalator.sandbox import Sandbox, seed
-from escalator.workflow import read_outputs
+from escalator.step_files import read_outputs
 
 ENTRYPOINT = Path(__file__).resolve().parent.parent / "entrypoint.py"
 TARGET_POLICY = "PPLATFM"

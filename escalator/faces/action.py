@@ -28,10 +28,11 @@ from escalator.inputs import (
 )
 from escalator.operations import OPERATIONS, parse_inputs
 from escalator.report import summary
+from escalator.step_files import OutputWriter, SummaryWriter
 from escalator.usecase import wording
 from escalator.usecase.outcome import Outcome
 from escalator.usecase.runner import Runner
-from escalator.workflow import Console, OutputWriter, SummaryWriter
+from escalator.workflow import Console
 
 EXIT_OK = 0
 

@@ -16,10 +16,10 @@ from typing import ClassVar, Literal
 from escalator.clients.models import Incident, Priority, User
 from escalator.errors import InputError
 from escalator.inputs import DEFAULT_BLUEPRINT, ActionInputs
+from escalator.markdown import md, md_code
 from escalator.operations.base import Change, Field, Gather, Plan, Positional, shown
 from escalator.operations.lookups import resolve_priority, resolve_users
 from escalator.operations.writes import CreateIncident
-from escalator.workflow import md, md_code
 
 
 @dataclass(frozen=True)

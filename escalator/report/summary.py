@@ -14,9 +14,9 @@ from typing import Any
 
 from escalator.clients.models import Incident
 from escalator.errors import EscalatorError
+from escalator.markdown import md, md_code, md_link
 from escalator.operations.base import Field, Plan, shown
 from escalator.usecase.outcome import Outcome
-from escalator.workflow import md, md_code, md_link
 
 Redact = Callable[[str], str]
 

@@ -49,7 +49,8 @@ def run_operation(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Run the operation of ``args`` as the action would, with tokens from the environment."""
     from escalator.faces.action import insecure_http_hosts, run
     from escalator.report.summary import OUTPUT_NAMES
-    from escalator.workflow import Console, OutputWriter, SummaryWriter
+    from escalator.step_files import OutputWriter, SummaryWriter
+    from escalator.workflow import Console
 
     raw = raw_inputs(args, env)
     if not raw["pagerduty_token"] and OPERATIONS[args.command].needs_rest_token:
