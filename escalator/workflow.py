@@ -15,10 +15,12 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from escalator import terms
+from escalator.neutral import inert
 
 #: Secrets shorter than this are not redacted by substring (it would garble ordinary text, such
 #: as a token ``true`` in ``changed=true``); the runner masks them anyway through ``::add-mask::``.
 MIN_REDACTED_LENGTH = 8
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def escape_data(text: str) -> str:
@@ -34,7 +36,7 @@ def escape_property(text: str) -> str:
 def one_line(text: str) -> str:
     """Text from a service (anyone's words) made safe for one log line: no line breaks, no
     control characters, never read as a workflow command."""
-    cleaned = "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in text)
+    cleaned = inert(text)
     stripped = cleaned.lstrip()
     if stripped.startswith(("::", "##[")):
         cleaned = "\u00b7" + stripped  # a visible dot: the runner reads commands only at the start
@@ -48,6 +50,8 @@ class Console:
         self.stream = stream if stream is not None else sys.stdout
         self.github = github
         self._secrets: list[str] = []
+        #: every run of MIN_REDACTED_LENGTH characters of a secret, ASCII lower-cased
+        self._pieces: frozenset[str] = frozenset()
         self._lock = threading.Lock()
 
     # --- secrets ------------------------------------------------------------------------------
@@ -60,17 +64,32 @@ class Console:
             line = line.strip()
             if not line or line in self._secrets:
                 continue
+            folded, width = line.translate(_ASCII_LOWER), MIN_REDACTED_LENGTH
             with self._lock:
                 self._secrets.append(line)
                 self._secrets.sort(key=len, reverse=True)
+                self._pieces |= {folded[i : i + width] for i in range(len(folded) - width + 1)}
             if self.github:
                 self._write(f"::add-mask::{escape_data(line)}")
 
     def redact(self, text: str) -> str:
-        """``text`` with every registered secret replaced by ``***``."""
-        for secret in self._secrets:
-            if len(secret) >= MIN_REDACTED_LENGTH:
-                text = text.replace(secret, "***")
+        """``text`` with every registered secret replaced by ``***``: in any ASCII letter case,
+        and any piece of one at least :data:`MIN_REDACTED_LENGTH` long (a secret echoed cut)."""
+        with self._lock:
+            pieces = self._pieces
+        if not pieces:
+            return text
+        folded = text.translate(_ASCII_LOWER)
+        width = MIN_REDACTED_LENGTH
+        spans: list[list[int]] = []
+        for start in range(len(text) - width + 1):
+            if folded[start : start + width] in pieces:
+                if spans and start <= spans[-1][1]:
+                    spans[-1][1] = start + width
+                else:
+                    spans.append([start, start + width])
+        for start, end in reversed(spans):
+            text = text[:start] + "***" + text[end:]
         return text
 
     # --- messages -----------------------------------------------------------------------------
@@ -112,6 +131,8 @@ class Console:
                 self._write("::endgroup::")
 
     def _write(self, line: str) -> None:
+        """The one place text reaches the stream: made inert here whoever built the line."""
+        line = inert(line)
         with self._lock:
             self.stream.write(line + "\n")
             self.stream.flush()

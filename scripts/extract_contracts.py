@@ -46,6 +46,19 @@ OPERATIONS: dict[str, list[str]] = {
         "GET /escalation_policies/{id}",  # getEscalationPolicy
         "GET /escalation_policies",  # listEscalationPolicies
         "GET /services/{id}",  # getService
+        "GET /services",  # listServices: query, name, include[]=integrations
+        "POST /services",  # createService
+        "POST /services/{id}/integrations",  # createServiceIntegration
+        "GET /services/{id}/integrations/{integration_id}",  # getServiceIntegration
+        "GET /oncalls",  # listOnCalls
+        "GET /schedules/{id}",  # getSchedule: final_schedule.rendered_schedule_entries
+        "GET /schedules/{id}/overrides",  # listScheduleOverrides
+        "POST /schedules/{id}/overrides",  # createScheduleOverride: a 201 array, one status each
+        "DELETE /schedules/{id}/overrides/{override_id}",  # deleteScheduleOverride
+    ],
+    "pagerduty-events": [
+        "POST /enqueue",  # createV2Event: trigger, acknowledge, resolve
+        "POST /change/enqueue",  # createChangeEvent
     ],
     "port": [
         "POST /v1/auth/access_token",
@@ -89,6 +102,15 @@ SOURCES = (
         "PagerDuty REST API v2 OpenAPI 3.0 description: the operations the project uses",
         "https://github.com/PagerDuty/api-schema",
         ("reference/REST/openapiv3.json",),
+        "91a06fb3c64b0ab2b2bd6c485d12b327dfb55c18",
+        "none granted; published by PagerDuty for building clients; schemas only, test data",
+    ),
+    Source(
+        "pagerduty-events-v2-openapiv3.json",
+        "pagerduty-events.json",
+        "PagerDuty Events API v2 OpenAPI 3.0 description: the operations the project uses",
+        "https://github.com/PagerDuty/api-schema",
+        ("reference/events-v2/openapiv3.json",),
         "91a06fb3c64b0ab2b2bd6c485d12b327dfb55c18",
         "none granted; published by PagerDuty for building clients; schemas only, test data",
     ),
@@ -324,7 +346,9 @@ def disagreements(sources: dict[str, tuple[bytes, Any]]) -> list[str]:
     from tests.contract_samples import ANSWERS, REQUESTS
 
     full = build_contracts(
-        sources["pagerduty-rest-openapiv3.json"][1], sources["port-api-openapi.yaml"][1]
+        sources["pagerduty-rest-openapiv3.json"][1],
+        sources["port-api-openapi.yaml"][1],
+        sources["pagerduty-events-v2-openapiv3.json"][1],
     )
     found = []
     for request in REQUESTS:

@@ -1,12 +1,9 @@
 """Build the action's image in a real Docker engine and run it the way the GitHub runner does.
 
-The engine and the base image come from ``../shared/tools/docker-engine`` (beside the repository):
-it installs and starts ``dockerd`` from Debian's packages and builds the ``Dockerfile`` with its
-pinned ``FROM python:3.13-slim@sha256:...`` replaced by a stand-in made from Debian packages (the
-official registry is out of reach). It needs root.
-
-:func:`engine_unavailable` says why no engine can be had (``None`` when one can);
-:func:`start_engine` starts it (idempotent) and :func:`build_image` builds the image.
+The engine and the base image come from :mod:`tests.engine` (any running engine; the pinned base,
+``ESCALATOR_TEST_BASE_IMAGE``, or the engine tool's stand-in), which also removes at the end
+what a run added: :func:`build_image` builds the image under a tag of its own and records it,
+and its build stage, for removal.
 :func:`run_container` runs one case of :mod:`tests.e2e` in a container (its environment made by
 :func:`tests.e2e.runner_for`, its result read by the same module) as the runner runs a Docker
 action: ``--workdir /github/workspace``, the workspace, home, workflow and file-command folders
@@ -20,11 +17,11 @@ does not mount the engine's socket (the action has no use for it).
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
-import shutil
+import re
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Mapping
@@ -32,15 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from escalator.sandbox import Sandbox
+from tests import engine
 from tests.e2e import RunResult, run_timeout, runner_for
 
-REPO = Path(__file__).resolve().parents[1]
-ENGINE_TOOL = REPO.parent / "shared" / "tools" / "docker-engine"
-IMAGE = "escalate-action:test"
+REPO = engine.REPO
+#: The built image's tag, of this process alone (removed when it ends).
+IMAGE = f"escalate-action-test:{engine.RUN_ID}"
 #: Seconds a container may take to start and stop, beyond the run's own timeout_seconds.
 CONTAINER_MARGIN = 20.0
-#: How long installing and starting the engine, or building the image, may take.
-ENGINE_TIMEOUT = 900
 
 #: The runner's variables besides the inputs, as a GitHub-hosted runner sets them for a Docker
 #: action (paths as the container sees them); empty ones are passed too.
@@ -88,74 +84,42 @@ FILE_COMMANDS = {
 }
 
 
-def engine_required() -> bool:
-    """Whether these tests must run rather than skip: under CI=true on a machine that carries
-    the engine tool (this workplace's CI). A CI elsewhere, such as GitHub's, where the tool is
-    absent, skips them and says why (its own job builds and runs the image)."""
-    return os.environ.get("CI") == "true" and ENGINE_TOOL.is_file()
+engine_required = engine.required
+engine_unavailable = engine.engine_unavailable
+base_image = engine.base_image
 
 
-def engine_unavailable() -> str | None:
-    """Why no Docker engine can be had on this machine, or ``None`` when one can."""
-    if not ENGINE_TOOL.is_file():
-        return f"no Docker engine tool at {ENGINE_TOOL}"
-    if os.geteuid() != 0:
-        return "the Docker engine tool needs root (apt-get, dockerd)"
-    if shutil.which("apt-get") is None and shutil.which("dockerd") is None:
-        return "neither dockerd nor apt-get to install it"
-    return None
-
-
-def start_engine() -> bool:
-    """Start the engine (installing it if needed); whether this call started it.
-
-    Under ``CI=true`` an engine started here is stopped when the Python process ends (a CI
-    machine is left as found); elsewhere it keeps running, as other work may use it. Raises
-    ``RuntimeError`` with the tool's last words when it cannot start one (for example, no Debian
-    package registry to install ``docker.io`` from)."""
-    running = shutil.which("docker") is not None and _docker("info", timeout=30).returncode == 0
-    if running:
-        return False
-    _tool("up")
-    if os.environ.get("CI") == "true":
-        atexit.register(stop_engine)
-    return True
-
-
-def stop_engine() -> None:
-    """Stop the engine that :func:`start_engine` started (and nothing else)."""
-    _tool("down")
+def start_engine() -> None:
+    """A running engine (see :func:`tests.engine.ensure_engine`)."""
+    engine.ensure_engine()
 
 
 def build_image(tag: str = IMAGE) -> str:
-    """Build the repository's Dockerfile as ``tag`` on the stand-in base; returns ``tag``."""
-    _tool("build", str(REPO), tag)
+    """Build the repository's Dockerfile as ``tag`` FROM :func:`base_image`; returns ``tag``.
+
+    The image, and the build stage the engine's classic builder keeps as an untagged image, are
+    removed when the process ends. A failing build is a ``RuntimeError``."""
+    base = base_image()
+    dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
+    pinned = engine.pinned_base()
+    with tempfile.TemporaryDirectory(prefix="escalate-action-build-") as scratch:
+        path = Path(scratch) / "Dockerfile"
+        path.write_text(dockerfile.replace(f"FROM {pinned}", f"FROM {base}", 1), encoding="utf-8")
+        before = set(_docker("image", "ls", "--all", "--quiet", "--no-trunc").stdout.split())
+        completed = _docker("build", "--network", "host", "-f", str(path), "-t", tag,
+                            "--label", f"{engine.LABEL}={engine.RUN_ID}", str(REPO),
+                            timeout=engine.ENGINE_TIMEOUT)  # fmt: skip
+    engine.remove_at_exit(tag)
+    for short in re.findall(r"^ ---> ([0-9a-f]{12})$", completed.stdout, re.MULTILINE):
+        if not any(image.startswith(f"sha256:{short}") for image in before):
+            engine.remove_at_exit(short)
+    if completed.returncode != 0:
+        tail = "\n".join((completed.stdout + completed.stderr).splitlines()[-30:])
+        raise RuntimeError(f"docker build of the Dockerfile failed:\n{tail}")
     return tag
 
 
-def base_image() -> str:
-    """The stand-in base image the builds start from (built if needed)."""
-    return _tool("base")
-
-
-def _tool(*args: str) -> str:
-    completed = subprocess.run(
-        ["bash", str(ENGINE_TOOL), *args],
-        capture_output=True,
-        text=True,
-        timeout=ENGINE_TIMEOUT,
-        check=False,
-    )
-    if completed.returncode != 0:
-        tail = "\n".join((completed.stdout + completed.stderr).splitlines()[-15:])
-        raise RuntimeError(f"docker-engine {' '.join(args)} failed:\n{tail}")
-    return completed.stdout.strip()
-
-
-def _docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
-    )
+_docker = engine.docker_run
 
 
 def docker(*args: str, timeout: float = 60) -> str:

@@ -1,4 +1,5 @@
-"""Check requests and answers against PagerDuty's and Port's published OpenAPI specifications.
+"""Check requests and answers against PagerDuty's (REST and Events API v2) and Port's published
+OpenAPI specifications.
 
 The schemas come from ``tests/contracts/``: the operations the project uses, extracted from the
 official specifications by ``scripts/extract_contracts.py`` (see docs/contracts.md), so the checks
@@ -21,7 +22,7 @@ from referencing.jsonschema import DRAFT4, DRAFT202012
 
 EXTRACT = Path(__file__).resolve().parent / "contracts"
 REFRESH = "add it to OPERATIONS in scripts/extract_contracts.py and run that script"
-PREFIXES = {"pagerduty": "/pagerduty", "port": "/port"}
+PREFIXES = {"pagerduty": "/pagerduty", "port": "/port", "events": "/events/v2"}
 # PagerDuty's specification omits `nullable` on fields its live API answers with null.
 PAGERDUTY_NULLABLE = {
     "priority",
@@ -31,6 +32,16 @@ PAGERDUTY_NULLABLE = {
     "alert_grouping",
     "body",
     "description",
+    # A schedule read without since or until: "Returns null unless since or until are set".
+    "rendered_coverage_percentage",
+    # A service created without them: "Setting this field to 0, null (or unset in POST request)
+    # will disable the feature".
+    "auto_resolve_timeout",
+    "acknowledgement_timeout",
+    # An on-call from a user target, not a schedule: no schedule, and permanent (null times).
+    "schedule",
+    "start",
+    "end",
 }
 
 
@@ -47,10 +58,11 @@ class Spec:
 
 @dataclass(frozen=True)
 class Contracts:
-    """Both specifications."""
+    """The specifications: PagerDuty's REST API, Port's API and PagerDuty's Events API v2."""
 
     pagerduty: Spec
     port: Spec
+    events: Spec | None = None
 
 
 def _python_patterns(node: Any) -> Any:
@@ -88,18 +100,25 @@ def load_extract(name: str) -> Any:
     return document.get("items", document)
 
 
-def build_contracts(pagerduty: dict[str, Any], port: dict[str, Any]) -> Contracts:
-    """Return the :class:`Contracts` of two OpenAPI documents (the extract or the full specs)."""
+def build_contracts(
+    pagerduty: dict[str, Any], port: dict[str, Any], events: dict[str, Any] | None = None
+) -> Contracts:
+    """Return the :class:`Contracts` of the OpenAPI documents (the extract or the full specs)."""
     return Contracts(
         _spec(pagerduty, OAS30Validator, "urn:pagerduty", DRAFT4),
         _spec(_python_patterns(port), OAS31Validator, "urn:port", DRAFT202012),
+        _spec(events, OAS30Validator, "urn:pagerduty-events", DRAFT4) if events else None,
     )
 
 
 @functools.cache
 def load_contracts() -> Contracts:
-    """Load both specifications once, from the extract in ``tests/contracts``."""
-    return build_contracts(load_extract("pagerduty.json"), load_extract("port.json"))
+    """Load the specifications once, from the extract in ``tests/contracts``."""
+    return build_contracts(
+        load_extract("pagerduty.json"),
+        load_extract("port.json"),
+        load_extract("pagerduty-events.json"),
+    )
 
 
 def _pointer(*parts: str) -> str:
@@ -121,7 +140,9 @@ def _operation(
     service: str, method: str, path: str, contracts: Contracts | None
 ) -> tuple[Spec, str, dict[str, Any]] | None:
     """Return the spec, path template and operation for a request, or None."""
-    spec: Spec = getattr(contracts or load_contracts(), service)
+    spec: Spec | None = getattr(contracts or load_contracts(), service)
+    if spec is None:
+        return None
     path = path.split("?", 1)[0]
     if path.startswith(PREFIXES[service] + "/"):
         path = path[len(PREFIXES[service]) :]

@@ -1,9 +1,11 @@
 """What the release tests run against: a Docker engine, a registry on 127.0.0.1, a git remote.
 
-The engine is the machine's own when `docker info` answers, else the one that
-`../shared/tools/docker-engine up` starts (root only). The registry is Debian's or Ubuntu's
-`docker-registry` package, run on a free loopback port with its storage in a temporary folder.
-Where none can be had, the tests skip and say why; under CI=true they fail instead.
+The engine is any one that answers `docker info`, else the one that
+`../shared/tools/docker-engine up` starts (root only; see tests/engine.py). The registry is
+Debian's or Ubuntu's `docker-registry` package, run on a free loopback port with its storage in
+a temporary folder. Where none can be had, the tests skip and say why; under CI=true they fail
+instead. What the tests push, pull and tag through a registry is removed from the engine when
+the tests end.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from typing import NoReturn
 
 import pytest
 
+from tests import engine
+
 REPO = Path(__file__).resolve().parents[1]
-ENGINE_TOOL = REPO.parent / "shared" / "tools" / "docker-engine"
 INDEX_TYPE = "application/vnd.docker.distribution.manifest.list.v2+json"
 IMAGE_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json, "
@@ -38,9 +41,8 @@ PACKAGES = {"docker-registry": "docker-registry", "skopeo": "skopeo", "htpasswd"
 
 
 def unavailable(reason: str) -> NoReturn:
-    """Skip with the reason; under CI=true with the engine tool beside the clone, where
-    everything must run, fail with it."""
-    if os.environ.get("CI") == "true" and ENGINE_TOOL.exists():
+    """Skip with the reason; under CI=true, where everything must run, fail with it."""
+    if engine.required():
         pytest.fail(f"{reason} (CI=true: these tests must run)")
     pytest.skip(reason)
 
@@ -54,15 +56,10 @@ def sh(*args: str, timeout: float = 300, **kwargs: object) -> subprocess.Complet
 
 def ensure_docker_engine() -> None:
     """A Docker engine that answers `docker info`, started by the shared tool when needed."""
-    if shutil.which("docker") and sh("docker", "info").returncode == 0:
-        return
-    if not ENGINE_TOOL.exists():
-        unavailable(f"no Docker engine answers and {ENGINE_TOOL} is missing")
-    if os.geteuid() != 0:
-        unavailable("no Docker engine answers and starting one needs root")
-    started = sh("bash", str(ENGINE_TOOL), "up", timeout=900)
-    if started.returncode != 0:
-        unavailable(f"docker-engine up failed: {started.stderr.strip()[-500:]}")
+    try:
+        engine.ensure_engine()
+    except engine.Unavailable as exc:
+        unavailable(str(exc))
 
 
 def ensure_commands(*commands: str) -> None:
@@ -137,6 +134,7 @@ def local_registry(storage: Path, htpasswd: str | None = None) -> Iterator[str]:
     process = subprocess.Popen(
         ["docker-registry", "serve", str(config)], stdout=log, stderr=subprocess.STDOUT
     )
+    engine.forget_references(f"127.0.0.1:{port}/")
     try:
         wait_for(f"http://127.0.0.1:{port}/v2/")
         yield f"127.0.0.1:{port}"
@@ -258,8 +256,19 @@ def build_stand_in(
         encoding="utf-8",
     )
     env = {**os.environ, **({"DOCKER_CONFIG": str(docker_config)} if docker_config else {})}
+    label = ["--label", f"{engine.LABEL}={engine.RUN_ID}"]  # see tests/engine.py
     for command in (
-        ["docker", "build", "--no-cache", "--platform", platform, "-t", reference, str(context)],
+        [
+            "docker",
+            "build",
+            "--no-cache",
+            "--platform",
+            platform,
+            "-t",
+            reference,
+            *label,
+            str(context),
+        ],
         ["docker", "push", reference],
     ):
         result = sh(*command, timeout=600, env=env)

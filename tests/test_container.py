@@ -2,9 +2,9 @@
 
 Every case runs the built image against the module's sandbox (``--network host``) through
 :func:`tests.container.run_container`, with ``PYTHONDONTWRITEBYTECODE`` unset so that each run
-also proves the image compiled, at build time, every module the run imports. Without an engine
-(not root, no ``../shared/tools/docker-engine``, no package registry to install it from) the
-tests skip and say why; under ``CI=true`` that is a failure instead.
+also proves the image compiled, at build time, every module the run imports. Without an engine or
+a base image (see :mod:`tests.engine`) the tests skip and say why; under ``CI=true`` that is a
+failure instead.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from escalator.sandbox import Sandbox, seed
-from tests import container
+from tests import container, engine
 from tests.e2e import SEED_CASE, applied
 
 pytestmark = pytest.mark.slow
@@ -31,23 +31,20 @@ START_MARGIN = 10.0
 
 
 def _unavailable(reason: str) -> None:
-    """Skip with ``reason``, or fail where these tests must run (see engine_required)."""
+    """Skip with ``reason``, or fail where these tests must run (under ``CI=true``)."""
     if container.engine_required():
-        pytest.fail(f"the container tests must run under CI, but: {reason}")
+        pytest.fail(f"the container tests must run under CI=true, but: {reason}")
     pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def image() -> str:
-    """The image built from the repository, in an engine this fixture starts when none runs."""
-    reason = container.engine_unavailable()
-    if reason:
-        _unavailable(reason)
+    """The image built from the repository on any running engine (removed when the tests end)."""
     try:
         container.start_engine()
         container.base_image()
-    except RuntimeError as exc:
-        _unavailable(f"no Docker engine or base image could be had: {exc}")
+    except engine.Unavailable as exc:
+        _unavailable(str(exc))
     # From here a failure is the image's own: an error, not a skip.
     return container.build_image()
 
@@ -266,6 +263,10 @@ def test_image_holds_only_what_the_action_runs(image: str) -> None:
         assert source in paths, path
     # pydantic's v1 compatibility layer is never imported: it gets no bytecode
     assert not [path for path in bytecode if path.startswith("/action/deps/pydantic/v1/")]
+    label = container.docker(
+        "image", "inspect", "--format", f'{{{{index .Config.Labels "{engine.LABEL}"}}}}', image
+    )
+    assert label.strip() == engine.RUN_ID  # what the run removes at its end, and nothing else
     layers = container.docker("image", "inspect", "--format", "{{json .RootFS.Layers}}", image)
     base = container.docker(
         "image", "inspect", "--format", "{{json .RootFS.Layers}}", container.base_image()

@@ -24,7 +24,14 @@ from escalator.inputs import INPUT_NAMES, ActionInputs
 from escalator.operations import parse_inputs
 from escalator.report.summary import OUTPUT_NAMES
 from escalator.sandbox import Sandbox, seed
-from tests.e2e import SEED_CASE, SEED_PORT_CONTEXT, RunResult, run_action, run_in_process
+from tests.e2e import (
+    SEED_CASE,
+    SEED_PORT_CONTEXT,
+    RunResult,
+    run_action,
+    run_in_process,
+    run_logs,
+)
 
 NO_PORT = {"port_client_id": "", "port_client_secret": ""}
 OWN_COMMANDS = re.compile(r"::(add-mask|group|endgroup|notice|warning|error|debug)( [^:]*)?::")
@@ -139,6 +146,12 @@ def test_valid_ids_make_exactly_the_expected_requests(sandbox: Sandbox, tmp_path
         (
             "GET",
             "/pagerduty/incidents/1042",
+            {"include[]": ["assignees", "first_trigger_log_entries"]},
+        ),
+        # the read after the upsert, by the incident's id, that confirms Port holds what it does
+        (
+            "GET",
+            f"/pagerduty/incidents/{seed.DEMO_INCIDENT_ID}",
             {"include[]": ["assignees", "first_trigger_log_entries"]},
         ),
         ("GET", "/port/v1/blueprints/pagerdutyIncident", {}),
@@ -481,3 +494,63 @@ def test_a_planted_netrc_and_proxy_variables_change_nothing(
     result = run_in_process(sandbox, tmp_path, **SEED_CASE)
     assert result.returncode == 0, result.stdout
     assert result.outputs["changed"] == "true"
+
+
+# --- the runner's legacy syntax, terminal and bidi controls, secrets echoed changed -----------
+
+LEGACY_TITLE = (
+    "Disk full ##[stop-commands]tok then ##[warning file=x]forged "
+    "##[set-output name=changed;]false ###[error]x \x9b31m\u202eevil\u2066 \x1b[2J"
+)
+LEGACY_NOTE = "seen ##[error]forged note\x1b[31m red\u202e"
+LEGACY_RESOLUTION = "fixed\nForged run log line\r##[add-mask]x \x9bK\u2067"
+#: what may never reach the job log or a Port run log: the legacy command opener and controls
+NEVER_SHOWN = re.compile("##\\[|[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def test_legacy_commands_and_controls_never_reach_the_job_log(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """``##[`` anywhere in a title, note or resolution, C1 CSI and bidi controls reach neither the
+    job log nor the Port run logs, while the words are still shown."""
+    incident_id = create_incident(sandbox, LEGACY_TITLE)
+    run_context = context(entity=incident_id)
+    escalate_inputs = SEED_CASE | {"port_context": run_context, "note": LEGACY_NOTE}
+    resolve_inputs = {
+        "operation": "resolve",
+        "from": seed.FROM_EMAIL,
+        "port_context": run_context,
+        "resolution": LEGACY_RESOLUTION,
+        "note": LEGACY_NOTE,
+    }
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    escalated = run_action(sandbox, tmp_path / "a", **escalate_inputs)
+    resolved = run_action(sandbox, tmp_path / "b", **resolve_inputs)
+    for result in (escalated, resolved):
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "forged" in result.stdout  # ...the words are shown
+        assert not NEVER_SHOWN.search(result.stdout), result.stdout
+        assert result.outputs["changed"] == "true"
+    logs = run_logs(sandbox)
+    assert any("Forged run log line" in log for log in logs)
+    for log in logs:
+        assert not re.search("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", log), log
+
+
+def test_a_secret_echoed_upper_cased_or_cut_reaches_no_summary(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A title that echoes the PagerDuty token upper-cased, and a cut piece of it, is shown with
+    neither in the summary, the outputs or the job log."""
+    token = seed.PAGERDUTY_TOKEN
+    title = f"Leak {token.upper()} and {token[3:-3]} end"
+    _, result = escalate(sandbox, tmp_path, title)
+    assert "Leak" in result.summary
+    assert " end" in result.summary
+    shown = "\n".join(line for line in result.lines if not line.startswith("::add-mask::"))
+    for text in (result.summary, shown, result.outputs_text):
+        folded = text.lower()
+        assert token.lower() not in folded
+        assert token[3:-3].lower() not in folded
+        assert token[5:15].lower() not in folded

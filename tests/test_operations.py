@@ -138,9 +138,14 @@ def test_resolve_sends_the_resolution_and_adds_it_as_a_note() -> None:
     )
 
 
-def test_resolve_an_already_resolved_incident_sends_nothing() -> None:
-    """Resolving a resolved incident sends nothing, the resolution note included."""
-    assert resolve.plan(incident(**RESOLVED), "again").sends_nothing
+def test_resolve_an_already_resolved_incident_keeps_its_resolution_as_a_note_once() -> None:
+    """Resolving a resolved incident sends no status change; the resolution becomes a note only
+    if the incident does not already hold it, and nothing at all without a resolution."""
+    plan = resolve.plan(incident(**RESOLVED), "again")
+    assert plan.writes == (AddNote("again", "Q1", once=True),)
+    assert plan.with_notes_held(["again"]).sends_nothing
+    assert not plan.with_notes_held(["other"]).sends_nothing
+    assert resolve.plan(incident(**RESOLVED), None).sends_nothing
 
 
 def test_reassign_to_exactly_these_users() -> None:
@@ -252,12 +257,15 @@ def test_a_note_with_another_operation_comes_after_its_change() -> None:
     assert plan.writes == (UpdateIncident("Q1", status="acknowledged"), AddNote("On it", "Q1"))
 
 
-def test_a_note_is_not_added_to_an_incident_a_create_found() -> None:
-    """A re-run that finds its incident does not add the note a second time."""
+def test_a_note_is_added_to_an_incident_a_create_found_only_when_missing() -> None:
+    """A re-run that finds its incident adds the note only if the incident does not hold it."""
     request = create.CreateRequest(
         title="t", service_id="S", incident_key="k", found=incident(id="Q9")
     )
-    assert create.plan(None, request).with_note("again", None).sends_nothing
+    plan = create.plan(None, request).with_note("again", None)
+    assert plan.writes == (AddNote("again", "Q9", once=True),)
+    assert plan.once_notes_target() == "Q9"
+    assert plan.with_notes_held(["again"]).sends_nothing
 
 
 def test_an_update_is_held_only_by_an_incident_showing_all_its_fields() -> None:

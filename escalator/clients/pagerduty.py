@@ -136,7 +136,8 @@ class PagerDutyClient:
         return self._incident(response, "POST", "/incidents", None)
 
     def find_open_incidents(self, *, incident_key: str, service_id: str) -> list[Incident]:
-        """Open incidents (triggered or acknowledged) of a service holding ``incident_key``."""
+        """Open incidents (triggered or acknowledged) of a service holding ``incident_key``,
+        exactly: an answer's incident of another service or key is left out."""
         params: dict[str, str | list[str]] = {
             "incident_key": incident_key,
             "service_ids[]": [service_id],
@@ -146,7 +147,17 @@ class PagerDutyClient:
         response = self.transport.request(Policy.READ, "GET", "/incidents", params=params)
         if not response.ok:
             raise error_for(PagerDutyError, response, "GET", "/incidents", read_error)
-        return _parse_list(response, "GET", "/incidents", "incidents", Incident)
+        listed = _parse_list(response, "GET", "/incidents", "incidents", Incident)
+        # only an incident of this very service holding this very key: the filters are asked,
+        # not trusted (a service that ignores one would hand over another's incident)
+        return [
+            incident
+            for incident in listed
+            if incident.incident_key == incident_key
+            and incident.service is not None
+            and incident.service.id == service_id
+            and incident.status in ("triggered", "acknowledged")
+        ]
 
     def find_users(self, query: str, *, max_pages: int = 10) -> list[User]:
         """``GET /users?query=``, every page up to ``max_pages`` (PagerDuty matches substrings)."""

@@ -33,6 +33,8 @@ what it does:
   self-service actions, one per operation ({", ".join(OPERATIONS)}),
   all dispatching one workflow: created when missing, updated when they differ; --actions
   names the ones to set up. Equal objects are left alone, so a second run changes nothing.
+  Keys of an action the kit does not own (an approval gate: requiredApproval,
+  approvalNotification; any other key set in Port) are kept; --replace-actions drops them.
 
 examples:
   export PORT_CLIENT_ID=... PORT_CLIENT_SECRET=...
@@ -112,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
         "the properties the kit defines)",
     )
     parser.add_argument(
+        "--replace-actions",
+        action="store_true",
+        help="write the kit's actions alone over existing ones, dropping keys set in Port that "
+        "the kit does not own (an approval gate: requiredApproval, approvalNotification)",
+    )
+    parser.add_argument(
         "--dry-run", action="store_true", help="show the changes as diffs; write nothing"
     )
     parser.add_argument(
@@ -171,6 +179,7 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
         client_secret=client_secret,
         actions=tuple(actions(args.github_org, args.github_repo, args.workflow, operations)),
         replace_blueprints=args.replace_blueprints,
+        replace_actions=args.replace_actions,
         dry_run=args.dry_run,
         timeout_seconds=args.timeout_seconds,
         environ=network_env(env),

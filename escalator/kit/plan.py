@@ -161,14 +161,37 @@ def plan_blueprint(wanted: dict[str, Any], found: dict[str, Any] | None, *, repl
     return Step("blueprint", identifier, Verdict.KEEP, wanted, reduced, tuple(notes))
 
 
-def plan_action(wanted: dict[str, Any], found: dict[str, Any] | None) -> Step:
-    """Create the action when missing, update it when it differs."""
+#: Keys of an action an admin sets in Port (an approval gate); the kit's values are only defaults.
+ADMIN_KEYS = ("requiredApproval", "approvalNotification")
+#: Keys Port adds to an action it holds, never written back.
+_PORT_METADATA = frozenset({"id", "createdAt", "createdBy", "updatedAt", "updatedBy"})
+
+
+def plan_action(
+    wanted: dict[str, Any], found: dict[str, Any] | None, *, replace: bool = False
+) -> Step:
+    """Create the action when missing, update it when it differs. Unless ``replace``, what the
+    kit does not own is kept: an admin's approval gate and any key the kit does not define."""
     identifier = wanted["identifier"]
     if found is None:
         return Step("action", identifier, Verdict.CREATE, wanted, None)
+    notes: tuple[str, ...] = ()
+    if not replace:
+        kept = {
+            key: copy.deepcopy(value)
+            for key, value in found.items()
+            if key not in _PORT_METADATA and (key not in wanted or key in ADMIN_KEYS)
+        }
+        changed = sorted(key for key in kept if wanted.get(key) != kept[key])
+        wanted = {**wanted, **kept}
+        if changed:
+            notes = (
+                f"kept as set in Port: {', '.join(changed)} (--replace-actions writes the "
+                "kit's definition alone)",
+            )
     reduced = comparable(found, wanted)
     verdict = Verdict.UNCHANGED if reduced == wanted else Verdict.UPDATE
-    return Step("action", identifier, verdict, wanted, reduced)
+    return Step("action", identifier, verdict, wanted, reduced, notes)
 
 
 def _some(paths: Sequence[str], most: int = 6) -> str:

@@ -31,6 +31,8 @@ class Settings:
     replace_blueprints: bool
     dry_run: bool
     timeout_seconds: float
+    #: write the kit's actions alone, dropping an approval gate or any key set in Port
+    replace_actions: bool = False
     #: the network variables of the environment (proxies, CA bundle), read by the command line
     environ: Mapping[str, str] = field(default_factory=dict)
 
@@ -94,7 +96,11 @@ def write(client: PortClient, step: Step) -> None:
 
 
 def plan(
-    client: PortClient, actions: tuple[dict[str, Any], ...], *, replace_blueprints: bool
+    client: PortClient,
+    actions: tuple[dict[str, Any], ...],
+    *,
+    replace_blueprints: bool,
+    replace_actions: bool = False,
 ) -> list[Step]:
     """Read the kit's blueprints and ``actions`` from Port and decide what to do with each."""
     steps = [
@@ -106,7 +112,8 @@ def plan(
         for blueprint in blueprints()
     ]
     steps += [
-        plan_action(action, read(client, "action", action["identifier"])) for action in actions
+        plan_action(action, read(client, "action", action["identifier"]), replace=replace_actions)
+        for action in actions
     ]
     return steps
 
@@ -145,7 +152,12 @@ def run(client: PortClient, settings: Settings, out: Console) -> int:
     """Plan, show, and (unless a dry run) apply; returns 0."""
     mode = " (dry run: nothing is written)" if settings.dry_run else ""
     out.info(f"Port: {settings.api_url}{mode}")
-    steps = plan(client, settings.actions, replace_blueprints=settings.replace_blueprints)
+    steps = plan(
+        client,
+        settings.actions,
+        replace_blueprints=settings.replace_blueprints,
+        replace_actions=settings.replace_actions,
+    )
     for step in steps:
         _show(out, step, dry_run=settings.dry_run)
         if step.writes and not settings.dry_run:
@@ -182,3 +194,6 @@ def _show(out: Console, step: Step, *, dry_run: bool) -> None:
             f"{step.name}: differs from the kit's; {'would update' if dry_run else 'updating'}."
         )
         out.info(step.diff())
+    if step.kind == "action" and step.verdict is not Verdict.CREATE:
+        for note in step.notes:
+            out.info(f"  {note}")

@@ -123,16 +123,43 @@ class Plan:
         return {change.field: change for change in self.changes if change.needed}
 
     def with_note(self, note: str | None, incident: Incident | None) -> Plan:
-        """This plan with ``note`` added after its change (not to an incident a create found:
-        the run that created it added the note)."""
-        if not note or self.found is not None:
+        """This plan with ``note`` added after its change. When the plan sends nothing else or
+        a create found its incident open (a re-run after a run that may have added it), the note
+        is added only if missing (``once``)."""
+        if not note:
             return self
-        write = AddNote(note, incident.id if incident is not None else None)
+        target = self.found or incident
+        rerun = all(isinstance(w, AddNote) and w.once for w in self.writes)
+        once = self.found is not None or (incident is not None and rerun)
+        write = AddNote(note, target.id if target is not None else None, once=once)
         return replace(
             self,
             changes=(*self.changes, Change(Field.NOTE, "", note, True)),
             writes=(*self.writes, write),
         )
+
+    def once_notes_target(self) -> str | None:
+        """The incident whose notes must be read before this plan is applied, if any."""
+        once = [w for w in self.writes if isinstance(w, AddNote) and w.once and w.incident_id]
+        return once[0].incident_id if once else None
+
+    def with_notes_held(self, held: list[str]) -> Plan:
+        """This plan knowing the texts of the notes the incident holds: a ``once`` note already
+        there is dropped (its change said to hold already); the others know their count."""
+        writes: list[Write] = []
+        dropped: set[str] = set()
+        for write in self.writes:
+            if isinstance(write, AddNote) and write.once and write.content in held:
+                dropped.add(write.content)
+                continue
+            if isinstance(write, AddNote) and write.incident_id:
+                write = replace(write, held_before=held.count(write.content))
+            writes.append(write)
+        changes = tuple(
+            replace(c, needed=False) if c.field is Field.NOTE and c.asked in dropped else c
+            for c in self.changes
+        )
+        return replace(self, changes=changes, writes=tuple(writes))
 
 
 class Gather(Protocol):

@@ -14,10 +14,18 @@ from escalator.clients.pagerduty import PagerDutyClient
 from escalator.errors import InputError, PagerDutyError, Refusal
 
 _USER_ID = re.compile(r"[A-Z0-9]{2,64}")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_fold(text: str) -> str:
+    """``text`` with its ASCII letters lower-cased and nothing else changed: an email matches
+    only itself in another case (never the Kelvin sign for ``k``, nor ``ss`` for ``ß``)."""
+    return text.translate(_ASCII_LOWER)
 
 
 def resolve_users(pagerduty: PagerDutyClient, assignees: Sequence[str]) -> tuple[User, ...]:
-    """The users named by email (matched exactly, ignoring case) or by ID (used as they are).
+    """The users named by email (matched exactly, ignoring ASCII case; several users with one email
+    are refused) or by ID (used as they are).
 
     PagerDuty's ``query`` also returns users whose name or email merely contains the text: only
     a whole-email match counts, every page is read until one is found.
@@ -27,12 +35,12 @@ def resolve_users(pagerduty: PagerDutyClient, assignees: Sequence[str]) -> tuple
         if _USER_ID.fullmatch(assignee):
             users.append(User(id=assignee))
             continue
-        wanted = assignee.casefold()
-        matches = [
-            user
+        wanted = ascii_fold(assignee)
+        matches = {
+            user.id: user
             for user in pagerduty.find_users(assignee)
-            if (user.email or "").casefold() == wanted
-        ]
+            if ascii_fold(user.email or "") == wanted
+        }
         if not matches:
             raise InputError(
                 "assignees",
@@ -40,7 +48,14 @@ def resolve_users(pagerduty: PagerDutyClient, assignees: Sequence[str]) -> tuple
                 "contains it do not count).",
                 hint="Give each user's email exactly as it is in PagerDuty, or the user's ID.",
             )
-        users.append(matches[0])
+        if len(matches) > 1:
+            raise InputError(
+                "assignees",
+                f"{len(matches)} PagerDuty users have the email {assignee!r} "
+                f"({', '.join(sorted(matches))}); none was chosen.",
+                hint="Give the user's ID instead of the email.",
+            )
+        users.extend(matches.values())
     unique = {user.id: user for user in users}
     return tuple(unique.values())
 

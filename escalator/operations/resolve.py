@@ -13,15 +13,17 @@ from escalator.operations.writes import AddNote, UpdateIncident
 
 
 def plan(incident: Incident, resolution: str | None) -> Plan:
-    """Resolve unless already resolved; the resolution also becomes a note people see."""
+    """Resolve unless already resolved; the resolution also becomes a note people see. On an
+    incident already resolved (a re-run, or someone else resolved it) the resolution is added as
+    a note if missing (``once``): PagerDuty takes notes on resolved incidents."""
     needed = incident.status != "resolved"
     changes = [Change(Field.STATUS, incident.status, "resolved", needed)]
     writes: list[Write] = []
     if needed:
         writes.append(UpdateIncident(incident.id, status="resolved", resolution=resolution))
-        if resolution:
-            changes.append(Change(Field.NOTE, "", resolution, True))
-            writes.append(AddNote(resolution, incident.id))
+    if resolution:
+        changes.append(Change(Field.NOTE, "", resolution, True))
+        writes.append(AddNote(resolution, incident.id, once=not needed))
     return Plan(changes=tuple(changes), writes=tuple(writes))
 
 

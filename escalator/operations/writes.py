@@ -9,6 +9,7 @@ back from PagerDuty, so it is sent again: moving to the same level twice is harm
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 from urllib.parse import quote
 
@@ -24,6 +25,10 @@ from escalator.clients.models import Incident
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.clients.pagerduty_errors import MISSING_FROM_MESSAGE
 from escalator.errors import PagerDutyError
+
+#: How far PagerDuty's clock may be behind this machine's when a note's creation time is compared
+#: with the moment this run sent it.
+CLOCK_SKEW = timedelta(seconds=2)
 
 
 @dataclass(frozen=True)
@@ -119,10 +124,18 @@ class AddNote:
     """``POST /incidents/{id}/notes``: never posted twice, the notes are read before a retry.
 
     ``incident_id`` None means the incident the previous write made (a note after a create).
+    ``once`` marks a note that may already be there (a re-run): the runner reads the notes first
+    and drops it when one holds its text. After a lost answer only a note this run could have made
+    counts: one more than were known before, or one created since this run first sent it.
     """
 
     content: str
     incident_id: str | None = None
+    once: bool = False
+    #: notes with this text the incident was read to hold before sending (None: not read)
+    held_before: int | None = None
+    #: when it was first sent (UTC), filled in by ``send``
+    _sent_at: list[datetime] = field(default_factory=list, init=False, compare=False, repr=False)
 
     @property
     def request_line(self) -> str:
@@ -136,14 +149,36 @@ class AddNote:
         return False
 
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
+        if not self._sent_at:
+            self._sent_at.append(datetime.now(UTC))
         pagerduty.add_note(self._target(current), self.body())
         return None
 
     def landed(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
         target = self._target(current)
-        if any(note.content == self.content for note in pagerduty.list_notes(target)):
+        same = [note for note in pagerduty.list_notes(target) if note.content == self.content]
+        if self.held_before is not None:
+            ours = len(same) > self.held_before
+        elif self.incident_id is None:
+            ours = bool(same)  # the incident is this run's own: any such note is
+        else:
+            ours = any(self._made_since_sent(note.created_at) for note in same)
+        if ours:
             return current if current is not None else pagerduty.get_incident(target)
         return None
+
+    def _made_since_sent(self, created_at: str | None) -> bool:
+        """Whether a note created at ``created_at`` may be this run's (clocks may differ a
+        little: :data:`CLOCK_SKEW` is allowed); an unreadable time never counts."""
+        if not created_at or not self._sent_at:
+            return False
+        try:
+            created = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+        except ValueError:
+            return False
+        if created.tzinfo is None:
+            return False
+        return created >= self._sent_at[0] - CLOCK_SKEW
 
     def _target(self, current: Incident | None) -> str:
         if self.incident_id:

@@ -53,6 +53,10 @@ KNOWN_PROPERTIES: Mapping[str, Callable[[Incident], Any]] = {
     "triggered_by": _triggered_by,
 }
 
+#: Properties whose value None means "not read" rather than "none": left out, never sent as null
+#: over what Port holds (the integration fills them from the expanded incident).
+UNKNOWN_WHEN_NONE = frozenset({"assignees", "triggered_by"})
+
 #: What is sent when the blueprint could not be read (dry run without Port): the guide's shape.
 GUIDE_PROPERTIES = (
     "status",
@@ -89,6 +93,14 @@ def needs_assignee_emails(blueprint: PortBlueprint | None, incident: Incident) -
     return _assignee_emails(incident) is None
 
 
+def wants_trigger_agent(blueprint: PortBlueprint | None, incident: Incident) -> bool:
+    """True when the blueprint has ``triggered_by`` and the incident does not say who triggered
+    it (a create's answer does not: the incident must be read with its first trigger entry)."""
+    if blueprint is None or "triggered_by" not in blueprint.properties:
+        return False
+    return _triggered_by(incident) is None
+
+
 def build_entity(
     incident: Incident,
     blueprint: PortBlueprint | None,
@@ -111,6 +123,8 @@ def build_entity(
             value = field_at(document, path)
         elif name in KNOWN_PROPERTIES:
             value = KNOWN_PROPERTIES[name](incident)
+            if value is None and name in UNKNOWN_WHEN_NONE:
+                continue
         else:
             continue
         problem = schema_problem(value, schema) if value is not None else None
@@ -147,14 +161,9 @@ def _relations(
         if service_id:
             wanted[SERVICE_RELATION] = [service_id]
         return dict(wanted)
-    service_relations = [
-        name
-        for name, relation in blueprint.relations.items()
-        if name == SERVICE_RELATION or relation.target == SERVICE_BLUEPRINT
-    ]
-    if service_id:
-        for name in service_relations:
-            wanted[name] = service_id
+    owned = owned_service_relation(blueprint)
+    if service_id and owned is not None:
+        wanted[owned] = service_id
     shaped: dict[str, Any] = {}
     for name, value in wanted.items():
         relation = blueprint.relations.get(name)
@@ -166,6 +175,16 @@ def _relations(
             continue
         shaped[name] = _shape(value, many=relation.many, name=name, warnings=warnings)
     return shaped
+
+
+def owned_service_relation(blueprint: PortBlueprint) -> str | None:
+    """The one relation the action sets: ``pagerdutyService`` (the integration's name), else the
+    blueprint's only relation to the service blueprint. Any other relation to services (a curated
+    ``impactedServices``) is the organisation's, and never sent."""
+    if SERVICE_RELATION in blueprint.relations:
+        return SERVICE_RELATION
+    to_services = [n for n, r in blueprint.relations.items() if r.target == SERVICE_BLUEPRINT]
+    return to_services[0] if len(to_services) == 1 else None
 
 
 def _shape(

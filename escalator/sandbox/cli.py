@@ -14,13 +14,15 @@ from escalator.sandbox import seed
 from escalator.sandbox.blueprints import SHAPES
 from escalator.sandbox.faults import FaultFormatError, parse_plan
 from escalator.sandbox.server import LOOPBACK_HOSTS, Sandbox
+from escalator.sandbox.services import SEEDED_INTEGRATIONS
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``escalator sandbox``."""
     parser = argparse.ArgumentParser(
         prog="escalator sandbox",
-        description="Serve a loopback fake of PagerDuty (/pagerduty) and Port (/port) until "
+        description="Serve a loopback fake of PagerDuty (/pagerduty, its Events API v2 under "
+        "/events) and Port (/port) until "
         "Ctrl+C. At start it prints its URLs and the demo credentials (fake, for the sandbox only) "
         "to use with the other commands.",
     )
@@ -62,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="incident creations (POST /incidents) per minute per key before 429 (default: none)",
     )
     parser.add_argument(
+        "--events-rate-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Events API v2 events per minute per routing key before 429 (default: none)",
+    )
+    parser.add_argument(
         "--priorities",
         choices=seed.PRIORITY_MODES,
         default="enabled",
@@ -82,6 +91,7 @@ def banner(sandbox: Sandbox) -> str:
             f"escalator sandbox serving on {sandbox.url}",
             f"  PagerDuty API   {sandbox.pagerduty_url}",
             f"  Port API        {sandbox.port_url}",
+            f"  Events API v2   {sandbox.events_url} (pagerduty_events_url)",
             f"  Control         {sandbox.url}/__sandbox/ (journal, state, reset, faults, ...)",
             f"  blueprint shape {sandbox.blueprint_shape}",
             "Demo credentials (fake, sandbox only):",
@@ -90,6 +100,8 @@ def banner(sandbox: Sandbox) -> str:
             f"  From                  {seed.FROM_EMAIL}",
             f"  Port client id        {seed.PORT_CLIENT_ID}",
             f"  Port client secret    {seed.PORT_CLIENT_SECRET}",
+            "  Events routing keys   "
+            + ", ".join(f"{key} ({service})" for service, _, key in SEEDED_INTEGRATIONS),
             f"Demo incident {seed.DEMO_INCIDENT_ID}, run {seed.DEMO_RUN_ID} "
             f"(action {seed.DEMO_ACTION})",
             "For the escalator command line in another terminal (copy and paste):",
@@ -138,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             latency=latency or 0.0,
             pagerduty_rate_limit=args.pagerduty_rate_limit,
             pagerduty_create_rate_limit=args.pagerduty_create_rate_limit,
+            events_rate_limit=args.events_rate_limit,
             priorities=args.priorities,
             allow_remote=args.allow_remote,
         ).start()

@@ -1,4 +1,7 @@
-"""The fake PagerDuty REST API v2: incidents, escalation policies, users and services.
+"""The fake PagerDuty REST API v2: incidents, escalation policies, users; routing of the rest.
+
+Services live in :mod:`escalator.sandbox.services`, schedules and on-calls in
+:mod:`escalator.sandbox.schedules`; this module authenticates, rate-limits and routes them all.
 
 Answers, status codes and error bodies follow PagerDuty's published specification and its
 documented behaviour: ``Authorization: Token token=<key>`` (or ``Bearer``), a ``From`` header
@@ -17,7 +20,9 @@ from collections.abc import Callable
 from typing import Any
 
 from escalator.sandbox.incidents import STATUSES, Incidents
+from escalator.sandbox.listing import page, parse_time
 from escalator.sandbox.pagerduty_errors import FROM_REQUIRED, error_body, fail, invalid
+from escalator.sandbox.schedules import Schedules
 from escalator.sandbox.seed import (
     PAGERDUTY_READ_ONLY_TOKEN,
     PAGERDUTY_TOKEN,
@@ -26,12 +31,12 @@ from escalator.sandbox.seed import (
     Links,
     State,
 )
+from escalator.sandbox.services import Services
 from escalator.sandbox.wire import ApiError, Reply, Request, new_id, now_iso
 
 __all__ = ["FROM_REQUIRED", "PagerDutyApi", "RateLimiter", "error_body"]
 
 DEFAULT_RATE_LIMIT = 960
-MAX_LIMIT = 100
 MONTH = dt.timedelta(days=30)
 
 
@@ -103,8 +108,11 @@ class PagerDutyApi:
             ("GET", re.compile(r"/escalation_policies"), self._list_policies),
             ("GET", re.compile(r"/escalation_policies/([^/]+)"), self._get_policy),
             ("GET", re.compile(r"/users"), self._list_users),
-            ("GET", re.compile(r"/services/([^/]+)"), self._get_service),
         ]
+        self.schedules = Schedules(state, lambda: dt.datetime.now(dt.UTC))
+        self.services = Services(state)
+        for method, pattern, route in self.schedules.routes() + self.services.routes():
+            self._routes.append((method, re.compile(pattern), route))
 
     @property
     def pd(self) -> State:
@@ -224,25 +232,7 @@ class PagerDutyApi:
     @staticmethod
     def _page(request: Request, name: str, items: list[dict[str, Any]]) -> Reply:
         """Return one page of a classic-paginated list (``limit`` at most 100)."""
-        try:
-            limit = int(request.query.get("limit", ["25"])[-1])
-            offset = int(request.query.get("offset", ["0"])[-1])
-        except ValueError:
-            raise invalid("limit and offset must be integers.") from None
-        if limit < 1 or offset < 0:
-            raise invalid("limit must be positive and offset not negative.")
-        limit = min(limit, MAX_LIMIT)
-        page = items[offset : offset + limit]
-        return Reply(
-            200,
-            {
-                name: copy.deepcopy(page),
-                "limit": limit,
-                "offset": offset,
-                "more": offset + limit < len(items),
-                "total": len(items),
-            },
-        )
+        return page(request, name, items)
 
     # -- incidents ---------------------------------------------------------------------------
 
@@ -264,7 +254,7 @@ class PagerDutyApi:
             and (not services or incident["service"]["id"] in services)
             and (not statuses or incident["status"] in statuses)
             and (not urgencies or incident["urgency"] in urgencies)
-            and (since is None or since <= _parse_time(incident["created_at"]) <= until)
+            and (since is None or since <= parse_time(incident["created_at"]) <= until)
         ]
         return self._page(request, "incidents", found)
 
@@ -276,8 +266,8 @@ class PagerDutyApi:
         if date_range not in (None, "all"):
             raise invalid("date_range must be 'all'.")
         try:
-            since = _parse_time(query["since"][-1]) if "since" in query else now - MONTH
-            until = _parse_time(query["until"][-1]) if "until" in query else now
+            since = parse_time(query["since"][-1]) if "since" in query else now - MONTH
+            until = parse_time(query["until"][-1]) if "until" in query else now
         except ValueError:
             raise fail(
                 400, "Invalid time values in 'since' and/or 'until' parameters", 2004
@@ -422,20 +412,7 @@ class PagerDutyApi:
         )
         return self._page(request, "users", users)
 
-    def _get_service(self, request: Request, args: list[str]) -> Reply:
-        """``GET /services/{id}``: one service."""
-        service = self.pd["services"].get(args[0])
-        if service is None:
-            raise fail(404, "Service Not Found", 2100)
-        return Reply(200, {"service": copy.deepcopy(service)})
-
 
 def new_note_id() -> str:
     """Return a note id as PagerDuty makes them (uppercase letters and digits)."""
     return new_id("P", 14)
-
-
-def _parse_time(value: str) -> dt.datetime:
-    """Return an ISO 8601 time as an aware datetime (UTC when no offset is given)."""
-    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)

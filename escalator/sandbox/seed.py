@@ -7,11 +7,18 @@ services in :mod:`escalator.sandbox.pagerduty` and :mod:`escalator.sandbox.port`
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from escalator.kit import definitions
 from escalator.sandbox.blueprints import blueprints_for
+from escalator.sandbox.schedules import (
+    complete_schedules,
+    schedule_entity,
+    seeded_oncall_entities,
+)
+from escalator.sandbox.services import seed_integrations
 
 PAGERDUTY_TOKEN = "sbx-pd-token-7Hq2Lx9Vw4Rk"  # noqa: S105 - the sandbox's public demo key
 PAGERDUTY_READ_ONLY_TOKEN = "sbx-pd-readonly-3Jd8Pq"  # noqa: S105 - the sandbox's public demo key
@@ -57,10 +64,13 @@ USERS = [
     ("PMC3CRL", "Aaron Mccarol", "mccarol@example.com", "user", "Data Engineer"),
     ("PBC8CRL", "Becca Carol", "becca.carol@example.com", "user", "Analyst"),
 ]
-# id, name, the user on call now
+# id, name, the user of its weekly rotation (see escalator/sandbox/schedules.py)
 SCHEDULES = [
     ("PSC7PAY", "Payments Primary", "P7Q3M8K"),
     ("PSC4PLT", "Platform Weekly", "PL5VW1J"),
+    ("PSC3SEC", "Payments Secondary", "PD8RZ2N"),
+    ("PSC9REL", "Release Captains", "PXPGF42"),  # in no escalation policy
+    ("PSC5SFT", "Support Shifts", "PY6HT3C"),  # shift-based (v3): refuses the v2 endpoints
 ]
 # id, name, loops, [(rule id, delay minutes, target kind, target id)]
 POLICIES = [
@@ -85,6 +95,14 @@ POLICIES = [
         "Data Platform Escalation",
         0,
         [("PRDAT01", 30, "user", "PY6HT3C"), ("PRDAT02", 30, "user", "PD8RZ2N")],
+    ),
+    # No service uses it. Level 1 has two schedules (PSC4PLT is added to it in
+    # build_pagerduty); PSC7PAY is level 2 here and level 1 of PPAYMNT.
+    (
+        "PNIGHTS",
+        "Night Watch",
+        1,
+        [("PRNGT01", 15, "schedule", "PSC3SEC"), ("PRNGT02", 20, "schedule", "PSC7PAY")],
     ),
 ]
 # id, name, description, policy id
@@ -381,6 +399,8 @@ def build_pagerduty(api_url: str) -> State:
         "escalation_policies": {row[0]: _policy(links, row, names) for row in POLICIES},
         "services": {row[0]: _service(links, row, names) for row in SERVICES},
         "incidents": {},
+        "events": [],
+        "change_events": [],
         "escalation_levels": {},
         "notes": {},
         "snoozes": {},
@@ -389,6 +409,10 @@ def build_pagerduty(api_url: str) -> State:
         "priorities_mode": "enabled",
         "next_incident_number": 1043,
     }
+    night_level_1 = pd["escalation_policies"]["PNIGHTS"]["escalation_rules"][0]["targets"]
+    night_level_1.append(links.reference("schedule", "PSC4PLT", names["PSC4PLT"]))
+    complete_schedules(pd, dt.datetime.now(dt.UTC))
+    seed_integrations(pd)
     for seed in INCIDENTS:
         pd["incidents"][seed.id] = _incident(pd, links, seed)
         pd["escalation_levels"][seed.id] = seed.level
@@ -549,6 +573,13 @@ def rebuild_catalog(pd: State, port: State, shape: str) -> None:
         port["entities"]["pagerdutyService"][service["id"]] = service_entity(pd, service, shape)
     for incident in pd["incidents"].values():
         port["entities"]["pagerdutyIncident"][incident["id"]] = incident_entity(pd, incident, shape)
+    if "pagerdutySchedule" in port["entities"]:
+        for schedule in pd["schedules"].values():
+            entity = schedule_entity(pd, schedule)
+            port["entities"]["pagerdutySchedule"][entity["identifier"]] = entity
+    if "pagerdutyOncall" in port["entities"]:
+        for entity in seeded_oncall_entities(pd, dt.datetime.now(dt.UTC)):
+            port["entities"]["pagerdutyOncall"][entity["identifier"]] = entity
 
 
 def build_state(api_url: str, shape: str = "guide") -> State:

@@ -1,8 +1,9 @@
 """The sandbox's HTTP server: routing, faults, latency, the journal and the control endpoints.
 
 Layout of one request: control (``/__sandbox/...``, no auth, not journaled) or service
-(``/pagerduty/...`` or ``/port/...``): latency, then the fault step, then the service under
-the state lock, then a journal entry, then the answer (or a dropped, held or broken one).
+(``/pagerduty/...``, ``/events/...`` for PagerDuty's Events API v2, or ``/port/...``):
+latency, then the fault step, then the service under the state lock, then a journal entry,
+then the answer (or a dropped, held or broken one).
 """
 
 from __future__ import annotations
@@ -20,41 +21,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from escalator.sandbox import events as events_service
 from escalator.sandbox import pagerduty
 from escalator.sandbox import port as port_service
 from escalator.sandbox.blueprints import SHAPES
 from escalator.sandbox.faults import SHAPED, FaultFormatError, FaultPlan, Step, parse_plan
+from escalator.sandbox.redaction import redact_body, redact_headers
 from escalator.sandbox.seed import PRIORITY_MODES, Links, State, build_state, rebuild_catalog
 from escalator.sandbox.wire import JSON, Reply, Request
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MAX_READ = 8 * 1024 * 1024
-SERVICES = ("pagerduty", "port")
-
-
-def redact_headers(headers: dict[str, str]) -> dict[str, str]:
-    """Return headers with the secret part of ``Authorization`` replaced by ``***``."""
-    redacted = {}
-    for name, value in headers.items():
-        if name.lower() == "authorization":
-            scheme = value.split(" ", 1)[0]
-            if value.startswith("Token token="):
-                value = "Token token=***"
-            elif scheme.lower() == "bearer":
-                value = f"{scheme} ***"
-            else:
-                value = "***"
-        redacted[name] = value
-    return redacted
-
-
-def redact_body(body: JSON) -> JSON:
-    """Return a body with every ``clientSecret`` value replaced by ``***``."""
-    if isinstance(body, dict):
-        return {k: "***" if k == "clientSecret" else redact_body(v) for k, v in body.items()}
-    if isinstance(body, list):
-        return [redact_body(item) for item in body]
-    return body
+SERVICES = ("pagerduty", "events", "port")
 
 
 class _Server(ThreadingHTTPServer):
@@ -319,7 +297,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             entry["status"] = reply.status
             _record_once(sandbox, entry)
-            self._send(reply.status, reply.body, reply.headers)
+            empty = b"" if reply.status == 204 else None
+            self._send(reply.status, reply.body, reply.headers, raw=empty)
 
     def _before_processing(
         self, sandbox: Sandbox, step: Step, service: str, entry: dict[str, Any]
@@ -354,7 +333,8 @@ def _record_once(sandbox: Sandbox, entry: dict[str, Any]) -> None:
 
 
 class Sandbox:
-    """A loopback fake of PagerDuty (under ``/pagerduty``) and Port (under ``/port``).
+    """A loopback fake of PagerDuty (REST under ``/pagerduty``, Events API v2 under ``/events``)
+    and Port (under ``/port``).
 
     >>> with Sandbox() as sandbox:  # doctest: +SKIP
     ...     requests.get(f"{sandbox.pagerduty_url}/incidents/{DEMO_INCIDENT_ID}", headers=...)
@@ -370,6 +350,7 @@ class Sandbox:
         latency: float = 0.0,
         pagerduty_rate_limit: int | None = None,
         pagerduty_create_rate_limit: int | None = None,
+        events_rate_limit: int | None = None,
         priorities: str = "enabled",
         allow_remote: bool = False,
     ) -> None:
@@ -388,7 +369,7 @@ class Sandbox:
         self.port = port
         self._shape = blueprint_shape
         self._priorities = priorities
-        self._limits = (pagerduty_rate_limit, pagerduty_create_rate_limit)
+        self._limits = (pagerduty_rate_limit, pagerduty_create_rate_limit, events_rate_limit)
         self.faults = FaultPlan()
         self.set_faults(faults or [], latency)
         self.stopping = threading.Event()
@@ -400,6 +381,7 @@ class Sandbox:
         self.url = ""
         self.pagerduty_url = ""
         self.port_url = ""
+        self.events_url = ""
         self._state: State = {}
         self._pagerduty = pagerduty.PagerDutyApi(
             lambda: self._state,
@@ -408,6 +390,9 @@ class Sandbox:
             pagerduty_create_rate_limit,
         )
         self._port = port_service.PortApi(lambda: self._state)
+        self._events = events_service.EventsApi(
+            lambda: self._state, self._pagerduty.incidents, pagerduty.RateLimiter(events_rate_limit)
+        )
 
     @staticmethod
     def _check_shape(shape: str) -> None:
@@ -427,6 +412,7 @@ class Sandbox:
         self.url = f"http://{host}:{bound_port}"
         self.pagerduty_url = f"{self.url}/pagerduty"
         self.port_url = f"{self.url}/port"
+        self.events_url = f"{self.url}/events"
         self.reset()
         self._thread = threading.Thread(
             target=server.serve_forever,
@@ -478,11 +464,14 @@ class Sandbox:
             self._journal.append({"seq": self._seq, **entry})
 
     def state(self) -> dict[str, Any]:
-        """Return a copy of the state; Port's access tokens appear only as a count."""
+        """Return a copy of the state; Port's access tokens appear only as a count and
+        integration keys as ``***``."""
         with self._lock:
             state = copy.deepcopy(self._state)
         tokens = state["port"].pop("access_tokens")
         state["port"]["access_tokens_issued"] = len(tokens)
+        for integration in state["pagerduty"]["integrations"].values():
+            integration["integration_key"] = "***"
         return state
 
     def reset(self, shape: str | None = None) -> None:
@@ -501,9 +490,17 @@ class Sandbox:
         with self._lock:
             self._pagerduty.set_priorities(mode)
 
-    def set_rate_limits(self, general: int | None, create: int | None) -> None:
-        """Set PagerDuty's per-minute limits (None: none) until the next reset; counts restart."""
-        for name, value in (("pagerduty_rate_limit", general), ("create_rate_limit", create)):
+    def set_rate_limits(
+        self, general: int | None, create: int | None, events: int | None = None
+    ) -> None:
+        """Set PagerDuty's per-minute limits (None: none) until the next reset; counts restart.
+
+        ``events`` is the Events API's limit per routing key (PagerDuty's is about 120)."""
+        for name, value in (
+            ("pagerduty_rate_limit", general),
+            ("create_rate_limit", create),
+            ("events_rate_limit", events),
+        ):
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, int) or value < 0
             ):
@@ -511,6 +508,7 @@ class Sandbox:
         for limiter, value in (
             (self._pagerduty.rate_limiter, general),
             (self._pagerduty.create_limiter, create),
+            (self._events.limiter, events),
         ):
             limiter.limit = value
             limiter.reset()
@@ -552,12 +550,14 @@ class Sandbox:
                 return self._pagerduty.handle(request)
             if service == "port":
                 return self._port.handle(request)
+            if service == "events":
+                return self._events.handle(request)
         return Reply(
             404,
             {
                 "ok": False,
                 "error": "not_found",
-                "message": "Paths start with /pagerduty, /port or /__sandbox",
+                "message": "Paths start with /pagerduty, /events, /port or /__sandbox",
             },
         )
 
@@ -566,6 +566,8 @@ class Sandbox:
         """Return the error body a service sends for a bare ``status``."""
         if service == "pagerduty":
             return pagerduty.error_body(status)
+        if service == "events":
+            return events_service.error_body(status)
         return port_service.default_error(status)
 
     def control(self, method: str, path: str, body: JSON) -> tuple[int, JSON]:
@@ -611,11 +613,21 @@ class Sandbox:
             self.set_priorities(str(options.get("mode")))
             return 200, {"ok": True, "priorities": options["mode"]}
         if (name, method) == ("limits", "POST"):
-            limiters = (self._pagerduty.rate_limiter, self._pagerduty.create_limiter)
+            limiters = (
+                self._pagerduty.rate_limiter,
+                self._pagerduty.create_limiter,
+                self._events.limiter,
+            )
             general = options.get("pagerduty_rate_limit", limiters[0].limit)
             create = options.get("create_rate_limit", limiters[1].limit)
-            self.set_rate_limits(general, create)
-            return 200, {"ok": True, "pagerduty_rate_limit": general, "create_rate_limit": create}
+            events = options.get("events_rate_limit", limiters[2].limit)
+            self.set_rate_limits(general, create, events)
+            return 200, {
+                "ok": True,
+                "pagerduty_rate_limit": general,
+                "create_rate_limit": create,
+                "events_rate_limit": events,
+            }
         if (name, method) == ("expire-snoozes", "POST"):
             return 200, {"ok": True, "incidents": self.expire_snoozes()}
         return 404, {

@@ -15,6 +15,7 @@ from escalator.clients.models import PortEntity
 from escalator.clients.port import PortClient
 from escalator.errors import EscalatorError, PortError, ReportingError
 from escalator.http import Deadline
+from escalator.neutral import port_text
 from escalator.usecase import wording
 from escalator.usecase.outcome import Outcome
 from escalator.usecase.run_log import RunLogger
@@ -61,11 +62,12 @@ class PortRun:
         self.run_log = RunLogger(self.port, run_id, self.console.redact)
         self.run_log.send(wording.start_log(self.inputs, self.outcome.operation))
 
-    def report(self, entity: PortEntity) -> Failures:
-        """Round 3: the entity upsert and the run update, together; the result log beside.
+    def report(self, entity: PortEntity, upsert_current: Callable[[PortEntity], None]) -> Failures:
+        """Round 3: the entity upsert (by ``upsert_current``, which calls :meth:`upsert` until
+        Port holds what PagerDuty holds) and the run update, together; the result log beside.
         Returns what was not done (an ended run that only matters as a warning is left out)."""
         inputs, outcome = self.inputs, self.outcome
-        upsert = self.submit(lambda: self._upsert(entity))
+        upsert = self.submit(lambda: upsert_current(entity))
         run_update = None
         if inputs.port_run_id and not inputs.finish_port_run:
             run_update = self.submit(lambda: self.update(None))
@@ -124,7 +126,7 @@ class PortRun:
         self.port.update_run(
             run_id,
             status=status,
-            status_label=self.console.redact(wording.status_label(self.outcome)),
+            status_label=port_text(self.console.redact(wording.status_label(self.outcome))),
             link=self.outcome.run_link or self.run_url or None,
         )
 
@@ -143,7 +145,7 @@ class PortRun:
         self.outcome.warnings.append(text)
         self.console.warning(text)
 
-    def _upsert(self, entity: PortEntity) -> None:
+    def upsert(self, entity: PortEntity) -> None:
         """Upsert the entity tied to the run; should the run have ended (a re-run of the job),
         upsert it without the tie, so the catalog still holds what PagerDuty holds."""
         inputs = self.inputs

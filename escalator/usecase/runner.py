@@ -19,17 +19,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from escalator.clients.models import Incident, PortEntity
+from escalator.clients.models import Incident
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.clients.port import PortClient
 from escalator.errors import EscalatorError, PartlyApplied, ReportingError
 from escalator.http import Deadline
 from escalator.inputs import ActionInputs
 from escalator.operations.base import Operation, Plan
-from escalator.report.entity import build_entity, merge_expansions, needs_assignee_emails
 from escalator.usecase.apply import apply_write
+from escalator.usecase.incident_entity import FULL_READ, IncidentEntity
 from escalator.usecase.outcome import Outcome
-from escalator.usecase.port_run import PortRun, redacted
+from escalator.usecase.port_run import PortRun
 from escalator.workflow import Console
 
 T = TypeVar("T")
@@ -73,8 +73,9 @@ class Runner:
             if port is not None
             else None
         )
-        #: a created incident read again for its assignees' emails, beside the writes after it
-        self._expanded: Future[Incident] | None = None
+        self.entity = IncidentEntity(
+            pagerduty, self.outcome, console=console, submit=self.submit, warn=self._warn
+        )
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="escalator")
 
     def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
@@ -111,7 +112,7 @@ class Runner:
             self.submit(
                 self.pagerduty.get_incident,
                 inputs.incident_id or "",
-                include=("assignees", "first_trigger_log_entries"),
+                include=FULL_READ,
             )
             if operation.reads_incident
             else None
@@ -134,6 +135,9 @@ class Runner:
         plan = self.operation.plan(before, request)
         if self.operation.adds_note:
             plan = plan.with_note(self.inputs.note, before)
+        target = plan.once_notes_target()
+        if target is not None:  # a re-run: add only the notes the incident does not hold
+            plan = plan.with_notes_held([n.content for n in self.pagerduty.list_notes(target)])
         self.outcome.plan = plan
         return plan
 
@@ -172,14 +176,14 @@ class Runner:
             outcome.blueprint = blueprint.result()
         except EscalatorError as exc:
             raise self._reporting_error(exc, "the Port entity was not updated") from exc
-        entity = self._entity()
+        entity = self.entity.build()
         outcome.entity = entity
         if inputs.dry_run:
             self.console.info(
                 f"Dry run: would upsert {inputs.port_blueprint} entity {entity.identifier}."
             )
             return
-        errors = port_run.report(entity)
+        errors = port_run.report(entity, lambda built: self.entity.upsert_current(built, port_run))
         if errors:
             not_done = " and ".join(what for what, _ in errors)
             raise self._reporting_error(errors[0][1], not_done)
@@ -202,52 +206,14 @@ class Runner:
             current = landed or current
             if ours:
                 outcome.sent.append(write)
-                if outcome.before is None and self._expanded is None:
+                if outcome.before is None:
                     # the run made the incident: read its assignees beside the next write
-                    self._expanded = self._read_assignees_beside(current, blueprint)
+                    self.entity.read_assignees_beside(current, blueprint)
             elif outcome.before is None and current is not None:
                 # refused because another run made the incident first: report that one
                 outcome.plan = replace(plan, found=current)
                 break
         return current
-
-    def _entity(self) -> PortEntity:
-        outcome, inputs = self.outcome, self.inputs
-        incident = outcome.incident
-        assert incident is not None
-        if outcome.before is not None and outcome.after is not None:
-            incident = merge_expansions(outcome.after, outcome.before)
-        if needs_assignee_emails(outcome.blueprint, incident) and not inputs.dry_run:
-            expanded = (
-                self._expanded.result()
-                if self._expanded is not None
-                else self.pagerduty.get_incident(incident.id)
-            )
-            incident = merge_expansions(incident, expanded)
-        # A create runs on a service entity: its relations are the service's, not the incident's.
-        relations = inputs.port_relations if self.operation.reads_incident else {}
-        entity, warnings = build_entity(
-            incident,
-            outcome.blueprint,
-            context_relations=relations,
-            property_mapping=inputs.port_property_mapping,
-        )
-        for warning in warnings:
-            self._warn(warning)
-        return redacted(entity, self.console.redact)
-
-    def _read_assignees_beside(
-        self, created: Incident | None, blueprint: Future[Any] | None
-    ) -> Future[Incident] | None:
-        """A create's answer names its assignees without emails: when the blueprint wants them,
-        read the incident now, beside the writes that follow (the note), not after them."""
-        if created is None or blueprint is None:
-            return None
-        try:
-            wanted = needs_assignee_emails(blueprint.result(), created)
-        except EscalatorError:
-            return None  # report() says why the blueprint could not be read
-        return self.submit(self.pagerduty.get_incident, created.id) if wanted else None
 
     def _describe_dry_run(self, plan: Plan) -> None:
         if plan.found is not None:

@@ -124,3 +124,26 @@ def test_official_client_finds_the_exact_user_among_near_misses(sandbox: Sandbox
     assert found is not None
     assert near is not None
     assert (found["id"], near["id"]) == ("PXPGF42", "PMA7LCE")
+
+
+def test_cli_serves_the_events_api() -> None:
+    """The banner names the Events API URL and a routing key; --events-rate-limit applies."""
+    process, banner = start_cli("--events-rate-limit", "1")
+    try:
+        events_url = next(line for line in banner if "Events API v2" in line).split()[3]
+        key = next(line for line in banner if "Events routing keys" in line).split()[3]
+        event = {
+            "routing_key": key,
+            "event_action": "trigger",
+            "dedup_key": "cli-check",
+            "payload": {"summary": "CLI check", "source": "test", "severity": "info"},
+        }
+        statuses = [
+            requests.post(f"{events_url}/v2/enqueue", json=event, timeout=5).status_code
+            for _ in range(2)
+        ]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+    assert events_url.endswith("/events")
+    assert statuses == [202, 429]

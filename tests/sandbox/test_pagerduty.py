@@ -261,7 +261,7 @@ def test_lists_and_lookups(api: Api) -> None:
     users = api.pd("GET", "/users", params={"query": "bob@example.com"}).body["users"]
     assert [u["email"] for u in users] == ["bob@example.com"]
     policies = api.pd("GET", "/escalation_policies").body["escalation_policies"]
-    assert {p["id"] for p in policies} == {"PPAYMNT", "PPLATFM", "PDATAOP"}
+    assert {p["id"] for p in policies} == {"PPAYMNT", "PPLATFM", "PDATAOP", "PNIGHTS"}
     policy = api.pd("GET", "/escalation_policies/PPLATFM").body["escalation_policy"]
     assert policy["escalation_rules"][0]["targets"][0]["type"] == "schedule_reference"
     assert api.pd("GET", "/escalation_policies/PNOPE00").status == 404
