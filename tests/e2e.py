@@ -303,3 +303,22 @@ def longest_chain(entries: list[dict[str, Any]]) -> int:
         earlier = [best[j] for j in best if entries[j]["ended"] <= entries[i]["started"]]
         best[i] = 1 + max(earlier, default=0)
     return max(best.values(), default=0)
+
+
+class SkippingClock:
+    """The run's clock for tests: real time, except that a retry's wait passes at once (the
+    time skipped is added to what the clock reads), so the deadline still sees every wait."""
+
+    def __init__(self) -> None:
+        self.skipped = 0.0
+        self.waits: list[float] = []
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.skipped
+
+    def time(self) -> float:
+        return time.time() + self.skipped
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.skipped += max(0.0, seconds)

@@ -3,9 +3,11 @@
 A case is one outside call of a run (:data:`CALLS`), one fault a network or a service can cause
 on it (:data:`FAULTS`, and the extra cases of :func:`_cases`), and what the action promises to end
 with (:class:`Expect`). :func:`case_run` runs the seed workflow's escalation for a case end to end
-(``entrypoint.py`` through :mod:`tests.e2e`, with credentials shaped like real ones) against its
-own sandbox; the first call starts every case a few at a time in the background, so the retry
-waits overlap, and each run is done once for all the modules that read it (``test_faults`` checks
+(the action's ``main`` in this process through :mod:`tests.e2e`, with credentials shaped like real
+ones) against its own sandbox, under a :class:`~tests.e2e.SkippingClock`: a retry's wait passes at
+once but counts against the deadline, so no case sleeps on the real clock for a retry (a hang
+still waits out its real timeout). The first call starts every case a few at a time in the
+background, and each run is done once for all the modules that read it (``test_faults`` checks
 the outcomes, ``test_secrets`` scans them for credentials).
 """
 
@@ -20,15 +22,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from escalator.http.deadline import use_clock
 from escalator.sandbox import Sandbox, seed
-from tests.e2e import REAL_SHAPED_CREDENTIALS, SEED_CASE, RunResult, run_action
+from tests.e2e import REAL_SHAPED_CREDENTIALS, SEED_CASE, RunResult, SkippingClock, run_in_process
 
 #: A small deadline bounds the hangs: one attempt may wait min(10, 8 / 4) = 2 s.
 TIMEOUT = 8
 ATTEMPT_TIMEOUT = 2
-#: Slack for starting Python in a subprocess on a busy two-core machine.
-START_MARGIN = 4.0
-WORKERS = 4
+#: Slack for a run's own work (imports, answers) on a busy two-core machine.
+START_MARGIN = 3.0
+#: Most of a case's time is a hang's real wait: more workers overlap them.
+WORKERS = 8
 HANG = {"fault": "hang", "seconds": ATTEMPT_TIMEOUT + 2}
 
 CALLS: dict[str, tuple[str, str]] = {
@@ -437,6 +441,13 @@ class CaseRun:
     result: RunResult
     journal: list[dict[str, Any]]
     state: dict[str, Any]
+    #: the run's clock: its retry waits, and the time they would have taken
+    clock: SkippingClock
+
+    @property
+    def elapsed(self) -> float:
+        """The run's time as its deadline saw it: real time plus every retry wait."""
+        return self.result.elapsed + self.clock.skipped
 
     @property
     def logs(self) -> list[str]:
@@ -470,12 +481,12 @@ def settled_journal(sandbox: Sandbox, limit: float = 10.0) -> list[dict[str, Any
 
 
 def _execute(case: Case, folder: Path) -> CaseRun:
-    with Sandbox(faults=case.faults) as sandbox:
+    with Sandbox(faults=case.faults) as sandbox, use_clock(SkippingClock()) as clock:
         inputs = SEED_CASE | REAL_SHAPED_CREDENTIALS | {"timeout_seconds": str(TIMEOUT)}
         inputs |= case.inputs
-        result = run_action(sandbox, folder / case.id, **inputs)
+        result = run_in_process(sandbox, folder / case.id, **inputs)
         journal = settled_journal(sandbox)
-        return CaseRun(case, result, journal, sandbox.state())
+        return CaseRun(case, result, journal, sandbox.state(), clock)
 
 
 @cache

@@ -24,6 +24,7 @@ ARGUMENT_TABLES = {("kit/cli.py", "build_parser"), ("faces/cli/options.py", "_ad
 NOT_YET_SPLIT = {
     ("http/transport.py", ""),
     ("http/transport.py", "_attempt"),
+    ("http/transport.py", "request"),
     ("clients/port.py", ""),
     ("faces/action.py", "run"),
     ("faces/cli/operation.py", "run_operation"),

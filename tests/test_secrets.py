@@ -22,6 +22,7 @@ import pytest
 from escalator.context import GitHubContext
 from escalator.errors import EscalatorError, ReportingError
 from escalator.faces.action import build_runner
+from escalator.http.deadline import use_clock
 from escalator.inputs import SECRET_INPUTS
 from escalator.operations import parse_inputs
 from escalator.sandbox import Sandbox, seed
@@ -31,6 +32,7 @@ from tests.e2e import (
     REAL_SHAPED_CREDENTIALS,
     SEED_CASE,
     RunResult,
+    SkippingClock,
     run_action,
     run_logs,
     sandbox_inputs,
@@ -230,7 +232,7 @@ _IN_PROCESS = [case for case in CASES if case.expect.exit_code == 1 and "hang" n
 def _escalate_in_process(case_id: str) -> tuple[EscalatorError | None, dict[str, str], list[str]]:
     """Run a matrix case's escalation in this process; return its error and what to scan."""
     case = next(c for c in CASES if c.id == case_id)
-    with Sandbox(faults=case.faults) as sandbox:
+    with Sandbox(faults=case.faults) as sandbox, use_clock(SkippingClock()):
         raw = sandbox_inputs(sandbox) | REAL_SHAPED_CREDENTIALS | SEED_CASE
         raw |= {"timeout_seconds": str(TIMEOUT)}
         inputs = parse_inputs(raw | case.inputs)

@@ -1,8 +1,16 @@
-"""The run's clock and its one deadline: how long is left, and how long one attempt may wait."""
+"""The run's clock and its one deadline: how long is left, and how long one attempt may wait.
+
+Every wait between attempts goes through the clock of the run's :class:`Deadline`; the clock a
+new deadline takes is set in one place, :func:`use_clock` (the real one unless a caller, such as
+a test, sets another for its own thread).
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Protocol
 
 #: One attempt never waits longer than this for an answer, whatever the budget.
@@ -32,11 +40,24 @@ class SystemClock:
         return time.time()
 
 
+_CLOCK: ContextVar[Clock | None] = ContextVar("escalator_clock", default=None)
+
+
+@contextmanager
+def use_clock(clock: Clock) -> Iterator[Clock]:
+    """Give every :class:`Deadline` made inside the block (in this thread) ``clock``."""
+    token = _CLOCK.set(clock)
+    try:
+        yield clock
+    finally:
+        _CLOCK.reset(token)
+
+
 class Deadline:
     """The one total time budget of a run, shared by every request, body and retry."""
 
     def __init__(self, seconds: float, clock: Clock | None = None) -> None:
-        self.clock = clock or SystemClock()
+        self.clock = clock or _CLOCK.get() or SystemClock()
         self.seconds = seconds
         self._end = self.clock.monotonic() + seconds
 

@@ -1,5 +1,10 @@
-"""Retry policies as named values: which answers are retried for each kind of call, and how long
-to wait before the next attempt (the server's own wait, or a backoff with jitter).
+"""Retry policies as named values: which answers are retried for each kind of call, how often,
+and how long to wait before the next attempt (the server's own wait or a backoff, with jitter).
+
+A 429 or 503 says the service is busy, not broken: it is retried for as long as the run's deadline
+allows (the transport checks the deadline), where the other transient failures get a few
+attempts. Jitter spreads the retries of many runs told the same wait, so they do not all come
+back in the same instant.
 
 Each call names its policy (``Policy.READ``, ``Policy.WRITE`` ...); the rules behind each name are
 data (:data:`RULES`), so every rule is visible and tested.
@@ -22,6 +27,12 @@ EPOCH_FLOOR = 1_000_000_000
 TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
 #: Statuses that say the request was not applied: safe to send again even if not idempotent.
 NOT_APPLIED = frozenset({408, 429})
+#: "Busy, come back later": retried until the deadline (of the statuses a policy retries at all).
+PATIENT = frozenset({429, 503})
+#: A busy service's retry waits at least this long, whatever it asks for.
+PATIENT_FLOOR = 0.5
+#: The jitter added to the server's wait spans at most this many seconds.
+MAX_JITTER = 2.0
 
 
 class Policy(StrEnum):
@@ -54,6 +65,7 @@ class RetryRules:
     statuses: frozenset[int]
     #: whether a request that was sent but got no usable answer may be sent again
     idempotent: bool
+    #: attempts for the failures that are not a busy service's (those are bounded by the deadline)
     attempts: int = 4
     backoff_factor: float = 0.5
     backoff_max: float = 8.0
@@ -64,6 +76,21 @@ class RetryRules:
         wait = self.backoff_factor * 2.0 ** (retry - 1)
         wait += random.random() * self.jitter  # noqa: S311  # jitter, not crypto
         return min(self.backoff_max, wait)
+
+    def patient(self, status: int) -> bool:
+        """Whether ``status`` is retried for as long as the deadline allows."""
+        return status in self.statuses and status in PATIENT
+
+    def wait(self, retry: int, status: int, server: float | None) -> float:
+        """The wait before retry number ``retry`` after ``status``: the server's own wait plus
+        jitter of up to that wait again (at most :data:`MAX_JITTER`), else the backoff; a busy
+        service is never asked again sooner than :data:`PATIENT_FLOOR`."""
+        if server is None:
+            wait = self.backoff(retry)
+        else:
+            span = min(MAX_JITTER, max(self.jitter, server))
+            wait = server + random.random() * span  # noqa: S311  # jitter, not crypto
+        return max(PATIENT_FLOOR, wait) if self.patient(status) else wait
 
 
 _SAFE = RetryRules(statuses=TRANSIENT, idempotent=True)

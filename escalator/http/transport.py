@@ -3,8 +3,9 @@
 
 A call names its :class:`~escalator.http.policy.Policy`; the loop in :meth:`Transport.request`
 sends it, reads the answer within the deadline (:mod:`escalator.http.body`) and decides from the
-policy's rules whether to try again: a retry is made only when its wait plus one more attempt
-still fits before the deadline. An error status is returned, not raised: the client knows what
+policy's rules whether to try again: a busy service (429, 503) is asked again until the deadline,
+other failures a few times, and a retry is made only when its wait plus one more attempt still
+fits before the deadline. An error status is returned, not raised: the client knows what
 each status means.
 """
 
@@ -123,6 +124,7 @@ class Transport:
         what = f"{method} {path}"
         data = None if json_body is None else _dump(json_body)
         retry = 0
+        spent = 1  # attempts counted against rules.attempts (a busy service's are not)
         while True:
             self._require_time(what)
             try:
@@ -131,24 +133,31 @@ class Transport:
                 if not (failure.unsent or rules.idempotent):
                     raise self._outcome_unknown(what, failure) from failure
                 wait = rules.backoff(retry + 1)
-                if failure.final or retry + 1 >= rules.attempts or not self.deadline.fits(wait):
+                if failure.final or spent >= rules.attempts or not self.deadline.fits(wait):
                     raise self._unavailable(what, failure) from failure
+                spent += 1
             else:
-                found = self._retry_wait(rules, response, retry)
+                busy = rules.patient(response.status)
+                found = self._retry_wait(rules, response, retry, spent=0 if busy else spent)
                 if found is None:
                     return response
                 wait = found
+                spent += 0 if busy else 1
             retry += 1
             self.deadline.clock.sleep(wait)
 
-    def _retry_wait(self, rules: RetryRules, response: HttpResponse, retry: int) -> float | None:
-        """How long to wait before asking again, or None when ``response`` is the answer."""
-        if retry + 1 >= rules.attempts:
+    def _retry_wait(
+        self, rules: RetryRules, response: HttpResponse, retry: int, *, spent: int
+    ) -> float | None:
+        """How long to wait before asking again, or None when ``response`` is the answer:
+        ``spent`` attempts of ``rules.attempts`` are used (0 for a busy service, bounded by the
+        deadline alone)."""
+        if spent >= rules.attempts:
             return None
         if response.status in rules.statuses:
             now = self.deadline.clock.time()
-            wait = server_wait(response.status, response.headers, now)
-            wait = rules.backoff(retry + 1) if wait is None else wait
+            server = server_wait(response.status, response.headers, now)
+            wait = rules.wait(retry + 1, response.status, server)
         elif (
             response.ok  # an error status is the answer, whatever its body
             and response.body_error is not None

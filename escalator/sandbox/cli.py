@@ -54,7 +54,21 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help="requests per minute per PagerDuty key before 429 (default: none)",
+        help="requests per minute (or --rate-window) per PagerDuty key before 429 (default: none)",
+    )
+    parser.add_argument(
+        "--port-rate-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Port requests per minute (or --rate-window) before 429 + Retry-After (default: none)",
+    )
+    parser.add_argument(
+        "--rate-window",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="the rate limits' window in seconds (default: 60; 1 makes them per second)",
     )
     parser.add_argument(
         "--pagerduty-create-rate-limit",
@@ -151,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
             pagerduty_rate_limit=args.pagerduty_rate_limit,
             pagerduty_create_rate_limit=args.pagerduty_create_rate_limit,
             events_rate_limit=args.events_rate_limit,
+            port_rate_limit=args.port_rate_limit,
+            rate_window=args.rate_window,
             priorities=args.priorities,
             allow_remote=args.allow_remote,
         ).start()

@@ -41,11 +41,18 @@ MONTH = dt.timedelta(days=30)
 
 
 class RateLimiter:
-    """Counts requests per key in fixed one-minute windows, as PagerDuty reports them."""
+    """Counts requests per key in fixed windows (a minute, as PagerDuty reports them)."""
 
-    def __init__(self, limit: int | None, clock: Callable[[], float] = time.monotonic) -> None:
-        """Enforce ``limit`` requests per minute per key; None only reports the default 960."""
+    def __init__(
+        self,
+        limit: int | None,
+        clock: Callable[[], float] = time.monotonic,
+        window: float = 60.0,
+    ) -> None:
+        """Enforce ``limit`` requests per ``window`` seconds per key; None only reports the
+        default 960."""
         self.limit = limit
+        self.window = window
         self._clock = clock
         self._windows: dict[str, tuple[float, int]] = {}
         self._lock = threading.Lock()
@@ -61,7 +68,7 @@ class RateLimiter:
         now = self._clock()
         with self._lock:
             start, count = self._windows.get(key, (now, 0))
-            if now - start >= 60:
+            if now - start >= self.window:
                 start, count = now, 0
             allowed = self.limit is None or count < limit
             if allowed:
@@ -70,7 +77,7 @@ class RateLimiter:
         headers = {
             "ratelimit-limit": str(limit),
             "ratelimit-remaining": str(max(limit - count, 0)),
-            "ratelimit-reset": str(max(int(60 - (now - start) + 0.999), 1)),
+            "ratelimit-reset": str(max(int(self.window - (now - start) + 0.999), 1)),
         }
         return allowed, headers
 
@@ -87,12 +94,13 @@ class PagerDutyApi:
         links: Callable[[], Links],
         rate_limit: int | None,
         create_rate_limit: int | None = None,
+        rate_window: float = 60.0,
     ) -> None:
         """Read the account from ``state()`` and build links with ``links()`` at each request;
         ``create_rate_limit`` is the lower per-minute limit of ``POST /incidents`` (None: none)."""
         self._state = state
         self._links = links
-        self.rate_limiter = RateLimiter(rate_limit)
+        self.rate_limiter = RateLimiter(rate_limit, window=rate_window)
         self.create_limiter = RateLimiter(create_rate_limit)
         self.incidents = Incidents(state, links)
         self._routes: list[tuple[str, re.Pattern[str], Route]] = [

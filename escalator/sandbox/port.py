@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from escalator.sandbox.pagerduty import RateLimiter
 from escalator.sandbox.seed import CLIENTS, PORT_CLIENT_ID, State, new_run
 from escalator.sandbox.wire import ApiError, Reply, Request, now_iso_millis
 
@@ -105,9 +106,13 @@ Route = Callable[[Request, list[str]], Reply]
 class PortApi:
     """Serves Port requests against ``state["port"]``."""
 
-    def __init__(self, state: Callable[[], State]) -> None:
-        """Read the organisation from ``state()`` at each request."""
+    def __init__(
+        self, state: Callable[[], State], rate_limit: int | None = None, rate_window: float = 60.0
+    ) -> None:
+        """Read the organisation from ``state()`` at each request; answer 429 past
+        ``rate_limit`` requests per ``rate_window`` seconds (None: no limit)."""
         self._state = state
+        self.rate_limiter = RateLimiter(rate_limit, window=rate_window)
         anon: list[tuple[str, str, Route]] = [("POST", r"/v1/auth/access_token", self._token)]
         authed: list[tuple[str, str, Route]] = [
             ("GET", r"/v1/actions", self._list_actions),
@@ -137,8 +142,9 @@ class PortApi:
         return self._state()["port"]  # type: ignore[no-any-return]
 
     def handle(self, request: Request) -> Reply:
-        """Answer one request: size limit, bearer token, route."""
+        """Answer one request: rate limit, size limit, bearer token, route."""
         try:
+            self._take_rate()
             if len(request.raw_body) > MAX_BODY:
                 raise fail(413, "payload_too_large", "Request body is too large (limit is 1MiB)")
             for method, pattern, route, needs_token in self._routes:
@@ -152,6 +158,17 @@ class PortApi:
             raise fail(404, "not_found", f"Route {request.method}:{request.path} not found")
         except ApiError as exc:
             return Reply(exc.status, exc.body, dict(exc.headers))
+
+    def _take_rate(self) -> None:
+        """Count the request against the organisation's limit: past it, 429 with the wait."""
+        allowed, headers = self.rate_limiter.take("")
+        if not allowed:
+            reset = headers["ratelimit-reset"]
+            raise ApiError(
+                429,
+                error_body("rate_limited", "Too many requests: retry after Retry-After seconds"),
+                {"Retry-After": reset, "x-ratelimit-reset": reset},
+            )
 
     def _authenticate(self, request: Request) -> None:
         """Require ``Authorization: Bearer <token>`` with a token this sandbox issued."""

@@ -351,6 +351,8 @@ class Sandbox:
         pagerduty_rate_limit: int | None = None,
         pagerduty_create_rate_limit: int | None = None,
         events_rate_limit: int | None = None,
+        port_rate_limit: int | None = None,
+        rate_window: float = 60.0,
         priorities: str = "enabled",
         allow_remote: bool = False,
     ) -> None:
@@ -388,8 +390,10 @@ class Sandbox:
             lambda: Links(self.pagerduty_url),
             pagerduty_rate_limit,
             pagerduty_create_rate_limit,
+            rate_window,
         )
-        self._port = port_service.PortApi(lambda: self._state)
+        # Port's limit holds for the sandbox's life (a reset does not restore it).
+        self._port = port_service.PortApi(lambda: self._state, port_rate_limit, rate_window)
         self._events = events_service.EventsApi(
             lambda: self._state, self._pagerduty.incidents, pagerduty.RateLimiter(events_rate_limit)
         )
