@@ -11,7 +11,6 @@ what changed in PagerDuty and in Port. Nothing leaves 127.0.0.1.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -19,12 +18,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import requests
-
+from escalator.clients.port import PortClient
 from escalator.faces.action import input_env_name
+from escalator.http import Deadline, Policy
 from escalator.inputs import DEFAULTS, INPUT_NAMES
 from escalator.sandbox import Sandbox, seed
-from escalator.workflow import read_outputs
+from escalator.step_files import read_outputs
 
 ENTRYPOINT = Path(__file__).resolve().parent.parent / "entrypoint.py"
 TARGET_POLICY = "PPLATFM"
@@ -34,10 +33,10 @@ def _heading(text: str) -> None:
     print(f"\n\033[1m━━ {text} \033[0m" if sys.stdout.isatty() else f"\n== {text}")
 
 
-def runner_env(inputs: dict[str, str], workspace: Path) -> dict[str, str]:
+def runner_env(inputs: dict[str, str], workspace: Path, path: str) -> dict[str, str]:
     """The environment the GitHub runner gives a Docker action: every input, the runner files."""
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PATH": path,
         "HOME": str(workspace),
         "GITHUB_ACTIONS": "true",
         "CI": "true",
@@ -122,9 +121,10 @@ SECRET_NAMES = {
 }
 
 
-def run_demo(*, dry_run: bool = False) -> int:
+def run_demo(*, dry_run: bool = False, path: str = "/usr/bin:/bin") -> int:
     """Run the demo's steps (escalate, acknowledge, resolve with a note) on the demo incident;
-    returns the first failing step's exit code, or 0."""
+    returns the first failing step's exit code, or 0. ``path``: the PATH the steps run with
+    (the face passes its own)."""
     started = time.monotonic()
     with Sandbox() as sandbox, tempfile.TemporaryDirectory(prefix="escalator-demo-") as tmp:
         before_state = sandbox.state()
@@ -135,7 +135,7 @@ def run_demo(*, dry_run: bool = False) -> int:
             workspace = Path(tmp) / f"step-{number}"
             workspace.mkdir()
             inputs = _inputs(sandbox, operation, asked, run_id, dry_run)
-            code = _run_step(number, operation, inputs, workspace)
+            code = _run_step(number, operation, inputs, workspace, path)
             sent.append(sandbox.journal())
             if code != 0:
                 break
@@ -179,38 +179,29 @@ def _inputs(
 
 def _start_port_run(sandbox: Sandbox, operation: str) -> str:
     """Start a run of the kit's action for ``operation``, as a click in Port does."""
-    session = requests.Session()
-    session.trust_env = False  # loopback only, never through a proxy
-    token = session.post(
-        f"{sandbox.port_url}/v1/auth/access_token",
-        json={"clientId": seed.PORT_CLIENT_ID, "clientSecret": seed.PORT_CLIENT_SECRET},
-        timeout=10,
-    ).json()["accessToken"]
-    answer = session.post(
-        f"{sandbox.port_url}/v1/actions/pagerdutyIncident_{operation}_incident/runs",
-        json={"entity": seed.DEMO_INCIDENT_ID, "properties": {}},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    answer.raise_for_status()
+    port = PortClient.connect(
+        sandbox.port_url,
+        client_id=seed.PORT_CLIENT_ID,
+        client_secret=seed.PORT_CLIENT_SECRET,
+        deadline=Deadline(10),
+    )  # no environment passed: loopback only, never through a proxy
+    with port.transport:
+        answer = port.request(
+            Policy.RUN_UPDATE,  # sent once, never repeated
+            "POST",
+            f"/v1/actions/pagerdutyIncident_{operation}_incident/runs",
+            json_body={"entity": seed.DEMO_INCIDENT_ID, "properties": {}},
+        )
     sandbox.clear_journal()  # the demo's own calls are not the action's
-    return str(answer.json()["run"]["id"])
+    return str(answer["run"]["id"])
 
 
-def _run_step(number: int, operation: str, inputs: dict[str, str], workspace: Path) -> int:
+def _run_step(
+    number: int, operation: str, inputs: dict[str, str], workspace: Path, path: str
+) -> int:
     """Run one step as the runner would, and show its step, log, outputs and summary."""
-    _heading(f"Step {number}: {operation}, as written in the workflow")
-    print("- uses: OWNER/escalate-action@v1")
-    print("  with:")
-    for name, value in inputs.items():
-        if name in SECRET_NAMES:
-            print(f"    {name}: ${{{{ secrets.{SECRET_NAMES[name]} }}}}")
-        elif not name.endswith("_api_url"):  # shown below: only the sandbox needs them
-            print(f"    {name}: {_yaml_scalar(value)}")
-    print(
-        f"  (sandbox: PagerDuty at {inputs['pagerduty_api_url']}, Port at {inputs['port_api_url']})"
-    )
-    env = runner_env(inputs, workspace)
+    _show_step(number, operation, inputs)
+    env = runner_env(inputs, workspace, path)
     # entrypoint.py sits beside the package in a checkout and in the image; an installed
     # package runs the same main() as a module.
     command = [str(ENTRYPOINT)] if ENTRYPOINT.exists() else ["-m", "escalator.faces.action"]
@@ -236,6 +227,21 @@ def _run_step(number: int, operation: str, inputs: dict[str, str], workspace: Pa
     _heading(f"Step {number}: job summary (Markdown)")
     print((workspace / "step_summary.md").read_text(encoding="utf-8").rstrip())
     return process.returncode
+
+
+def _show_step(number: int, operation: str, inputs: dict[str, str]) -> None:
+    """The step as a workflow writes it (secrets by their names)."""
+    _heading(f"Step {number}: {operation}, as written in the workflow")
+    print("- uses: OWNER/escalate-action@v1")
+    print("  with:")
+    for name, value in inputs.items():
+        if name in SECRET_NAMES:
+            print(f"    {name}: ${{{{ secrets.{SECRET_NAMES[name]} }}}}")
+        elif not name.endswith("_api_url"):  # shown below: only the sandbox needs them
+            print(f"    {name}: {_yaml_scalar(value)}")
+    print(
+        f"  (sandbox: PagerDuty at {inputs['pagerduty_api_url']}, Port at {inputs['port_api_url']})"
+    )
 
 
 def _yaml_scalar(value: str) -> str:

@@ -9,12 +9,15 @@
     │   ├── PagerDutyError          .service == "PagerDuty", .code is PagerDuty's error code
     │   └── PortError               .service == "Port", .code is Port's error string
     ├── ServiceUnavailable          no usable answer within the retries or the deadline
+    │   └── OutcomeUnknown          a request was sent and no answer came: applied or not?
     ├── UnexpectedResponse          an answer that is not what the API documents
+    ├── PartlyApplied               a write failed after earlier writes of the run were applied
     └── ReportingError              PagerDuty was changed, but reporting to Port failed
 
 Foreign exceptions (requests, pydantic) are translated into these at the client boundary with
 ``raise ... from exc``; nothing else is caught by the entrypoint, so any other exception is a bug
-and keeps its traceback. ``.exit_code`` is the exit status a run ends with: 2 (usage) for an
+and keeps its traceback. An error is immutable: a different message or hint is a new error
+raised ``from`` the first. ``.exit_code`` is the exit status a run ends with: 2 (usage) for an
 input error, 1 for the others (a refusal included).
 
 Messages and hints name inputs with placeholders (``{from}``, ``{urgency=high}``): ``.message`` and
@@ -44,18 +47,10 @@ class EscalatorError(Exception):
         """What went wrong, in the terms of the face in use."""
         return terms.render(self.message_template)
 
-    @message.setter
-    def message(self, template: str) -> None:
-        self.message_template = template
-
     @property
     def hint(self) -> str:
         """What to change, in the terms of the face in use."""
         return terms.render(self.hint_template)
-
-    @hint.setter
-    def hint(self, template: str) -> None:
-        self.hint_template = template
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}".strip()
@@ -136,10 +131,30 @@ class ServiceUnavailable(_ServiceProblem):
     title = "Service unavailable"
 
 
+class OutcomeUnknown(ServiceUnavailable):
+    """A request was sent but no answer came back: the server may or may not have applied it."""
+
+
 class UnexpectedResponse(_ServiceProblem):
     """A service answered something the API does not document (not JSON, missing fields)."""
 
     title = "Unexpected response"
+
+
+class PartlyApplied(EscalatorError):
+    """A write failed after earlier writes of the same run were applied: says which were
+    (``applied`` and ``failed`` are request lines: 'PUT /incidents/Q1')."""
+
+    title = "Partly done in PagerDuty"
+
+    def __init__(self, cause: EscalatorError, *, applied: list[str], failed: str) -> None:
+        done = ", ".join(applied)
+        super().__init__(
+            f"PagerDuty applied {done}; {failed} then failed. {cause.message_template}",
+            hint=cause.hint_template,
+        )
+        self.cause = cause
+        self.exit_code = cause.exit_code
 
 
 class ReportingError(EscalatorError):

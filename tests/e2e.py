@@ -25,7 +25,7 @@ to leave one out.
 This module is the one place that prepares the runner's side of a run and reads it back: every
 other harness (the container runs, the locked install, the import probes) starts from
 :func:`runner_for` and ends with :meth:`Runner.result`, and step outputs are read with the
-strict :func:`escalator.workflow.read_outputs`.
+strict :func:`escalator.step_files.read_outputs`.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ import yaml
 
 from escalator.faces.action import input_env_name
 from escalator.sandbox import Sandbox, seed
-from escalator.workflow import read_outputs
+from escalator.step_files import read_outputs
 
 REPO = Path(__file__).resolve().parents[1]
 ENTRYPOINT = REPO / "entrypoint.py"

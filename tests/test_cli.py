@@ -13,7 +13,8 @@ import escalator.faces.action
 from escalator import terms
 from escalator.faces.cli import build_parser, main
 from escalator.faces.cli.options import EXAMPLES
-from escalator.inputs import INPUT_NAMES, OPERATIONS
+from escalator.inputs import INPUT_NAMES
+from escalator.operations import OPERATIONS
 from escalator.sandbox import Sandbox, seed
 
 ENV = {"PAGERDUTY_TOKEN": "pd-token-from-env", "PORT_CLIENT_ID": "cid", "GITHUB_TOKEN": "gh"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -21,6 +22,8 @@ from escalator.clients.port import PortClient
 from escalator.errors import PagerDutyError, PortError, ServiceUnavailable, UnexpectedResponse
 from escalator.http import Deadline, Policy
 from escalator.http.policy import server_wait
+from escalator.operations.writes import AddNote, CreateIncident, UpdateIncident
+from escalator.operations.writes import Snooze as SnoozeWrite
 
 PD = "https://api.pagerduty.com"
 PORT = "https://api.port.io"
@@ -116,7 +119,14 @@ def test_write_sends_from_and_an_incident_reference(
             ),
         ],
     )
-    assert pagerduty(clock).update_incident("Q2LAR4ADCXC8IB", {"urgency": "low"}).urgency == "low"
+    assert (
+        pagerduty(clock)
+        .update_incident(
+            "Q2LAR4ADCXC8IB", {"incident": {"type": "incident_reference", "urgency": "low"}}
+        )
+        .urgency
+        == "low"
+    )
 
 
 def test_ids_are_quoted_into_the_path(wire: responses.RequestsMock, clock: FakeClock) -> None:
@@ -167,7 +177,9 @@ def test_pagerduty_errors_say_what_to_fix(
     """Each PagerDuty error becomes a PagerDutyError whose hint names the input to change."""
     wire.put(f"{PD}/incidents/PX1", status=status, json=body)
     with pytest.raises(PagerDutyError) as caught:
-        pagerduty(clock).update_incident("PX1", {"urgency": "low"})
+        pagerduty(clock).update_incident(
+            "PX1", {"incident": {"type": "incident_reference", "urgency": "low"}}
+        )
     assert caught.value.status == status
     assert expected in str(caught.value)
     assert TOKEN not in str(caught.value)
@@ -192,7 +204,9 @@ def test_a_5xx_on_a_write_is_not_retried_blindly(
     """A 502 on a PUT is surfaced after one attempt: the caller reads before sending again."""
     wire.put(f"{PD}/incidents/PX1", status=502, body="bad gateway")
     with pytest.raises(PagerDutyError) as caught:
-        pagerduty(clock).update_incident("PX1", {"urgency": "low"})
+        pagerduty(clock).update_incident(
+            "PX1", {"incident": {"type": "incident_reference", "urgency": "low"}}
+        )
     assert caught.value.status == 502
     assert len(wire.calls) == 1
 
@@ -540,7 +554,9 @@ def test_the_incident_answered_must_be_the_one_asked_for(
     client = pagerduty(clock)
     for call in (
         lambda: client.get_incident(asked, include=()),
-        lambda: client.update_incident(asked, {"urgency": "low"}),
+        lambda: client.update_incident(
+            asked, {"incident": {"type": "incident_reference", "urgency": "low"}}
+        ),
     ):
         if same:
             assert call().id == "Q2LAR4ADCXC8IB"
@@ -631,3 +647,26 @@ def test_a_missing_escalation_policy_says_so(
     with pytest.raises(PagerDutyError, match="escalation policy was not found") as caught:
         pagerduty(clock).get_escalation_policy("PNOPE")
     assert "policy's page" in caught.value.hint
+
+
+WRITES = [
+    UpdateIncident("Q2LAR4ADCXC8IB", urgency="low", escalation_policy_id="PPLATFM"),
+    UpdateIncident("Q2LAR4ADCXC8IB", assignee_ids=("PU1", "PU2"), priority_id="PPRIO1"),
+    AddNote("Rolled back", "Q2LAR4ADCXC8IB"),
+    SnoozeWrite("Q2LAR4ADCXC8IB", 1800),
+    CreateIncident("Disk full", "PSVC1", "k-1", urgency="high", details="d", priority_id="P1"),
+]
+
+
+@pytest.mark.parametrize("write", WRITES, ids=lambda write: type(write).__name__)
+def test_each_write_sends_exactly_the_body_the_dry_run_shows(
+    wire: responses.RequestsMock, clock: FakeClock, write: Any
+) -> None:
+    """What goes over the wire is the write's body(), the one the dry run and summary show."""
+    method, path = write.request_line.split(" ", 1)
+    answer = {"incident": INCIDENT} if "notes" not in path else {"note": {"content": "x"}}
+    wire.add(method, f"{PD}{path}", json=answer, status=201 if method == "POST" else 200)
+    with contextlib.suppress(UnexpectedResponse):  # an answer about another incident is fine
+        write.send(pagerduty(clock), None)
+    sent = json.loads(wire.calls[0].request.body)
+    assert sent == json.loads(json.dumps(write.body()))

@@ -18,12 +18,11 @@ from escalator.faces.cli.options import COMMON
 from escalator.inputs import (
     DEFAULTS,
     INPUT_NAMES,
-    OPERATION_INPUTS,
-    OPERATIONS,
     SECRET_INPUTS,
     ActionInputs,
 )
 from escalator.inputs.hints import HINTS
+from escalator.operations import OPERATION_INPUTS, OPERATIONS, parse_inputs
 from escalator.report.summary import OUTPUT_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,7 +91,10 @@ def test_no_example_policy_is_a_sandbox_incident() -> None:
 def test_every_operation_and_input_has_a_hint() -> None:
     """The hint table covers every input, and the operation hint lists every operation."""
     assert set(INPUT_NAMES) <= set(HINTS)
-    assert all(operation in HINTS["operation"].fix for operation in OPERATIONS)
+    with pytest.raises(InputError) as caught:
+        parse_inputs({"operation": "no-such-operation", "pagerduty_token": "pd-token-1234"})
+    assert caught.value.input == "operation"
+    assert all(operation in caught.value.hint_template for operation in OPERATIONS)
 
 
 # --- the command line --------------------------------------------------------------------------
@@ -191,12 +193,17 @@ def test_a_wrapped_error_renders_its_cause_in_the_terms_in_use() -> None:
     assert wrapped.hint == "Check pagerduty_token."
 
 
-def test_hints_can_be_replaced_with_templates() -> None:
-    """Assigning .hint stores a template, rendered when read."""
-    error = EscalatorError("failed.")
-    error.hint = "Set {from}."
+def test_errors_keep_their_templates_and_cannot_be_rewritten() -> None:
+    """A hint is a template rendered when read; an error's message and hint cannot be assigned
+    (a new error is raised from it instead)."""
+    error = EscalatorError("failed.", hint="Set {from}.")
     with terms.using(terms.CLI):
         assert error.hint == "Set --from."
+    with pytest.raises(AttributeError):
+        error.hint = "Set {urgency}."  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        error.message = "other."  # type: ignore[misc]
+    assert error.hint_template == "Set {from}."
 
 
 INPUT_WORDS = re.compile(

@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from escalator.inputs import OPERATION_INPUTS, parse_inputs
-from escalator.operations import OPERATIONS
+from escalator.operations import OPERATION_INPUTS, OPERATIONS, parse_inputs
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"

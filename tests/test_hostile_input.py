@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from escalator.errors import InputError
-from escalator.inputs import INPUT_NAMES, ActionInputs, parse_inputs
+from escalator.inputs import INPUT_NAMES, ActionInputs
+from escalator.operations import parse_inputs
 from escalator.report.summary import OUTPUT_NAMES
 from escalator.sandbox import Sandbox, seed
 from tests.e2e import (

@@ -9,14 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from escalator.errors import InputError
-from escalator.inputs import (
-    OPERATION_INPUTS,
-    OPERATIONS,
-    ActionInputs,
-    parse_inputs,
-    parse_port_context,
-    parse_port_reporting,
-)
+from escalator.inputs import ActionInputs, parse_port_context, parse_port_reporting
+from escalator.operations import OPERATION_INPUTS, OPERATIONS, parse_inputs
 
 TOKEN = "pd-token-for-tests-1234"
 PORT = {"port_client_id": "client-id-1234", "port_client_secret": "client-secret-5678"}

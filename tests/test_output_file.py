@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from escalator.workflow import Console, OutputFileError, OutputWriter, read_outputs
+from escalator.step_files import OutputFileError, OutputWriter, read_outputs
+from escalator.workflow import Console
 
 NAMES = st.from_regex(r"[A-Za-z_][A-Za-z0-9_-]{0,12}", fullmatch=True)
 VALUES = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\r"), max_size=60)

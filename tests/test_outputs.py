@@ -8,7 +8,8 @@ from pathlib import Path
 
 from escalator.clients.models import Incident
 from escalator.report.summary import MAX_INCIDENT_OUTPUT, PLAIN_OUTPUTS, incident_json
-from escalator.workflow import Console, OutputWriter, SummaryWriter
+from escalator.step_files import OutputWriter, SummaryWriter
+from escalator.workflow import Console
 
 
 def test_a_padded_incident_is_cut_to_its_essential_fields() -> None:

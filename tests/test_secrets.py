@@ -23,9 +23,11 @@ from escalator.context import GitHubContext
 from escalator.errors import EscalatorError, ReportingError
 from escalator.faces.action import build_runner
 from escalator.http.deadline import use_clock
-from escalator.inputs import SECRET_INPUTS, parse_inputs
+from escalator.inputs import SECRET_INPUTS
+from escalator.operations import parse_inputs
 from escalator.sandbox import Sandbox, seed
-from escalator.workflow import Console, OutputWriter
+from escalator.step_files import OutputWriter
+from escalator.workflow import Console
 from tests.e2e import (
     REAL_SHAPED_CREDENTIALS,
     SEED_CASE,

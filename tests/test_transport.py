@@ -184,7 +184,9 @@ def test_a_dripped_put_answer_is_an_outcome_the_client_must_check(
     raw.handlers.append(raw.drip(total=400, every=0.02))
     client = PagerDutyClient(transport(raw.url, seconds=2))
     with pytest.raises(UnexpectedResponse, match="did not finish in time"):
-        client.update_incident("PX1", {"urgency": "low"})
+        client.update_incident(
+            "PX1", {"incident": {"type": "incident_reference", "urgency": "low"}}
+        )
     assert len(raw.requests) == 1
 
 

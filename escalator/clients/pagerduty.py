@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import quote
 
 from pydantic import BaseModel
 
 from escalator.clients.answers import clip, error_for, validated
+from escalator.clients.bodies import IncidentCreate, IncidentUpdate, NoteBody, SnoozeBody
 from escalator.clients.models import EscalationPolicy, Incident, Note, Priority, User
 from escalator.clients.pagerduty_errors import (
     read_create_error,
@@ -39,16 +40,26 @@ class PagerDutyClient:
 
     @classmethod
     def connect(
-        cls, base_url: str, token: str, *, from_email: str | None, deadline: Deadline
+        cls,
+        base_url: str,
+        token: str,
+        *,
+        from_email: str | None,
+        deadline: Deadline,
+        environ: Mapping[str, str] | None = None,
     ) -> PagerDutyClient:
-        """A client with its own pooled session for ``base_url``."""
+        """A client with its own pooled session for ``base_url``; ``environ``: the network
+        variables the face read (proxies, CA bundle). An empty ``token`` sends no credential
+        (an operation that does not use the REST API)."""
         transport = Transport(
             SERVICE,
             base_url,
-            headers={"Authorization": f"Token token={token}", "Accept": ACCEPT},
+            headers={"Accept": ACCEPT}
+            | ({"Authorization": f"Token token={token}"} if token else {}),
             deadline=deadline,
             hint_unreachable="Check {pagerduty_api_url} / {pagerduty_region} and the runner's "
             "network.",
+            environ=environ,
         )
         return cls(transport, from_email=from_email)
 
@@ -72,14 +83,13 @@ class PagerDutyClient:
             raise error_for(PagerDutyError, response, "GET", path, read_policy_error)
         return _parse(response, "GET", path, "escalation_policy", EscalationPolicy)
 
-    def update_incident(self, incident_id: str, fields: Mapping[str, Any]) -> Incident:
-        """``PUT /incidents/{id}`` with ``{"incident": {"type": "incident_reference", ...fields}}``.
+    def update_incident(self, incident_id: str, body: IncidentUpdate) -> Incident:
+        """``PUT /incidents/{id}`` with ``body``, as given.
 
         Raises :class:`escalator.http.OutcomeUnknown` when the request was sent but no answer
         came: the caller reads the incident before deciding to send it again.
         """
         path = f"/incidents/{quote(incident_id, safe='')}"
-        body = {"incident": {"type": "incident_reference", **fields}}
         return self._incident(self._write("PUT", path, body), "PUT", path, incident_id)
 
     def _incident(
@@ -93,10 +103,11 @@ class PagerDutyClient:
             _require_same_incident(incident, asked, f"{method} {path}")
         return incident
 
-    def add_note(self, incident_id: str, content: str) -> None:
-        """``POST /incidents/{id}/notes``; raises OutcomeUnknown when no answer came."""
+    def add_note(self, incident_id: str, body: NoteBody) -> None:
+        """``POST /incidents/{id}/notes`` with ``body``; raises OutcomeUnknown when no answer
+        came."""
         path = f"/incidents/{quote(incident_id, safe='')}/notes"
-        response = self._write("POST", path, {"note": {"content": content}})
+        response = self._write("POST", path, body)
         if not response.ok:
             raise error_for(PagerDutyError, response, "POST", path, read_error)
 
@@ -108,19 +119,18 @@ class PagerDutyClient:
             raise error_for(PagerDutyError, response, "GET", path, read_error)
         return _parse_list(response, "GET", path, "notes", Note)
 
-    def snooze(self, incident_id: str, seconds: int) -> Incident:
+    def snooze(self, incident_id: str, body: SnoozeBody) -> Incident:
         """``POST /incidents/{id}/snooze``: an acknowledged incident returns to triggered later."""
         path = f"/incidents/{quote(incident_id, safe='')}/snooze"
-        response = self._write("POST", path, {"duration": seconds})
+        response = self._write("POST", path, body)
         return self._incident(response, "POST", path, incident_id)
 
-    def create_incident(self, incident: Mapping[str, Any]) -> Incident:
-        """``POST /incidents`` with ``{"incident": {...}}``; refusals read by
-        :func:`read_create_error`. Raises OutcomeUnknown when no answer came."""
-        response = self._write("POST", "/incidents", {"incident": incident})
+    def create_incident(self, body: IncidentCreate) -> Incident:
+        """``POST /incidents`` with ``body``; refusals read by :func:`read_create_error`.
+        Raises OutcomeUnknown when no answer came."""
+        response = self._write("POST", "/incidents", body)
         if not response.ok:
-            service = incident.get("service")
-            service_id = str(service.get("id", "")) if isinstance(service, Mapping) else ""
+            service_id = body["incident"]["service"]["id"]
             read = functools.partial(read_create_error, service_id=service_id)
             raise error_for(PagerDutyError, response, "POST", "/incidents", read)
         return self._incident(response, "POST", "/incidents", None)
@@ -177,7 +187,9 @@ class PagerDutyClient:
                 break
         return priorities or None
 
-    def _write(self, method: str, path: str, body: Mapping[str, Any]) -> HttpResponse:
+    def _write(
+        self, method: str, path: str, body: IncidentUpdate | NoteBody | SnoozeBody | IncidentCreate
+    ) -> HttpResponse:
         headers = {"Content-Type": "application/json"}
         if self.from_email:
             headers["From"] = self.from_email

@@ -107,14 +107,17 @@ class PortClient:
         client_secret: str,
         deadline: Deadline,
         on_token: Callable[[str], None] = lambda _token: None,
+        environ: Mapping[str, str] | None = None,
     ) -> PortClient:
-        """A client with its own pooled session for ``base_url`` (without ``/v1``)."""
+        """A client with its own pooled session for ``base_url`` (without ``/v1``); ``environ``:
+        the network variables the face read (proxies, CA bundle)."""
         transport = Transport(
             SERVICE,
             base_url,
             headers={"Accept": "application/json"},
             deadline=deadline,
             hint_unreachable="Check {port_api_url} / {port_region} and the runner's network.",
+            environ=environ,
         )
         return cls(transport, client_id=client_id, client_secret=client_secret, on_token=on_token)
 

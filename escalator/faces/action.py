@@ -18,20 +18,21 @@ from escalator.clients.port import PortClient
 from escalator.context import GitHubContext
 from escalator.errors import EscalatorError, InputError
 from escalator.http import Deadline
+from escalator.http.network import network_env
 from escalator.inputs import (
     INPUT_NAMES,
     SECRET_INPUTS,
     ActionInputs,
     PortReporting,
-    parse_inputs,
     parse_port_reporting,
 )
-from escalator.operations import OPERATIONS
+from escalator.operations import OPERATIONS, parse_inputs
 from escalator.report import summary
+from escalator.step_files import OutputWriter, SummaryWriter
 from escalator.usecase import wording
 from escalator.usecase.outcome import Outcome
 from escalator.usecase.runner import Runner
-from escalator.workflow import Console, OutputWriter, SummaryWriter
+from escalator.workflow import Console
 
 EXIT_OK = 0
 
@@ -135,9 +136,10 @@ def build_runner(
     deadline = Deadline(inputs.timeout_seconds)
     pagerduty = PagerDutyClient.connect(
         inputs.pagerduty_api_url,
-        inputs.pagerduty_token.get_secret_value(),
+        inputs.pagerduty_token.get_secret_value() if inputs.pagerduty_token else "",
         from_email=inputs.from_email,
         deadline=deadline,
+        environ=network_env(os.environ),
     )
     port = _port_client(inputs, console, deadline) if inputs.port_enabled else None
     job_link = None
@@ -171,6 +173,7 @@ def _port_client(inputs: PortReporting, console: Console, deadline: Deadline) ->
         client_secret=inputs.port_client_secret.get_secret_value(),
         deadline=deadline,
         on_token=console.add_secret,
+        environ=network_env(os.environ),
     )
 
 

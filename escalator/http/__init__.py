@@ -11,9 +11,10 @@
 The clients never import ``requests``; they call :meth:`Transport.request` with a :class:`Policy`.
 """
 
+from escalator.errors import OutcomeUnknown
 from escalator.http.deadline import Clock, Deadline, SystemClock
 from escalator.http.policy import Policy
-from escalator.http.transport import HttpResponse, OutcomeUnknown, Transport, parse_json_body
+from escalator.http.transport import HttpResponse, Transport, parse_json_body
 
 __all__ = [
     "Clock",

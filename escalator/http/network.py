@@ -1,5 +1,6 @@
 """What the environment may say about the network, read explicitly: the proxy for a service and
-the CA bundle. Nothing else is taken from the environment (no ``.netrc``, no ``requests`` defaults).
+the CA bundle. Nothing else is taken from the environment (no ``.netrc``, no ``requests`` defaults),
+and the environment itself is read by the faces only: they pass :func:`network_env` down.
 
 A proxy comes from ``HTTPS_PROXY``/``https_proxy`` for an https service (``HTTP_PROXY``/
 ``http_proxy`` for plain http), unless ``NO_PROXY``/``no_proxy`` names the host; a loopback service
@@ -11,6 +12,22 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from urllib.parse import urlsplit
+
+#: The variables the network reads (either case): a face passes these, and only these, down.
+NETWORK_VARIABLES = (
+    "https_proxy",
+    "http_proxy",
+    "no_proxy",
+    "requests_ca_bundle",
+    "curl_ca_bundle",
+)
+
+
+def network_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The network variables of ``environ`` (a face calls it on ``os.environ``): nothing else,
+    so no credential travels with them."""
+    wanted = {name for lower in NETWORK_VARIABLES for name in (lower, lower.upper())}
+    return {name: value for name, value in environ.items() if name in wanted}
 
 
 def _env(environ: Mapping[str, str], name: str) -> str:

@@ -12,7 +12,6 @@ each status means.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Self
@@ -21,7 +20,7 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from escalator import __version__
-from escalator.errors import ServiceUnavailable, UnexpectedResponse
+from escalator.errors import OutcomeUnknown, ServiceUnavailable, UnexpectedResponse
 from escalator.http.body import BodyError, read_body
 from escalator.http.deadline import Deadline
 from escalator.http.interim import FinalAnswerAdapter
@@ -49,10 +48,6 @@ class HttpResponse:
         return 200 <= self.status < 300
 
 
-class OutcomeUnknown(ServiceUnavailable):
-    """A request was sent but no answer came back: the server may or may not have applied it."""
-
-
 class _NoAnswer(Exception):
     """An attempt that got no usable status: why, and whether the request surely never left."""
 
@@ -77,11 +72,13 @@ class Transport:
         hint_unreachable: str = "",
         environ: Mapping[str, str] | None = None,
     ) -> None:
+        """``environ`` is what the face read of the environment for the network (the proxy
+        variables and the CA bundle); none: no proxy, the default CA store."""
         self.service = service
         self.base_url = base_url.rstrip("/")
         self.deadline = deadline
         self.hint_unreachable = hint_unreachable
-        environ = os.environ if environ is None else environ
+        environ = environ or {}
         session = requests.Session()
         session.trust_env = False  # no .netrc, no proxies but those read below
         session.proxies = proxies_for(self.base_url, environ)

@@ -5,8 +5,8 @@ it, before any request is sent. The names are those of ``action.yml``.
 
 - :mod:`~escalator.inputs.fields`: the value types, their constraints and validators;
 - :mod:`~escalator.inputs.port_context`: the JSON a Port action sends;
-- :mod:`~escalator.inputs.model`: :class:`PortReporting` and :class:`ActionInputs`, and which
-  inputs each operation needs;
+- :mod:`~escalator.inputs.model`: :class:`PortReporting` and :class:`ActionInputs`, and how an
+  operation's :class:`InputRule` (its own module declares it) is checked;
 - :mod:`~escalator.inputs.hints`: one hint per input;
 - :mod:`~escalator.inputs.translate`: pydantic's errors into :class:`InputError`;
 - :mod:`~escalator.inputs.parse`: from the raw strings to the models.
@@ -14,13 +14,12 @@ it, before any request is sent. The names are those of ``action.yml``.
 
 from __future__ import annotations
 
-from escalator.inputs.fields import PAGERDUTY_REGIONS, PORT_REGIONS, Operation
-from escalator.inputs.hints import OPERATIONS
+from escalator.inputs.fields import PAGERDUTY_REGIONS, PORT_REGIONS
 from escalator.inputs.model import (
     DEFAULT_BLUEPRINT,
     DEFAULT_SERVICE_BLUEPRINT,
-    OPERATION_INPUTS,
     ActionInputs,
+    InputRule,
     PortReporting,
 )
 from escalator.inputs.parse import DEFAULTS, parse_inputs, parse_port_reporting, port_api_url
@@ -35,13 +34,11 @@ __all__ = [
     "DEFAULT_BLUEPRINT",
     "DEFAULT_SERVICE_BLUEPRINT",
     "INPUT_NAMES",
-    "OPERATIONS",
-    "OPERATION_INPUTS",
     "PAGERDUTY_REGIONS",
     "PORT_REGIONS",
     "SECRET_INPUTS",
     "ActionInputs",
-    "Operation",
+    "InputRule",
     "PortContext",
     "PortReporting",
     "parse_inputs",

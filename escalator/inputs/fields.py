@@ -16,10 +16,6 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, StringConstraints
 from pydantic import ValidationInfo as Info
 
-Operation = Literal[
-    "escalate", "acknowledge", "resolve", "reassign", "note", "snooze", "priority", "create"
-]
-
 PAGERDUTY_REGIONS: Mapping[str, str] = {
     "us": "https://api.pagerduty.com",
     "eu": "https://api.eu.pagerduty.com",
@@ -45,6 +41,13 @@ def show(value: object) -> str:
 
 def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
+
+
+def _known_operation(value: str, info: Info) -> str:
+    """One of the operations the validation context names (the registry passes them in)."""
+    if value not in (info.context or {}).get("operations", ()):
+        raise ValueError(f"{show(value)} is not an operation")
+    return value
 
 
 def _header_safe(secret: SecretStr) -> SecretStr:
@@ -163,7 +166,7 @@ Secret = Annotated[SecretStr, AfterValidator(_header_safe)]
 Line = Annotated[str, AfterValidator(_one_line)]
 IncidentKey = Annotated[str, StringConstraints(max_length=255), AfterValidator(_one_line)]
 Urgency = Annotated[Literal["high", "low"], BeforeValidator(_lower)]
-OperationName = Annotated[Operation, BeforeValidator(_lower)]
+OperationName = Annotated[str, BeforeValidator(_lower), AfterValidator(_known_operation)]
 Region = Annotated[Literal["us", "eu"], BeforeValidator(_lower)]
 Level = Annotated[int, Field(ge=1, le=100)]
 Seconds = Annotated[float, Field(ge=5, le=3600, allow_inf_nan=False)]

@@ -6,10 +6,8 @@ entry of its own takes its input's. Inputs are named with placeholders (:mod:`es
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import NamedTuple, get_args
-
-from escalator.inputs.fields import Operation
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 
 class Hint(NamedTuple):
@@ -19,7 +17,6 @@ class Hint(NamedTuple):
     fix: str
 
 
-OPERATIONS: tuple[str, ...] = get_args(Operation)
 _CONTEXT_EXAMPLE = (
     '{"blueprint": "{{.action.blueprint}}", "entity": "{{.entity.identifier}}", '
     '"run_id": "{{.run.id}}", "relations": "{{.entity.relations}}"}'
@@ -41,7 +38,8 @@ HINTS: Mapping[str, Hint] = {
         "an object of relation identifiers",
         'Template it as "relations": "{{.entity.relations}}".',
     ),
-    "operation": Hint("an operation", f"Use one of: {', '.join(OPERATIONS)}."),
+    # the operations are the registry's: the parse names them (:func:`operation_hint`)
+    "operation": Hint("an operation", "Use one of the operations."),
     "incident_id": Hint(
         "a PagerDuty incident ID or number",
         f"Give the incident's ID ({_PAGERDUTY_ID}, such as Q2LAR4ADCXC8IB) or number (such as "
@@ -141,6 +139,11 @@ HINTS: Mapping[str, Hint] = {
         "Use the default, 120, or the most time the step may take.",
     ),
 }
+
+
+def operation_hint(operations: Iterable[str]) -> str:
+    """The fix for an unknown operation: 'Use one of: escalate, acknowledge, ...'."""
+    return f"Use one of: {', '.join(operations)}."
 
 
 def hint_for(name: str) -> Hint:

@@ -8,9 +8,9 @@ fields are valid, and raises :class:`InputError` directly.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from escalator.errors import InputError
 from escalator.inputs.fields import (
@@ -22,7 +22,6 @@ from escalator.inputs.fields import (
     IncidentKey,
     Level,
     Line,
-    Operation,
     OperationName,
     PagerDutyId,
     PortIdentifier,
@@ -40,32 +39,26 @@ from escalator.inputs.hints import hint_for
 DEFAULT_BLUEPRINT = "pagerdutyIncident"
 DEFAULT_SERVICE_BLUEPRINT = "pagerdutyService"
 
-#: The inputs each operation requires, and those it also accepts (inputs not in any row apply to
-#: every operation).
-OPERATION_INPUTS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "escalate": (("incident_id",), ("escalation_policy_id", "escalation_level", "urgency", "note")),
-    "acknowledge": (("incident_id",), ("note",)),
-    "resolve": (("incident_id",), ("resolution", "note")),
-    "reassign": (("incident_id", "assignees"), ("note",)),
-    "note": (("incident_id", "note"), ()),
-    "snooze": (("incident_id", "snooze_duration"), ("note",)),
-    "priority": (("incident_id", "priority"), ("note",)),
-    "create": (
-        ("title", "service_id"),
-        (
-            "details",
-            "incident_key",
-            "urgency",
-            "escalation_policy_id",
-            "priority",
-            "assignees",
-            "note",
-        ),
-    ),
-}
-OPERATION_SPECIFIC: tuple[str, ...] = tuple(
-    dict.fromkeys(name for need, accept in OPERATION_INPUTS.values() for name in need + accept)
-)
+
+class InputRule(Protocol):
+    """What the inputs need to know of an operation (the registry passes them in the validation
+    context as ``operations``: name to rule): the inputs it requires and those it accepts (an
+    input in no operation's rule applies to every one), and its checks across inputs."""
+
+    #: the inputs it cannot run without
+    needs: ClassVar[tuple[str, ...]]
+    #: the inputs it also takes
+    accepts: ClassVar[tuple[str, ...]]
+    #: True when its Port action runs on the service entity (``port_context`` names a service)
+    runs_on_service: ClassVar[bool]
+    #: False when it does not call PagerDuty's REST API (``pagerduty_token`` is then optional)
+    needs_rest_token: ClassVar[bool]
+
+    def check_inputs(self, inputs: ActionInputs) -> None:
+        """Raise :class:`InputError` for what its inputs cannot be together."""
+        ...
+
+
 _FIELDS: Mapping[str, str] = {"from": "from_email", "snooze_duration": "snooze_seconds"}
 
 
@@ -107,7 +100,7 @@ class PortReporting(BaseModel):
 class ActionInputs(PortReporting):
     """Every input of one run, validated; secrets are ``SecretStr``: reprs never show them."""
 
-    operation: OperationName = "escalate"
+    operation: OperationName
     incident_id: PagerDutyId | None = None
     escalation_policy_id: PagerDutyId | None = None
     escalation_level: Level | None = None
@@ -122,7 +115,8 @@ class ActionInputs(PortReporting):
     details: str | None = None
     incident_key: IncidentKey | None = None
     from_email: Email | None = Field(None, alias="from")
-    pagerduty_token: Secret
+    #: required by every operation that calls the REST API (:attr:`InputRule.needs_rest_token`)
+    pagerduty_token: Secret | None = None
     pagerduty_region: Region = "us"
     pagerduty_api_url: ApiUrl
     port_blueprint: PortIdentifier = DEFAULT_BLUEPRINT
@@ -141,8 +135,13 @@ class ActionInputs(PortReporting):
         return _region_url(data, "pagerduty", PAGERDUTY_REGIONS)
 
     @model_validator(mode="after")
-    def _check_combinations(self) -> ActionInputs:
-        _check_operation(self)
+    def _check_combinations(self, info: ValidationInfo) -> ActionInputs:
+        rules: Mapping[str, InputRule] = (info.context or {})["operations"]
+        if rules[self.operation].needs_rest_token and self.pagerduty_token is None:
+            raise InputError(
+                "pagerduty_token", "is required.", hint=hint_for("pagerduty_token").fix
+            )
+        _check_operation(self, rules)
         if (self.port_client_id is None) != (self.port_client_secret is None):
             missing = "port_client_secret" if self.port_client_secret is None else "port_client_id"
             raise InputError(
@@ -158,47 +157,21 @@ class ActionInputs(PortReporting):
         return getattr(self, _FIELDS.get(input_name, input_name)) not in (None, ())
 
 
-def _check_operation(inputs: ActionInputs) -> None:
+def _check_operation(inputs: ActionInputs, rules: Mapping[str, InputRule]) -> None:
     """The inputs the operation needs are there, and none is given that it would ignore."""
-    operation: Operation = inputs.operation
-    needed, accepted = OPERATION_INPUTS[operation]
-    for name in OPERATION_SPECIFIC:
-        if inputs.given(name) and name not in needed + accepted:
-            users = [op for op, (need, accept) in OPERATION_INPUTS.items() if name in need + accept]
+    operation = inputs.operation
+    rule = rules[operation]
+    specific = dict.fromkeys(name for r in rules.values() for name in r.needs + r.accepts)
+    for name in specific:
+        if inputs.given(name) and name not in rule.needs + rule.accepts:
+            users = [op for op, r in rules.items() if name in r.needs + r.accepts]
             raise InputError(
                 name,
                 f"does not apply to {{operation={operation}}}.",
                 hint=f"Leave {{{name}}} empty with {operation}; it is for {', '.join(users)}.",
             )
-    for name in needed:
+    for name in rule.needs:
         if not inputs.given(name):
             hint = hint_for(name).fix
             raise InputError(name, f"is required by {{operation={operation}}}.", hint=hint)
-    if operation == "escalate" and not (
-        inputs.escalation_policy_id or inputs.escalation_level or inputs.urgency
-    ):
-        raise InputError(
-            "operation",
-            "nothing to change.",
-            hint="Set at least one of {escalation_policy_id}, {escalation_level} or {urgency} to "
-            "escalate.",
-        )
-    if operation == "create":
-        _check_create(inputs)
-
-
-def _check_create(inputs: ActionInputs) -> None:
-    if inputs.assignees and inputs.escalation_policy_id:
-        raise InputError(
-            "assignees",
-            "cannot be given with {escalation_policy_id}: PagerDuty refuses the combination.",
-            hint="Give {assignees} or {escalation_policy_id}, not both.",
-        )
-    if inputs.port_blueprint == inputs.port_service_blueprint:
-        raise InputError(
-            "port_blueprint",
-            f"{inputs.port_blueprint} is the service blueprint; the new incident's entity needs "
-            "the incident blueprint.",
-            hint=f"Leave {{port_blueprint}} empty (it defaults to {DEFAULT_BLUEPRINT}) or name "
-            "the incident blueprint.",
-        )
+    rule.check_inputs(inputs)

@@ -2,7 +2,7 @@
 
 Empty inputs take their defaults; values are trimmed of the spaces YAML leaves, except secrets,
 which are kept exactly. What ``port_context`` says fills the inputs left empty: the incident (or,
-for ``create`` on a service entity, the service), the blueprint, the run and the relations.
+for an operation run on a service entity, the service), the blueprint, the run and the relations.
 """
 
 from __future__ import annotations
@@ -13,7 +13,13 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from escalator.errors import InputError
-from escalator.inputs.model import DEFAULT_SERVICE_BLUEPRINT, ActionInputs, PortReporting
+from escalator.inputs.hints import operation_hint
+from escalator.inputs.model import (
+    DEFAULT_SERVICE_BLUEPRINT,
+    ActionInputs,
+    InputRule,
+    PortReporting,
+)
 from escalator.inputs.port_context import PortContext, parse_port_context, run_id_in
 from escalator.inputs.translate import input_error
 from escalator.terms import INPUT_NAMES, SECRET_ENV
@@ -41,18 +47,31 @@ def given_values(raw: Mapping[str, str]) -> dict[str, str]:
 
 
 def parse_inputs(
-    raw: Mapping[str, str], *, insecure_http_hosts: frozenset[str] = frozenset()
+    raw: Mapping[str, str],
+    *,
+    operations: Mapping[str, InputRule],
+    insecure_http_hosts: frozenset[str] = frozenset(),
 ) -> ActionInputs:
     """Validate the raw string inputs into :class:`ActionInputs`.
 
+    ``operations`` are the registry's rules, the first being the default operation;
     ``insecure_http_hosts`` are extra hosts allowed over plain http (loopback always is).
     Raises :class:`~escalator.errors.InputError` naming the first invalid input.
     """
     values: dict[str, Any] = given_values(raw)
+    values.setdefault("operation", next(iter(operations)))
     values["port_context_given"] = "port_context" in values
     context = parse_port_context(values.pop("port_context", ""))
-    sources = _fill_from_context(values, context)
-    return _validate(ActionInputs, values, insecure_http_hosts, sources)
+    rule = operations.get(str(values["operation"]).lower())
+    on_service = rule is not None and rule.runs_on_service
+    sources = _fill_from_context(values, context, on_service=on_service)
+    try:
+        return _validate(ActionInputs, values, insecure_http_hosts, sources, operations)
+    except InputError as error:
+        if error.input != "operation" or not error.message_template.endswith("an operation."):
+            raise
+        problem = error.message_template.removeprefix("{operation}: ")
+        raise InputError("operation", problem, hint=operation_hint(operations)) from error
 
 
 def parse_port_reporting(
@@ -74,7 +93,9 @@ def parse_port_reporting(
     return reporting
 
 
-def _fill_from_context(values: dict[str, Any], context: PortContext) -> dict[str, str]:
+def _fill_from_context(
+    values: dict[str, Any], context: PortContext, *, on_service: bool
+) -> dict[str, str]:
     """Fill the inputs left empty from ``context``; returns the keys each was taken from."""
     sources: dict[str, str] = {}
 
@@ -84,12 +105,12 @@ def _fill_from_context(values: dict[str, Any], context: PortContext) -> dict[str
             sources[name] = source
 
     values["port_run_id"] = context.run_id
-    if str(values.get("operation", "")).lower() != "create":
+    if not on_service:
         fill("incident_id", context.entity, "port_context.entity")
         fill("port_blueprint", context.blueprint, "port_context.blueprint")
         values["port_relations"] = context.relations
         return sources
-    # create runs on a service entity: the new incident gets its own blueprint and relations.
+    # an operation run on a service entity: what it makes gets its own blueprint and relations.
     service_blueprint = values.get("port_service_blueprint", DEFAULT_SERVICE_BLUEPRINT)
     if context.blueprint == service_blueprint:
         fill("service_id", context.entity, "port_context.entity")
@@ -103,9 +124,11 @@ def _validate(
     values: dict[str, Any],
     insecure_http_hosts: frozenset[str],
     sources: Mapping[str, str],
+    operations: Mapping[str, InputRule] | None = None,
 ) -> Model:
+    context = {"insecure_http_hosts": insecure_http_hosts, "operations": operations or {}}
     try:
-        return model.model_validate(values, context={"insecure_http_hosts": insecure_http_hosts})
+        return model.model_validate(values, context=context)
     except ValidationError as exc:
         secrets = [str(values[name]) for name in SECRET_ENV if values.get(name)]
         raise input_error(exc, sources=sources, secrets=secrets) from exc

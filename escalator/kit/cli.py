@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from escalator import terms
 from escalator.errors import InputError
 from escalator.faces.action import insecure_http_hosts
+from escalator.http.network import network_env
 from escalator.inputs import PORT_REGIONS, port_api_url
 from escalator.kit.definitions import DEFAULT_WORKFLOW, OPERATIONS, actions
 from escalator.kit.setup import Settings, execute
@@ -181,6 +182,7 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
         replace_actions=args.replace_actions,
         dry_run=args.dry_run,
         timeout_seconds=args.timeout_seconds,
+        environ=network_env(env),
     )
 
 

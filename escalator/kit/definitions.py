@@ -1,7 +1,7 @@
 """Read the kit's packaged JSON (``escalator/kit/data``) and fill in the GitHub invocation.
 
 The kit: the ``pagerdutyService`` and ``pagerdutyIncident`` blueprints, one self-service action
-per operation (``<operation>-incident-action.json``, dispatching one workflow with
+per operation (the file its module names, dispatching one workflow with
 ``<GITHUB_ORG>``/``<GITHUB_REPO>`` to fill), and the synced-webhook variant with its automation.
 Every call returns fresh objects: callers may change them.
 """
@@ -13,17 +13,10 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-#: One self-service action per operation, in the order port-setup writes them.
-OPERATIONS = (
-    "escalate",
-    "acknowledge",
-    "resolve",
-    "reassign",
-    "note",
-    "snooze",
-    "priority",
-    "create",
-)
+from escalator.operations import OPERATIONS as REGISTRY
+
+#: One self-service action per operation, in the registry's order (port-setup writes them so).
+OPERATIONS: tuple[str, ...] = tuple(REGISTRY)
 DEFAULT_WORKFLOW = "pagerduty-incident.yml"
 SERVICE_BLUEPRINT = "pagerdutyService"
 INCIDENT_BLUEPRINT = "pagerdutyIncident"
@@ -58,7 +51,7 @@ def action_file(operation: str) -> str:
     """The name of the kit's file holding the self-service action of ``operation``."""
     if operation not in OPERATIONS:
         raise ValueError(f"unknown operation {operation!r}: use one of {', '.join(OPERATIONS)}")
-    return f"{operation}-incident-action.json"
+    return REGISTRY[operation].kit_action
 
 
 def action_template(operation: str) -> Definition:

@@ -13,12 +13,22 @@ import difflib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 from escalator.kit.definitions import INCIDENT_BLUEPRINT, SERVICE_BLUEPRINT
 
 Kind = Literal["blueprint", "action"]
-Verdict = Literal["create", "update", "unchanged", "keep"]
+
+
+class Verdict(StrEnum):
+    """What port-setup does to one object."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    KEEP = "keep"
+
 
 #: What an absent key means in Port's answer (empty, or Port's default).
 _ABSENT_MEANS: Mapping[str, Any] = {
@@ -53,7 +63,7 @@ class Step:
 
     @property
     def writes(self) -> bool:
-        return self.verdict in ("create", "update")
+        return self.verdict in (Verdict.CREATE, Verdict.UPDATE)
 
     @property
     def name(self) -> str:
@@ -136,19 +146,19 @@ def plan_blueprint(wanted: dict[str, Any], found: dict[str, Any] | None, *, repl
     """Create a missing blueprint; keep a differing one unless ``replace``."""
     identifier = wanted["identifier"]
     if found is None:
-        return Step("blueprint", identifier, "create", wanted, None)
+        return Step("blueprint", identifier, Verdict.CREATE, wanted, None)
     reduced = comparable(found, wanted)
     if reduced == wanted:
-        return Step("blueprint", identifier, "unchanged", wanted, reduced)
+        return Step("blueprint", identifier, Verdict.UNCHANGED, wanted, reduced)
     if replace:
-        return Step("blueprint", identifier, "update", wanted, reduced)
+        return Step("blueprint", identifier, Verdict.UPDATE, wanted, reduced)
     notes: list[str] = [f"differs from the kit's in {_some(differing_paths(reduced, wanted))}"]
     if identifier == INCIDENT_BLUEPRINT:
         missing = missing_for_action(found)
         notes += [f"missing for the action: {line}" for line in missing] or [
             "it has every property and relation the action fills"
         ]
-    return Step("blueprint", identifier, "keep", wanted, reduced, tuple(notes))
+    return Step("blueprint", identifier, Verdict.KEEP, wanted, reduced, tuple(notes))
 
 
 #: Keys of an action an admin sets in Port (an approval gate); the kit's values are only defaults.
@@ -164,7 +174,7 @@ def plan_action(
     kit does not own is kept: an admin's approval gate and any key the kit does not define."""
     identifier = wanted["identifier"]
     if found is None:
-        return Step("action", identifier, "create", wanted, None)
+        return Step("action", identifier, Verdict.CREATE, wanted, None)
     notes: tuple[str, ...] = ()
     if not replace:
         kept = {
@@ -180,7 +190,7 @@ def plan_action(
                 "kit's definition alone)",
             )
     reduced = comparable(found, wanted)
-    verdict: Verdict = "unchanged" if reduced == wanted else "update"
+    verdict = Verdict.UNCHANGED if reduced == wanted else Verdict.UPDATE
     return Step("action", identifier, verdict, wanted, reduced, notes)
 
 

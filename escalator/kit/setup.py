@@ -8,7 +8,7 @@ order: the service blueprint first (the incident blueprint relates to it), then 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -16,7 +16,7 @@ from escalator.clients.port import SERVICE, PortClient
 from escalator.errors import EscalatorError, PortError, UnexpectedResponse
 from escalator.http import Deadline, Policy
 from escalator.kit.definitions import blueprints
-from escalator.kit.plan import Kind, Step, comparable, plan_action, plan_blueprint
+from escalator.kit.plan import Kind, Step, Verdict, comparable, plan_action, plan_blueprint
 from escalator.workflow import Console
 
 
@@ -33,6 +33,8 @@ class Settings:
     timeout_seconds: float
     #: write the kit's actions alone, dropping an approval gate or any key set in Port
     replace_actions: bool = False
+    #: the network variables of the environment (proxies, CA bundle), read by the command line
+    environ: Mapping[str, str] = field(default_factory=dict)
 
 
 #: Hints that fit this command better than the action's (which name the action's inputs).
@@ -70,20 +72,25 @@ def read(client: PortClient, kind: Kind, identifier: str) -> dict[str, Any] | No
 def write(client: PortClient, step: Step) -> None:
     """Create (POST to the collection) or replace (PUT to the object) one definition."""
     collection = _collection(step.kind)
-    if step.verdict == "create":
+    if step.verdict is Verdict.CREATE:
         try:
             client.request(Policy.UPSERT, "POST", collection, json_body=step.wanted)
         except PortError as error:
             # A retried POST whose first attempt Port did apply answers 409: fine if it is ours.
             found = read(client, step.kind, step.identifier) if error.status == 409 else None
             if found is None or comparable(found, step.wanted) != step.wanted:
-                if error.status == 409:
-                    error.hint = (
-                        f"Something else created {step.name} meanwhile; run port-setup again "
-                        "to compare it with the kit's."
-                    )
-                raise
-    elif step.verdict == "update":
+                if error.status != 409:
+                    raise
+                raise PortError(
+                    error.message_template,
+                    status=error.status,
+                    code=error.code,
+                    method=error.method,
+                    path=error.path,
+                    hint=f"Something else created {step.name} meanwhile; run port-setup again "
+                    "to compare it with the kit's.",
+                ) from error
+    elif step.verdict is Verdict.UPDATE:
         path = f"{collection}/{quote(step.identifier, safe='')}"
         client.request(Policy.UPSERT, "PUT", path, json_body=step.wanted)
 
@@ -127,6 +134,7 @@ def execute(settings: Settings, out: Console, err: Console) -> int:
         client_secret=settings.client_secret,
         deadline=Deadline(settings.timeout_seconds),
         on_token=on_token,
+        environ=settings.environ,
     )
     try:
         return run(client, settings, out)
@@ -154,9 +162,9 @@ def run(client: PortClient, settings: Settings, out: Console) -> int:
         _show(out, step, dry_run=settings.dry_run)
         if step.writes and not settings.dry_run:
             write(client, step)
-            out.info(f"{step.name}: {'created' if step.verdict == 'create' else 'updated'}.")
-    created = sum(step.verdict == "create" for step in steps)
-    updated = sum(step.verdict == "update" for step in steps)
+            out.info(f"{step.name}: {'created' if step.verdict is Verdict.CREATE else 'updated'}.")
+    created = sum(step.verdict is Verdict.CREATE for step in steps)
+    updated = sum(step.verdict is Verdict.UPDATE for step in steps)
     if not created and not updated:
         out.info("Nothing to change: Port already has what the action needs.")
     elif settings.dry_run:
@@ -167,9 +175,9 @@ def run(client: PortClient, settings: Settings, out: Console) -> int:
 
 
 def _show(out: Console, step: Step, *, dry_run: bool) -> None:
-    if step.verdict == "unchanged":
+    if step.verdict is Verdict.UNCHANGED:
         out.info(f"{step.name}: as in the kit; unchanged.")
-    elif step.verdict == "keep":
+    elif step.verdict is Verdict.KEEP:
         out.info(
             f"{step.name}: exists and differs from the kit's; kept as it is (the action adapts "
             "to it and writes only the properties it defines; --replace-blueprints writes the "
@@ -177,7 +185,7 @@ def _show(out: Console, step: Step, *, dry_run: bool) -> None:
         )
         for note in step.notes:
             out.info(f"  {note}")
-    elif step.verdict == "create":
+    elif step.verdict is Verdict.CREATE:
         out.info(f"{step.name}: missing; {'would create' if dry_run else 'creating'}.")
         if dry_run:
             out.info(step.diff())
@@ -186,6 +194,6 @@ def _show(out: Console, step: Step, *, dry_run: bool) -> None:
             f"{step.name}: differs from the kit's; {'would update' if dry_run else 'updating'}."
         )
         out.info(step.diff())
-    if step.kind == "action" and step.verdict != "create":
+    if step.kind == "action" and step.verdict is not Verdict.CREATE:
         for note in step.notes:
             out.info(f"  {note}")

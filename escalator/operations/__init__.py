@@ -1,12 +1,16 @@
-"""The incident operations, one module each; the use case finds them here by name.
+"""The registry of operations: the one list the faces, the kit, the inputs and the use case read.
 
-Adding an operation is adding its module and one line below; the run loop does not change.
+Each operation's module declares everything about it (its inputs, its words, its command line,
+its kit action, its plan); adding one is adding its module and one line below (CONTRIBUTING.md,
+"Adding an operation", lists the rest: its kit JSON, its action.yml inputs, its tests).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from escalator.inputs import parse_inputs as parse_with
+from escalator.inputs.model import ActionInputs
 from escalator.operations.acknowledge import Acknowledge
 from escalator.operations.base import Operation
 from escalator.operations.create import Create
@@ -17,6 +21,8 @@ from escalator.operations.reassign import Reassign
 from escalator.operations.resolve import Resolve
 from escalator.operations.snooze import Snooze
 
+#: Every operation by name, in the order the faces and the kit show them (the first is the
+#: default ``operation``).
 OPERATIONS: Mapping[str, Operation] = {
     operation.name: operation
     for operation in (
@@ -30,3 +36,15 @@ OPERATIONS: Mapping[str, Operation] = {
         Create(),
     )
 }
+#: The inputs each operation requires, and those it also accepts.
+OPERATION_INPUTS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    name: (operation.needs, operation.accepts) for name, operation in OPERATIONS.items()
+}
+
+
+def parse_inputs(
+    raw: Mapping[str, str], *, insecure_http_hosts: frozenset[str] = frozenset()
+) -> ActionInputs:
+    """The raw inputs validated against the registry's operations (see
+    :func:`escalator.inputs.parse_inputs`)."""
+    return parse_with(raw, operations=OPERATIONS, insecure_http_hosts=insecure_http_hosts)

@@ -8,6 +8,7 @@ from typing import ClassVar
 from escalator.clients.models import Incident
 from escalator.inputs import ActionInputs
 from escalator.operations.base import Change, Field, Gather, Plan
+from escalator.operations.on_incident import IncidentOperation
 from escalator.operations.state import refuse_resolved
 from escalator.operations.writes import UpdateIncident
 
@@ -22,20 +23,23 @@ def plan(incident: Incident, request: None = None) -> Plan:
     return Plan(changes=(change,), writes=writes)
 
 
-class Acknowledge:
+class Acknowledge(IncidentOperation[None]):
     """The acknowledge operation."""
 
     name: ClassVar[str] = "acknowledge"
     noun: ClassVar[str] = "Acknowledgement"
     doing: ClassVar[str] = "Acknowledging"
     done: ClassVar[str] = "acknowledged"
-    reads_incident: ClassVar[bool] = True
+    description: ClassVar[str] = (
+        "Acknowledge a triggered incident (a resolved one is refused, not reopened)."
+    )
+    example: ClassVar[str] = "escalator acknowledge -i Q2LAR4ADCXC8IB --from alice@example.com"
+    kit_action: ClassVar[str] = "acknowledge-incident-action.json"
 
     def gather(
         self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None
     ) -> None:
         return None
 
-    def plan(self, incident: Incident | None, request: None) -> Plan:
-        assert incident is not None
+    def plan_on(self, incident: Incident, request: None) -> Plan:
         return plan(incident)

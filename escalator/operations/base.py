@@ -9,7 +9,7 @@ use case (:mod:`escalator.usecase.runner`) runs any of them the same way.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -87,8 +87,8 @@ class Write(Protocol):
     @property
     def request_line(self) -> str: ...
 
-    def body(self) -> dict[str, Any]:
-        """The JSON body sent."""
+    def body(self) -> Mapping[str, object]:
+        """The JSON body sent: built once, shown by the dry run, handed to the client as is."""
         ...
 
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
@@ -117,6 +117,10 @@ class Plan:
     @property
     def sends_nothing(self) -> bool:
         return not self.writes
+
+    def sent(self) -> dict[Field, Change]:
+        """The changes that had to be sent, by field."""
+        return {change.field: change for change in self.changes if change.needed}
 
     def with_note(self, note: str | None, incident: Incident | None) -> Plan:
         """This plan with ``note`` added after its change. When the plan sends nothing else or
@@ -166,8 +170,19 @@ class Gather(Protocol):
     def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]: ...
 
 
+@dataclass(frozen=True)
+class Positional:
+    """An operation's main input, given on the command line as a positional argument."""
+
+    input: str
+    metavar: str
+    help: str
+    many: bool = False
+
+
 class Operation(Protocol):
-    """One incident operation, as the use case runs it."""
+    """One operation, as the faces, the kit, the wording and the use case know it: everything
+    about it is declared here by its own module (the registry lists the modules)."""
 
     name: ClassVar[str]
     #: what it is called in 'Escalation failed'
@@ -178,6 +193,43 @@ class Operation(Protocol):
     done: ClassVar[str]
     #: False only for create: there is no incident to read before
     reads_incident: ClassVar[bool]
+    #: its inputs (see :class:`escalator.inputs.InputRule`)
+    needs: ClassVar[tuple[str, ...]]
+    accepts: ClassVar[tuple[str, ...]]
+    runs_on_service: ClassVar[bool]
+    needs_rest_token: ClassVar[bool]
+    #: whether the ``note`` input is added after its change (False for note itself)
+    adds_note: ClassVar[bool]
+    #: the command line: its help, its example, its main input, options beyond its inputs
+    description: ClassVar[str]
+    example: ClassVar[str]
+    positional: ClassVar[Positional | None]
+    cli_extra: ClassVar[tuple[str, ...]]
+    #: the Port kit's file holding its self-service action
+    kit_action: ClassVar[str]
+
+    def check_inputs(self, inputs: ActionInputs) -> None:
+        """Raise :class:`~escalator.errors.InputError` for inputs it cannot take together."""
+        ...
+
+    def subject(self, inputs: ActionInputs) -> str:
+        """What it acts on, for the first run log: 'PagerDuty incident Q1'."""
+        ...
+
+    def asked(self, inputs: ActionInputs) -> str:
+        """What was asked, from the inputs, before anything is read: 'urgency high'."""
+        ...
+
+    def done_label(self, plan: Plan, after: Incident) -> str:
+        """The Port run's status label once it changed something: 'Escalated to Platform'."""
+        ...
+
+    def summary_line(
+        self, inputs: ActionInputs, incident: Incident | None, redact: Callable[[str], str]
+    ) -> str:
+        """A Markdown line the job summary shows under the incident ('' for none); every value
+        in it goes through ``redact``."""
+        ...
 
     def gather(self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None) -> Any:
         """Read what the plan needs besides the incident (users, priorities, the policy...) and

@@ -8,14 +8,16 @@ to the create is checked by the same lookup before anything is sent again.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from escalator.clients.models import Incident, Priority, User
 from escalator.errors import InputError
-from escalator.inputs import ActionInputs
-from escalator.operations.base import Change, Field, Gather, Plan, shown
+from escalator.inputs import DEFAULT_BLUEPRINT, ActionInputs
+from escalator.markdown import md, md_code
+from escalator.operations.base import Change, Field, Gather, Plan, Positional, shown
 from escalator.operations.lookups import resolve_priority, resolve_users
 from escalator.operations.writes import CreateIncident
 
@@ -75,6 +77,66 @@ class Create:
     doing: ClassVar[str] = "Creating"
     done: ClassVar[str] = "created"
     reads_incident: ClassVar[bool] = False
+    needs: ClassVar[tuple[str, ...]] = ("title", "service_id")
+    accepts: ClassVar[tuple[str, ...]] = (
+        "details",
+        "incident_key",
+        "urgency",
+        "escalation_policy_id",
+        "priority",
+        "assignees",
+        "note",
+    )
+    runs_on_service: ClassVar[bool] = True
+    needs_rest_token: ClassVar[bool] = True
+    adds_note: ClassVar[bool] = True
+    description: ClassVar[str] = "Create an incident on a service, once per incident key."
+    example: ClassVar[str] = (
+        'escalator create --service PSVCPAY --title "Card payments failing" -u high '
+        "--from alice@example.com"
+    )
+    positional: ClassVar[Positional | None] = None
+    cli_extra: ClassVar[tuple[str, ...]] = ("port_service_blueprint",)
+    kit_action: ClassVar[str] = "create-incident-action.json"
+
+    def check_inputs(self, inputs: ActionInputs) -> None:
+        if inputs.assignees and inputs.escalation_policy_id:
+            raise InputError(
+                "assignees",
+                "cannot be given with {escalation_policy_id}: PagerDuty refuses the combination.",
+                hint="Give {assignees} or {escalation_policy_id}, not both.",
+            )
+        if inputs.port_blueprint == inputs.port_service_blueprint:
+            raise InputError(
+                "port_blueprint",
+                f"{inputs.port_blueprint} is the service blueprint; the new incident's entity "
+                "needs the incident blueprint.",
+                hint=f"Leave {{port_blueprint}} empty (it defaults to {DEFAULT_BLUEPRINT}) or "
+                "name the incident blueprint.",
+            )
+
+    def subject(self, inputs: ActionInputs) -> str:
+        return "a PagerDuty incident"
+
+    def asked(self, inputs: ActionInputs) -> str:
+        return f'"{inputs.title}" on service {inputs.service_id}'
+
+    def done_label(self, plan: Plan, after: Incident) -> str:
+        number = f"#{after.incident_number}" if after.incident_number else after.id
+        return f"Created incident {number}"
+
+    def summary_line(
+        self, inputs: ActionInputs, incident: Incident | None, redact: Callable[[str], str]
+    ) -> str:
+        """Its service and incident key: 'Service payments-api (`PSVCPAY`) · key `k`'."""
+        service = incident.service if incident is not None else None
+        service_id = service.id if service is not None else inputs.service_id or ""
+        name = f"{md(redact(service.summary))} " if service is not None and service.summary else ""
+        key = (incident.as_json().get("incident_key") if incident else None) or (
+            inputs.incident_key
+        )
+        line = f"Service {name}({md_code(redact(service_id))})"
+        return line + (f" · incident key {md_code(redact(str(key)))}" if key else "")
 
     def gather(
         self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from escalator.clients.models import EscalationPolicy, Incident
-from escalator.errors import Refusal
+from escalator.errors import InputError, Refusal
 from escalator.inputs import ActionInputs
 from escalator.operations.base import Change, Field, Gather, Plan, Write, shown
+from escalator.operations.on_incident import IncidentOperation
 from escalator.operations.writes import UpdateIncident
 
 
@@ -86,14 +87,54 @@ def _check_level(incident: Incident, request: EscalateRequest, urgency_after: st
             )
 
 
-class Escalate:
+class Escalate(IncidentOperation[EscalateRequest]):
     """The escalate operation."""
 
     name: ClassVar[str] = "escalate"
     noun: ClassVar[str] = "Escalation"
     doing: ClassVar[str] = "Escalating"
     done: ClassVar[str] = "escalated"
-    reads_incident: ClassVar[bool] = True
+    accepts: ClassVar[tuple[str, ...]] = (
+        "escalation_policy_id",
+        "escalation_level",
+        "urgency",
+        "note",
+    )
+    description: ClassVar[str] = (
+        "Reassign an incident's escalation policy, escalate it to a level, change its urgency."
+    )
+    example: ClassVar[str] = (
+        "escalator escalate -i Q2LAR4ADCXC8IB -p PPLATFM -u high --from alice@example.com\n"
+        "  escalator escalate -i Q2LAR4ADCXC8IB --level 2 --dry-run"
+    )
+    kit_action: ClassVar[str] = "escalate-incident-action.json"
+
+    def check_inputs(self, inputs: ActionInputs) -> None:
+        if not (inputs.escalation_policy_id or inputs.escalation_level or inputs.urgency):
+            raise InputError(
+                "operation",
+                "nothing to change.",
+                hint="Set at least one of {escalation_policy_id}, {escalation_level} or "
+                "{urgency} to escalate.",
+            )
+
+    def asked(self, inputs: ActionInputs) -> str:
+        parts = []
+        if inputs.escalation_policy_id:
+            parts.append(f"escalation policy {inputs.escalation_policy_id}")
+        if inputs.escalation_level is not None:
+            parts.append(f"escalation level {inputs.escalation_level}")
+        if inputs.urgency:
+            parts.append(f"urgency {inputs.urgency}")
+        return ", ".join(parts)
+
+    def done_label(self, plan: Plan, after: Incident) -> str:
+        sent = plan.sent()
+        if Field.POLICY in sent:
+            return f"Escalated to {after.policy_name}"
+        if Field.LEVEL in sent:
+            return f"Escalated to level {sent[Field.LEVEL].asked}"
+        return f"Urgency set to {after.urgency}"
 
     def gather(
         self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None
@@ -112,6 +153,5 @@ class Escalate:
             policy=policy,
         )
 
-    def plan(self, incident: Incident | None, request: EscalateRequest) -> Plan:
-        assert incident is not None  # escalate always reads the incident
+    def plan_on(self, incident: Incident, request: EscalateRequest) -> Plan:
         return plan(incident, request)

@@ -7,8 +7,9 @@ from typing import ClassVar
 
 from escalator.clients.models import Incident, Priority
 from escalator.inputs import ActionInputs
-from escalator.operations.base import Change, Field, Gather, Plan, shown
+from escalator.operations.base import Change, Field, Gather, Plan, Positional, shown
 from escalator.operations.lookups import resolve_priority
+from escalator.operations.on_incident import IncidentOperation
 from escalator.operations.state import refuse_resolved
 from escalator.operations.writes import UpdateIncident
 
@@ -22,14 +23,26 @@ def plan(incident: Incident, priority: Priority) -> Plan:
     return Plan(changes=(change,), writes=writes)
 
 
-class SetPriority:
+class SetPriority(IncidentOperation[Priority]):
     """The priority operation: the name is looked up beside the incident read."""
 
     name: ClassVar[str] = "priority"
     noun: ClassVar[str] = "Priority change"
     doing: ClassVar[str] = "Setting the priority of"
     done: ClassVar[str] = "prioritised"
-    reads_incident: ClassVar[bool] = True
+    needs: ClassVar[tuple[str, ...]] = ("incident_id", "priority")
+    description: ClassVar[str] = "Set an incident's priority by name or ID."
+    example: ClassVar[str] = "escalator priority -i PT4KHLK P2 --from alice@example.com"
+    positional: ClassVar[Positional | None] = Positional(
+        "priority", "PRIORITY", "priority name (such as P1) or ID"
+    )
+    kit_action: ClassVar[str] = "priority-incident-action.json"
+
+    def asked(self, inputs: ActionInputs) -> str:
+        return f"to {inputs.priority}"
+
+    def done_label(self, plan: Plan, after: Incident) -> str:
+        return f"Priority set to {after.priority.label if after.priority else '?'}"
 
     def gather(
         self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None
@@ -37,6 +50,5 @@ class SetPriority:
         assert inputs.priority is not None  # required for this operation by the inputs
         return resolve_priority(reads.pagerduty, inputs.priority)
 
-    def plan(self, incident: Incident | None, request: Priority) -> Plan:
-        assert incident is not None
+    def plan_on(self, incident: Incident, request: Priority) -> Plan:
         return plan(incident, request)

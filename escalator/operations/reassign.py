@@ -7,8 +7,9 @@ from typing import ClassVar
 
 from escalator.clients.models import Incident, User
 from escalator.inputs import ActionInputs
-from escalator.operations.base import Change, Field, Gather, Plan, shown
+from escalator.operations.base import Change, Field, Gather, Plan, Positional, shown
 from escalator.operations.lookups import resolve_users
+from escalator.operations.on_incident import IncidentOperation
 from escalator.operations.state import refuse_resolved
 from escalator.operations.writes import UpdateIncident
 
@@ -27,20 +28,38 @@ def plan(incident: Incident, users: tuple[User, ...]) -> Plan:
     return Plan(changes=(change,), writes=writes)
 
 
-class Reassign:
+class Reassign(IncidentOperation[tuple[User, ...]]):
     """The reassign operation: emails are looked up beside the incident read."""
 
     name: ClassVar[str] = "reassign"
     noun: ClassVar[str] = "Reassignment"
     doing: ClassVar[str] = "Reassigning"
     done: ClassVar[str] = "reassigned"
-    reads_incident: ClassVar[bool] = True
+    needs: ClassVar[tuple[str, ...]] = ("incident_id", "assignees")
+    description: ClassVar[str] = (
+        "Assign an incident to exactly these PagerDuty users (emails matched exactly)."
+    )
+    example: ClassVar[str] = (
+        "escalator reassign -i Q2LAR4ADCXC8IB bob@example.com PD8RZ2N --from alice@example.com"
+    )
+    positional: ClassVar[Positional | None] = Positional(
+        "assignees", "ASSIGNEE", "PagerDuty users (emails or user IDs) to assign", many=True
+    )
+    kit_action: ClassVar[str] = "reassign-incident-action.json"
+
+    def asked(self, inputs: ActionInputs) -> str:
+        return "to " + ", ".join(inputs.assignees)
+
+    def done_label(self, plan: Plan, after: Incident) -> str:
+        sent = plan.sent()
+        if Field.ASSIGNEES in sent:
+            return f"Reassigned to {sent[Field.ASSIGNEES].asked}"
+        return self.done.capitalize()
 
     def gather(
         self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None
     ) -> tuple[User, ...]:
         return resolve_users(reads.pagerduty, inputs.assignees)
 
-    def plan(self, incident: Incident | None, request: tuple[User, ...]) -> Plan:
-        assert incident is not None
+    def plan_on(self, incident: Incident, request: tuple[User, ...]) -> Plan:
         return plan(incident, request)

@@ -8,6 +8,7 @@ from typing import ClassVar
 from escalator.clients.models import Incident
 from escalator.inputs import ActionInputs
 from escalator.operations.base import Change, Field, Gather, Plan, Write
+from escalator.operations.on_incident import IncidentOperation
 from escalator.operations.writes import AddNote, UpdateIncident
 
 
@@ -26,20 +27,24 @@ def plan(incident: Incident, resolution: str | None) -> Plan:
     return Plan(changes=tuple(changes), writes=tuple(writes))
 
 
-class Resolve:
+class Resolve(IncidentOperation[str | None]):
     """The resolve operation."""
 
     name: ClassVar[str] = "resolve"
     noun: ClassVar[str] = "Resolution"
     doing: ClassVar[str] = "Resolving"
     done: ClassVar[str] = "resolved"
-    reads_incident: ClassVar[bool] = True
+    accepts: ClassVar[tuple[str, ...]] = ("resolution", "note")
+    description: ClassVar[str] = "Resolve an incident, with the resolution added as a note."
+    example: ClassVar[str] = (
+        'escalator resolve -i Q2LAR4ADCXC8IB --resolution "Rolled back" --from alice@example.com'
+    )
+    kit_action: ClassVar[str] = "resolve-incident-action.json"
 
     def gather(
         self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None
     ) -> str | None:
         return inputs.resolution
 
-    def plan(self, incident: Incident | None, request: str | None) -> Plan:
-        assert incident is not None
+    def plan_on(self, incident: Incident, request: str | None) -> Plan:
         return plan(incident, request)

@@ -11,7 +11,8 @@ from typing import ClassVar
 
 from escalator.clients.models import Incident
 from escalator.inputs import ActionInputs
-from escalator.operations.base import Change, Field, Gather, Plan, Write
+from escalator.operations.base import Change, Field, Gather, Plan, Positional, Write
+from escalator.operations.on_incident import IncidentOperation
 from escalator.operations.state import refuse_resolved
 from escalator.operations.writes import Snooze as SnoozeWrite
 from escalator.operations.writes import UpdateIncident
@@ -39,19 +40,34 @@ def plan(incident: Incident, seconds: int) -> Plan:
     return Plan(changes=tuple(changes), writes=tuple(writes))
 
 
-class Snooze:
+class Snooze(IncidentOperation[int]):
     """The snooze operation."""
 
     name: ClassVar[str] = "snooze"
     noun: ClassVar[str] = "Snooze"
     doing: ClassVar[str] = "Snoozing"
     done: ClassVar[str] = "snoozed"
-    reads_incident: ClassVar[bool] = True
+    needs: ClassVar[tuple[str, ...]] = ("incident_id", "snooze_duration")
+    description: ClassVar[str] = "Snooze an incident (a triggered one is acknowledged first)."
+    example: ClassVar[str] = "escalator snooze -i Q0RIJJZL24RC6W 30m --from alice@example.com"
+    positional: ClassVar[Positional | None] = Positional(
+        "snooze_duration", "DURATION", "seconds (1800) or 30m, 4h, 1h30m, 1d"
+    )
+    kit_action: ClassVar[str] = "snooze-incident-action.json"
+
+    def asked(self, inputs: ActionInputs) -> str:
+        seconds = inputs.snooze_seconds
+        return f"for {duration_text(seconds)}" if seconds is not None else ""
+
+    def done_label(self, plan: Plan, after: Incident) -> str:
+        sent = plan.sent()
+        if Field.SNOOZE in sent:
+            return f"Snoozed for {sent[Field.SNOOZE].asked}"
+        return self.done.capitalize()
 
     def gather(self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None) -> int:
         assert inputs.snooze_seconds is not None  # required for this operation by the inputs
         return inputs.snooze_seconds
 
-    def plan(self, incident: Incident | None, request: int) -> Plan:
-        assert incident is not None
+    def plan_on(self, incident: Incident, request: int) -> Plan:
         return plan(incident, request)

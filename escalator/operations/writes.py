@@ -10,9 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import quote
 
+from escalator.clients.bodies import (
+    IncidentCreate,
+    IncidentFields,
+    IncidentUpdate,
+    NewIncident,
+    NoteBody,
+    SnoozeBody,
+)
 from escalator.clients.models import Incident
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.clients.pagerduty_errors import MISSING_FROM_MESSAGE
@@ -43,9 +51,9 @@ class UpdateIncident:
     def request_line(self) -> str:
         return f"PUT /incidents/{quote(self.incident_id, safe='')}"
 
-    def fields(self) -> dict[str, Any]:
+    def fields(self) -> IncidentFields:
         """The incident fields sent, as PagerDuty names them."""
-        fields: dict[str, Any] = {}
+        fields: IncidentFields = {"type": "incident_reference"}
         if self.escalation_policy_id is not None:
             fields["escalation_policy"] = {
                 "id": self.escalation_policy_id,
@@ -68,8 +76,8 @@ class UpdateIncident:
             fields["priority"] = {"id": self.priority_id, "type": "priority_reference"}
         return fields
 
-    def body(self) -> dict[str, Any]:
-        return {"incident": {"type": "incident_reference", **self.fields()}}
+    def body(self) -> IncidentUpdate:
+        return {"incident": self.fields()}
 
     def rechecks(self, error: PagerDutyError) -> bool:
         """'Already resolved' (1001) or 'already acknowledged' (1002) to a status change: someone
@@ -77,7 +85,7 @@ class UpdateIncident:
         return self.status is not None and error.code in (1001, 1002)
 
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
-        return self._with_emails(pagerduty.update_incident(self.incident_id, self.fields()))
+        return self._with_emails(pagerduty.update_incident(self.incident_id, self.body()))
 
     def landed(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
         latest = pagerduty.get_incident(self.incident_id, include=())
@@ -134,7 +142,7 @@ class AddNote:
         target = quote(self.incident_id, safe="") if self.incident_id else "{new incident}"
         return f"POST /incidents/{target}/notes"
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> NoteBody:
         return {"note": {"content": self.content}}
 
     def rechecks(self, error: PagerDutyError) -> bool:
@@ -143,7 +151,7 @@ class AddNote:
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
         if not self._sent_at:
             self._sent_at.append(datetime.now(UTC))
-        pagerduty.add_note(self._target(current), self.content)
+        pagerduty.add_note(self._target(current), self.body())
         return None
 
     def landed(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
@@ -190,14 +198,14 @@ class Snooze:
     def request_line(self) -> str:
         return f"POST /incidents/{quote(self.incident_id, safe='')}/snooze"
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> SnoozeBody:
         return {"duration": self.seconds}
 
     def rechecks(self, error: PagerDutyError) -> bool:
         return False
 
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
-        return pagerduty.snooze(self.incident_id, self.seconds)
+        return pagerduty.snooze(self.incident_id, self.body())
 
     def landed(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
         """Snoozed when an ``unacknowledge`` is pending that ``current`` did not have (an
@@ -239,9 +247,9 @@ class CreateIncident:
     def request_line(self) -> str:
         return "POST /incidents"
 
-    def incident(self) -> dict[str, Any]:
+    def incident(self) -> NewIncident:
         """The ``incident`` object sent."""
-        incident: dict[str, Any] = {
+        incident: NewIncident = {
             "type": "incident",
             "title": self.title,
             "service": {"id": self.service_id, "type": "service_reference"},
@@ -265,7 +273,7 @@ class CreateIncident:
             ]
         return incident
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> IncidentCreate:
         return {"incident": self.incident()}
 
     def rechecks(self, error: PagerDutyError) -> bool:
@@ -276,7 +284,7 @@ class CreateIncident:
         return MISSING_FROM_MESSAGE.lower() not in error.message.lower()
 
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
-        return pagerduty.create_incident(self.incident())
+        return pagerduty.create_incident(self.body())
 
     def landed(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
         found = pagerduty.find_open_incidents(

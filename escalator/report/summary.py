@@ -14,9 +14,9 @@ from typing import Any
 
 from escalator.clients.models import Incident
 from escalator.errors import EscalatorError
+from escalator.markdown import md, md_code, md_link
 from escalator.operations.base import Field, Plan, shown
 from escalator.usecase.outcome import Outcome
-from escalator.workflow import md, md_code, md_link
 
 Redact = Callable[[str], str]
 
@@ -118,8 +118,9 @@ def render(outcome: Outcome, *, redact: Redact, error: EscalatorError | None = N
         number = f"#{incident.incident_number} " if incident.incident_number else ""
         title = redact(f"{number}{incident.title or incident.id}")
         lines += [f"{md_link(title, incident.html_url)} ({md_code(incident.id)})", ""]
-    if outcome.operation.name == "create":
-        lines += [_created_on(outcome, redact), ""]
+    line = outcome.operation.summary_line(outcome.inputs, incident, redact)
+    if line:
+        lines += [line, ""]
     if outcome.plan is not None:
         lines += _table(outcome, outcome.plan, cell)
         lines.append("")
@@ -189,19 +190,6 @@ def _table(outcome: Outcome, plan: Plan, cell: Callable[[object], str]) -> list[
         now = shown(field, after) if after is not None else ""
         lines.append(f"| {cell(field.value)} | {cell(was)} | — | {cell(now)} |")
     return lines
-
-
-def _created_on(outcome: Outcome, redact: Redact) -> str:
-    """A create's service and incident key: 'Service payments-api (`PSVCPAY`) · key `k`'."""
-    incident = outcome.incident
-    service = incident.service if incident is not None else None
-    service_id = service.id if service is not None else outcome.inputs.service_id or ""
-    name = f"{md(redact(service.summary))} " if service is not None and service.summary else ""
-    key = (incident.as_json().get("incident_key") if incident else None) or (
-        outcome.inputs.incident_key
-    )
-    line = f"Service {name}({md_code(redact(service_id))})"
-    return line + (f" · incident key {md_code(redact(str(key)))}" if key else "")
 
 
 def _links(outcome: Outcome) -> list[str]:

@@ -9,28 +9,11 @@ from __future__ import annotations
 
 from escalator.clients.models import Incident
 from escalator.clients.pagerduty import PagerDutyClient
-from escalator.errors import EscalatorError, PagerDutyError, UnexpectedResponse
-from escalator.http import OutcomeUnknown
+from escalator.errors import EscalatorError, OutcomeUnknown, PagerDutyError, UnexpectedResponse
 from escalator.operations.base import Write
 from escalator.workflow import Console
 
 WRITE_ATTEMPTS = 3
-
-
-class PartlyApplied(EscalatorError):
-    """A write failed after earlier writes of the same run were applied: says which were."""
-
-    title = "Partly done in PagerDuty"
-
-    def __init__(self, cause: EscalatorError, *, applied: list[Write], failed: Write) -> None:
-        done = ", ".join(write.request_line for write in applied)
-        then = f"{failed.request_line} then failed."
-        super().__init__(
-            f"PagerDuty applied {done}; {then} {cause.message_template}",
-            hint=cause.hint_template,
-        )
-        self.cause = cause
-        self.exit_code = cause.exit_code
 
 
 def apply_write(

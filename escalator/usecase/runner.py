@@ -19,34 +19,20 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from escalator.clients.models import Incident, PortEntity
+from escalator.clients.models import Incident
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.clients.port import PortClient
-from escalator.errors import EscalatorError, PortError, ReportingError
+from escalator.errors import EscalatorError, PartlyApplied, ReportingError
 from escalator.http import Deadline
 from escalator.inputs import ActionInputs
-from escalator.neutral import port_text
 from escalator.operations.base import Operation, Plan
-from escalator.report.entity import (
-    build_entity,
-    merge_expansions,
-    needs_assignee_emails,
-    wants_trigger_agent,
-)
-from escalator.usecase import wording
-from escalator.usecase.apply import PartlyApplied, apply_write
+from escalator.usecase.apply import apply_write
+from escalator.usecase.incident_entity import FULL_READ, IncidentEntity
 from escalator.usecase.outcome import Outcome
-from escalator.usecase.run_log import RunLogger
+from escalator.usecase.port_run import PortRun
 from escalator.workflow import Console
 
 T = TypeVar("T")
-LOG_FLUSH_SECONDS = 5.0
-#: Port's error code for a run that has already ended
-RUN_ENDED = "run_exhausted"
-#: the expansions of a full read of the incident (emails of assignees, who triggered it)
-FULL_READ = ("assignees", "first_trigger_log_entries")
-#: upserts at most, while PagerDuty keeps changing under a run's report
-CONVERGE_ROUNDS = 3
 
 
 class Runner:
@@ -75,11 +61,21 @@ class Runner:
         self.run_url = run_url
         self.on_applied = on_applied
         self.outcome = Outcome(inputs=inputs, operation=operation)
-        self.run_log: RunLogger | None = None
-        self._port_ready = False
-        self._run_ended: PortError | None = None
-        #: a created incident read again for its assignees' emails, beside the writes after it
-        self._expanded: Future[Incident] | None = None
+        self.port_run = (
+            PortRun(
+                port,
+                self.outcome,
+                console=console,
+                deadline=deadline,
+                submit=self.submit,
+                run_url=run_url,
+            )
+            if port is not None
+            else None
+        )
+        self.entity = IncidentEntity(
+            pagerduty, self.outcome, console=console, submit=self.submit, warn=self._warn
+        )
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="escalator")
 
     def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
@@ -95,9 +91,11 @@ class Runner:
             blueprint = self.apply(plan)
             self.outcome.run_link = self._job_link(job_link)
             self.report(blueprint)
-            self._flush_logs()
+            if self.port_run is not None:
+                self.port_run.flush()
         except EscalatorError as error:
-            self._fail(error)
+            if self.port_run is not None:
+                self.port_run.fail(error)
             raise
         finally:
             self._pool.shutdown(wait=False, cancel_futures=True)
@@ -122,9 +120,9 @@ class Runner:
         try:
             request = operation.gather(inputs, self, incident)
         finally:
-            if token is not None:
+            if token is not None and self.port_run is not None:
                 token.result()  # credentials rejected: stop before anything is written
-                self._start_run_log()
+                self.port_run.start_log()
         if incident is not None:
             before = incident.result()
             self.outcome.before = before
@@ -135,7 +133,7 @@ class Runner:
         """The operation's pure plan, with the note (if any) added after its change."""
         before = self.outcome.before
         plan = self.operation.plan(before, request)
-        if self.operation.name != "note":
+        if self.operation.adds_note:
             plan = plan.with_note(self.inputs.note, before)
         target = plan.once_notes_target()
         if target is not None:  # a re-run: add only the notes the incident does not hold
@@ -162,23 +160,7 @@ class Runner:
             self.console.info(_describe("Already open with this incident key:", plan.found))
         elif plan.sends_nothing:
             self.console.info("Nothing to send to PagerDuty: the incident already is as asked.")
-        for write in plan.writes:
-            try:
-                landed, ours = apply_write(write, self.pagerduty, current, self.console)
-            except EscalatorError as error:
-                if not outcome.sent:
-                    raise
-                raise PartlyApplied(error, applied=outcome.sent, failed=write) from error
-            current = landed or current
-            if ours:
-                outcome.sent.append(write)
-                if outcome.before is None and self._expanded is None:
-                    # the run made the incident: read its assignees beside the next write
-                    self._expanded = self._read_assignees_beside(current, blueprint)
-            elif outcome.before is None and current is not None:
-                # refused because another run made the incident first: report that one
-                outcome.plan = replace(plan, found=current)
-                break
+        current = self._send(plan, current, blueprint)
         outcome.after = current
         if current is not None and plan.writes:
             self.console.info(_describe("Now", current))
@@ -186,165 +168,52 @@ class Runner:
         return blueprint
 
     def report(self, blueprint: Future[Any] | None) -> None:
-        """Round 3: the entity upsert and the run update, together; the result log beside."""
-        outcome, inputs, port = self.outcome, self.inputs, self.port
-        if port is None or blueprint is None or outcome.incident is None:
+        """Round 3: the entity, then the Port run told (:class:`PortRun`)."""
+        outcome, inputs, port_run = self.outcome, self.inputs, self.port_run
+        if port_run is None or blueprint is None or outcome.incident is None:
             return
         try:
             outcome.blueprint = blueprint.result()
         except EscalatorError as exc:
             raise self._reporting_error(exc, "the Port entity was not updated") from exc
-        entity = self._entity()
+        entity = self.entity.build()
         outcome.entity = entity
         if inputs.dry_run:
             self.console.info(
                 f"Dry run: would upsert {inputs.port_blueprint} entity {entity.identifier}."
             )
             return
-        upsert = self.submit(self._upsert_current, entity)
-        run_update = None
-        if inputs.port_run_id and not inputs.finish_port_run:
-            run_update = self.submit(self._update_run, None)
-        if self.run_log is not None:
-            self.run_log.send(wording.result(outcome))
-        errors: list[tuple[str, EscalatorError]] = []
-        try:
-            upsert.result()
-            outcome.entity_upserted = True
-        except EscalatorError as exc:
-            errors.append(("the Port entity was not updated", exc))
-        if run_update is not None:
-            try:
-                run_update.result()
-            except EscalatorError as exc:
-                errors.append(("the Port run was not updated", exc))
-        if inputs.port_run_id and inputs.finish_port_run and not errors:
-            self._flush_logs()
-            try:
-                self._update_run("SUCCESS")
-            except EscalatorError as exc:
-                errors.append(("the Port run was not finished", exc))
-        errors = self._forgive_an_ended_run(errors)
+        errors = port_run.report(entity, lambda built: self.entity.upsert_current(built, port_run))
         if errors:
             not_done = " and ".join(what for what, _ in errors)
             raise self._reporting_error(errors[0][1], not_done)
 
-    def _upsert_current(self, entity: PortEntity) -> None:
-        """Upsert ``entity``, then read the incident again: while PagerDuty holds something else
-        (another run changed it, and its upsert may have landed before this one), upsert what
-        PagerDuty holds. The last upsert to land is then followed by a read that matched it."""
-        for _round in range(CONVERGE_ROUNDS):
-            self._upsert(entity)
-            try:
-                latest = self.pagerduty.get_incident(entity.identifier, include=FULL_READ)
-            except EscalatorError as exc:
-                self._warn(f"Could not read the incident again after the Port upsert: {exc}")
-                return
-            fresh = self._entity_of(latest)
-            if fresh == entity:
-                return
-            self.console.info("PagerDuty changed meanwhile: upserting what it holds now.")
-            entity = self.outcome.entity = fresh
-        self._warn("The incident kept changing in PagerDuty; Port may lag behind it.")
-
-    def _upsert(self, entity: PortEntity) -> None:
-        """Upsert the entity tied to the run; should the run have ended (a re-run of the job),
-        upsert it without the tie, so the catalog still holds what PagerDuty holds."""
-        port, inputs = self.port, self.inputs
-        assert port is not None
-        try:
-            port.upsert_entity(inputs.port_blueprint, entity, run_id=inputs.port_run_id)
-        except PortError as exc:
-            if exc.code != RUN_ENDED or not inputs.port_run_id:
-                raise
-            port.upsert_entity(inputs.port_blueprint, entity, run_id=None)
-            self._run_ended = exc
-
-    def _forgive_an_ended_run(
-        self, errors: list[tuple[str, EscalatorError]]
-    ) -> list[tuple[str, EscalatorError]]:
-        """A run Port has ended (a re-run of the job, once Port reported the first one) is only
-        a warning when nothing had to change; after a change it stays an error that says why."""
-        ended = [e for e in errors if isinstance(e[1], PortError) and e[1].code == RUN_ENDED]
-        if self._run_ended is not None and not ended:
-            ended = [("the entity was not tied to the Port run", self._run_ended)]
-        if not ended or self.outcome.changed:
-            return errors + (ended if not errors else [])
-        self._warn(
-            f"Port run {self.inputs.port_run_id} has already ended (a re-run of the job?): its "
-            "logs and status were left as they were; the entity was updated without the tie."
-        )
-        return [e for e in errors if e not in ended]
-
     # --- steps --------------------------------------------------------------------------------
 
-    def _start_run_log(self) -> None:
-        self._port_ready = True
-        port, run_id = self.port, self.inputs.port_run_id
-        if port is None or not run_id or self.inputs.dry_run or self.run_log is not None:
-            return
-        self.run_log = RunLogger(port, run_id, self.console.redact)
-        self.run_log.send(wording.start_log(self.inputs, self.operation))
-
-    def _entity(self) -> PortEntity:
-        outcome, inputs = self.outcome, self.inputs
-        incident = outcome.incident
-        assert incident is not None
-        if outcome.before is not None and outcome.after is not None:
-            incident = merge_expansions(outcome.after, outcome.before)
-        created = outcome.before is None  # a create's answer lacks who triggered it
-        unknown = needs_assignee_emails(outcome.blueprint, incident) or (
-            created and wants_trigger_agent(outcome.blueprint, incident)
-        )
-        if unknown and not inputs.dry_run:
-            expanded = (
-                self._expanded.result()
-                if self._expanded is not None
-                else self.pagerduty.get_incident(incident.id, include=FULL_READ)
-            )
-            incident = merge_expansions(incident, expanded)
-        return self._entity_of(incident)
-
-    def _entity_of(self, incident: Incident) -> PortEntity:
-        """The entity for ``incident`` as read (warnings said once), redacted."""
-        # A create runs on a service entity: its relations are the service's, not the incident's.
-        relations = self.inputs.port_relations if self.operation.reads_incident else {}
-        entity, warnings = build_entity(
-            incident,
-            self.outcome.blueprint,
-            context_relations=relations,
-            property_mapping=self.inputs.port_property_mapping,
-        )
-        for warning in warnings:
-            if warning not in self.outcome.warnings:
-                self._warn(warning)
-        return _redacted(entity, self.console.redact)
-
-    def _read_assignees_beside(
-        self, created: Incident | None, blueprint: Future[Any] | None
-    ) -> Future[Incident] | None:
-        """A create's answer names its assignees without emails: when the blueprint wants them,
-        read the incident now, beside the writes that follow (the note), not after them."""
-        if created is None or blueprint is None:
-            return None
-        try:
-            read = blueprint.result()
-        except EscalatorError:
-            return None  # report() says why the blueprint could not be read
-        wanted = needs_assignee_emails(read, created) or wants_trigger_agent(read, created)
-        if not wanted:
-            return None
-        return self.submit(self.pagerduty.get_incident, created.id, include=FULL_READ)
-
-    def _update_run(self, status: str | None) -> None:
-        assert self.port is not None
-        assert self.inputs.port_run_id
-        self.port.update_run(
-            self.inputs.port_run_id,
-            status=status,
-            status_label=port_text(self.console.redact(wording.status_label(self.outcome))),
-            link=self.outcome.run_link or self.run_url or None,
-        )
+    def _send(
+        self, plan: Plan, current: Incident | None, blueprint: Future[Any] | None
+    ) -> Incident | None:
+        """The plan's writes, in order, each exactly once; the incident as it then is."""
+        outcome = self.outcome
+        for write in plan.writes:
+            try:
+                landed, ours = apply_write(write, self.pagerduty, current, self.console)
+            except EscalatorError as error:
+                if not outcome.sent:
+                    raise
+                applied = [sent.request_line for sent in outcome.sent]
+                raise PartlyApplied(error, applied=applied, failed=write.request_line) from error
+            current = landed or current
+            if ours:
+                outcome.sent.append(write)
+                if outcome.before is None:
+                    # the run made the incident: read its assignees beside the next write
+                    self.entity.read_assignees_beside(current, blueprint)
+            elif outcome.before is None and current is not None:
+                # refused because another run made the incident first: report that one
+                outcome.plan = replace(plan, found=current)
+                break
+        return current
 
     def _describe_dry_run(self, plan: Plan) -> None:
         if plan.found is not None:
@@ -358,30 +227,6 @@ class Runner:
         for write in plan.writes:
             body = json.dumps(write.body(), sort_keys=True)
             self.console.info(f"Dry run: would send {write.request_line} {body}")
-
-    def _fail(self, error: EscalatorError) -> None:
-        """Tell the Port run about ``error`` (when Port is reachable), then flush the logs."""
-        port, inputs = self.port, self.inputs
-        if port is not None and inputs.port_run_id and not inputs.dry_run:
-            message = (
-                error.message
-                if isinstance(error, ReportingError)
-                else f"{self.operation.noun} failed: {error.message}"
-            )
-            if error.hint:
-                message += f" Fix: {error.hint}"
-            if self._port_ready or not isinstance(error, PortError):
-                try:
-                    port.authenticate()
-                    self._start_run_log()
-                    assert self.run_log is not None
-                    self.run_log.send(message)
-                    if inputs.finish_port_run:
-                        self._flush_logs()
-                        self._update_run("FAILURE")
-                except EscalatorError as exc:
-                    self.console.warning(f"Could not report the failure to Port: {exc}")
-        self._flush_logs()
 
     def _job_link(self, job_link: Future[str] | None) -> str:
         if job_link is None:
@@ -403,16 +248,6 @@ class Runner:
         self.outcome.warnings.append(text)
         self.console.warning(text)
 
-    def _flush_logs(self) -> None:
-        if self.run_log is None:
-            return
-        done = self.run_log.flush(min(LOG_FLUSH_SECONDS, self.deadline.remaining() + 1))
-        if not done:
-            self._warn("Some Port run logs were not sent before the deadline.")
-        for failure in self.run_log.failures:
-            self._warn(f"A Port run log was not sent: {failure}")
-        self.run_log.failures.clear()
-
 
 def _describe(head: str, incident: Incident) -> str:
     number = f"#{incident.incident_number} " if incident.incident_number else ""
@@ -421,12 +256,3 @@ def _describe(head: str, incident: Incident) -> str:
         f"{incident.urgency} urgency, policy {incident.policy_name} ({incident.policy_id}), "
         f"assigned to {incident.responder or 'nobody'}."
     )
-
-
-def _redacted(entity: PortEntity, redact: Callable[[str], str]) -> PortEntity:
-    """The entity with any secret a service echoed into its text taken out."""
-    dumped = json.dumps(entity.model_dump(mode="json"))
-    cleaned = redact(dumped)
-    if cleaned == dumped:
-        return entity
-    return PortEntity.model_validate(json.loads(cleaned))

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from escalator import terms
 from escalator.faces.cli.options import build_parser
-from escalator.inputs import OPERATIONS
+from escalator.operations import OPERATIONS
 from escalator.terms import SECRET_ENV
 
 __all__ = ["SECRET_ENV", "build_parser", "main"]
@@ -48,7 +48,7 @@ def _main(argv: Sequence[str] | None, env: Mapping[str, str] | None) -> int:
         if args.command == "demo":
             from escalator.demo import run_demo
 
-            return run_demo(dry_run=args.dry_run)
+            return run_demo(dry_run=args.dry_run, path=env.get("PATH", "/usr/bin:/bin"))
         if args.command not in OPERATIONS:
             parser.print_help()
             return 2

@@ -14,15 +14,15 @@ from collections.abc import Mapping
 
 from escalator import terms
 from escalator.errors import EscalatorError
-from escalator.faces.cli.options import POSITIONALS
 from escalator.inputs import INPUT_NAMES
+from escalator.operations import OPERATIONS
 from escalator.terms import SECRET_ENV
 from escalator.usecase.outcome import Outcome
 
 
 def cli_terms(operation: str) -> terms.Terms:
     """The command line's terms for ``operation``, naming its positional argument as shown."""
-    positional = POSITIONALS.get(operation)
+    positional = OPERATIONS[operation].positional
     names = {"operation": f"escalator {operation}"}
     if positional:
         names[positional.input] = positional.metavar
@@ -49,10 +49,11 @@ def run_operation(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Run the operation of ``args`` as the action would, with tokens from the environment."""
     from escalator.faces.action import insecure_http_hosts, run
     from escalator.report.summary import OUTPUT_NAMES
-    from escalator.workflow import Console, OutputWriter, SummaryWriter
+    from escalator.step_files import OutputWriter, SummaryWriter
+    from escalator.workflow import Console
 
     raw = raw_inputs(args, env)
-    if not raw["pagerduty_token"]:
+    if not raw["pagerduty_token"] and OPERATIONS[args.command].needs_rest_token:
         print(
             "escalator: set PAGERDUTY_TOKEN to a PagerDuty REST API key "
             "(tokens are read from the environment, never from options).",

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from escalator import __version__
-from escalator.inputs import OPERATION_INPUTS, OPERATIONS
+from escalator.operations import OPERATIONS
 
 
 class Option(NamedTuple):
@@ -22,15 +22,6 @@ class Option(NamedTuple):
     flags: tuple[str, ...]
     metavar: str
     help: str
-
-
-class Positional(NamedTuple):
-    """An operation's main input, given as a positional argument."""
-
-    input: str
-    metavar: str
-    help: str
-    many: bool = False
 
 
 OPTIONS: Mapping[str, Option] = {
@@ -107,14 +98,6 @@ FLAGS: Mapping[str, str] = {
     "finish_port_run": "set the Port run's final status when done",
     "dry_run": "validate and read; show what would be sent; write nothing",
 }
-POSITIONALS: Mapping[str, Positional] = {
-    "reassign": Positional(
-        "assignees", "ASSIGNEE", "PagerDuty users (emails or user IDs) to assign", many=True
-    ),
-    "note": Positional("note", "NOTE", "the text of the note"),
-    "snooze": Positional("snooze_duration", "DURATION", "seconds (1800) or 30m, 4h, 1h30m, 1d"),
-    "priority": Positional("priority", "PRIORITY", "priority name (such as P1) or ID"),
-}
 #: Inputs every operation takes, after its own.
 COMMON: tuple[str, ...] = (
     "port_context",
@@ -127,31 +110,8 @@ COMMON: tuple[str, ...] = (
     "port_property_mapping",
     "timeout_seconds",
 )
-DESCRIPTIONS: Mapping[str, str] = {
-    "escalate": "Reassign an incident's escalation policy, escalate it to a level, change its "
-    "urgency.",
-    "acknowledge": "Acknowledge a triggered incident (a resolved one is refused, not reopened).",
-    "resolve": "Resolve an incident, with the resolution added as a note.",
-    "reassign": "Assign an incident to exactly these PagerDuty users (emails matched exactly).",
-    "note": "Add a note to an incident.",
-    "snooze": "Snooze an incident (a triggered one is acknowledged first).",
-    "priority": "Set an incident's priority by name or ID.",
-    "create": "Create an incident on a service, once per incident key.",
-}
-EXAMPLES: Mapping[str, str] = {
-    "escalate": "escalator escalate -i Q2LAR4ADCXC8IB -p PPLATFM -u high --from alice@example.com\n"
-    "  escalator escalate -i Q2LAR4ADCXC8IB --level 2 --dry-run",
-    "acknowledge": "escalator acknowledge -i Q2LAR4ADCXC8IB --from alice@example.com",
-    "resolve": 'escalator resolve -i Q2LAR4ADCXC8IB --resolution "Rolled back" --from '
-    "alice@example.com",
-    "reassign": "escalator reassign -i Q2LAR4ADCXC8IB bob@example.com PD8RZ2N --from "
-    "alice@example.com",
-    "note": 'escalator note -i Q2LAR4ADCXC8IB "Rolled back the release" --from alice@example.com',
-    "snooze": "escalator snooze -i Q0RIJJZL24RC6W 30m --from alice@example.com",
-    "priority": "escalator priority -i PT4KHLK P2 --from alice@example.com",
-    "create": 'escalator create --service PSVCPAY --title "Card payments failing" -u high '
-    "--from alice@example.com",
-}
+#: Each operation's example, as its module gives it.
+EXAMPLES: Mapping[str, str] = {name: operation.example for name, operation in OPERATIONS.items()}
 ENVIRONMENT = """\
 environment:
   PAGERDUTY_TOKEN (or PAGERDUTY_API_KEY)  PagerDuty REST API key (required)
@@ -198,14 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_operation(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str
 ) -> None:
+    operation = OPERATIONS[name]
+    description = operation.description
     parser = commands.add_parser(
         name,
-        help=DESCRIPTIONS[name][0].lower() + DESCRIPTIONS[name][1:].rstrip("."),
-        description=DESCRIPTIONS[name],
-        epilog=f"example:\n  {EXAMPLES[name]}\n\n{ENVIRONMENT}",
+        help=description[0].lower() + description[1:].rstrip("."),
+        description=description,
+        epilog=f"example:\n  {operation.example}\n\n{ENVIRONMENT}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    positional = POSITIONALS.get(name)
+    positional = operation.positional
     if positional is not None:
         parser.add_argument(
             positional.input,
@@ -213,16 +175,15 @@ def _add_operation(
             nargs="+" if positional.many else None,
             help=positional.help,
         )
-    needed, accepted = OPERATION_INPUTS[name]
     own = parser.add_argument_group(f"{name} options")
-    for input_name in (*needed, *accepted):
+    for input_name in (*operation.needs, *operation.accepts):
         if positional is None or input_name != positional.input:
             option = OPTIONS[input_name]
             own.add_argument(
                 *option.flags, dest=input_name, metavar=option.metavar, help=option.help
             )
-    if name == "create":
-        _add_option(own, "port_service_blueprint")
+    for input_name in operation.cli_extra:
+        _add_option(own, input_name)
     shared = parser.add_argument_group("PagerDuty, Port and the run")
     for input_name in COMMON:
         _add_option(shared, input_name)

@@ -1,0 +1,76 @@
+"""The JSON bodies of the PagerDuty writes, typed: the write builds one, the client sends it as is.
+
+A write (:mod:`escalator.operations.writes`) builds its body once; the dry run shows that body and
+the client sends that body, so what is shown is what is sent.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NotRequired, TypedDict
+
+
+class Reference(TypedDict):
+    """A reference to another PagerDuty object: ``{"id": "PPLATFM", "type": "..._reference"}``."""
+
+    id: str
+    type: str
+
+
+class Assignment(TypedDict):
+    assignee: Reference
+
+
+class IncidentFields(TypedDict):
+    """The ``incident`` of ``PUT /incidents/{id}``: only the fields that change."""
+
+    type: Literal["incident_reference"]
+    escalation_policy: NotRequired[Reference]
+    urgency: NotRequired[str]
+    escalation_level: NotRequired[int]
+    status: NotRequired[str]
+    resolution: NotRequired[str]
+    assignments: NotRequired[list[Assignment]]
+    priority: NotRequired[Reference]
+
+
+class IncidentUpdate(TypedDict):
+    incident: IncidentFields
+
+
+class NoteContent(TypedDict):
+    content: str
+
+
+class NoteBody(TypedDict):
+    """``POST /incidents/{id}/notes``."""
+
+    note: NoteContent
+
+
+class SnoozeBody(TypedDict):
+    """``POST /incidents/{id}/snooze``: seconds."""
+
+    duration: int
+
+
+class IncidentBody(TypedDict):
+    type: Literal["incident_body"]
+    details: str
+
+
+class NewIncident(TypedDict):
+    """The ``incident`` of ``POST /incidents``."""
+
+    type: Literal["incident"]
+    title: str
+    service: Reference
+    incident_key: str
+    urgency: NotRequired[str]
+    body: NotRequired[IncidentBody]
+    priority: NotRequired[Reference]
+    escalation_policy: NotRequired[Reference]
+    assignments: NotRequired[list[Assignment]]
+
+
+class IncidentCreate(TypedDict):
+    incident: NewIncident

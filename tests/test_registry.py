@@ -1,0 +1,106 @@
+"""The registry as the one source: an operation's module declares it, the inputs, words, command
+line and kit follow, and an operation that needs no REST token takes none."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import pytest
+
+from escalator.errors import InputError
+from escalator.faces.cli import build_parser
+from escalator.inputs import ActionInputs
+from escalator.inputs import parse_inputs as parse_with
+from escalator.kit import definitions
+from escalator.operations import OPERATIONS, parse_inputs
+from escalator.usecase.wording import start_log
+
+TOKEN = "pd-token-for-tests-1234"
+
+
+class Page:
+    """An operation that acts on no incident and calls no REST API (as an Events API one)."""
+
+    name: ClassVar[str] = "page"
+    needs: ClassVar[tuple[str, ...]] = ("title",)
+    accepts: ClassVar[tuple[str, ...]] = ("details",)
+    runs_on_service: ClassVar[bool] = True
+    needs_rest_token: ClassVar[bool] = False
+
+    def check_inputs(self, inputs: ActionInputs) -> None:
+        if inputs.details == "refused":
+            raise InputError("details", "is refused by page.", hint="Give other details.")
+
+
+RULES = {"escalate": OPERATIONS["escalate"], "page": Page()}
+
+
+def test_an_operation_without_rest_api_parses_without_a_token() -> None:
+    """A registered operation that needs no REST token validates with none given."""
+    parsed = parse_with({"operation": "page", "title": "Disk full"}, operations=RULES)
+    assert parsed.operation == "page"
+    assert parsed.pagerduty_token is None
+    assert parsed.title == "Disk full"
+
+
+def test_an_operation_own_checks_and_rules_apply() -> None:
+    """The operation's own check runs, and an input of another operation is refused by name."""
+    with pytest.raises(InputError) as caught:
+        parse_with({"operation": "page", "title": "T", "details": "refused"}, operations=RULES)
+    assert caught.value.message_template == "{details}: is refused by page."
+    with pytest.raises(InputError) as caught:
+        parse_with({"operation": "page", "title": "T", "urgency": "high"}, operations=RULES)
+    assert caught.value.message_template == "{urgency}: does not apply to {operation=page}."
+
+
+def test_the_first_registered_operation_is_the_default() -> None:
+    """With no operation given, the registry's first is run."""
+    parsed = parse_with(
+        {"incident_id": "Q1", "urgency": "high", "pagerduty_token": TOKEN}, operations=RULES
+    )
+    assert parsed.operation == "escalate"
+
+
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
+def test_an_operation_that_calls_the_rest_api_still_needs_the_token(name: str) -> None:
+    """Each operation of today requires pagerduty_token, with the message it always had."""
+    assert OPERATIONS[name].needs_rest_token
+    with pytest.raises(InputError) as caught:
+        parse_inputs({"operation": name, "incident_id": "Q1", "urgency": "high"})
+    assert caught.value.input == "pagerduty_token"
+    assert caught.value.message_template == "{pagerduty_token}: is required."
+
+
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
+def test_the_faces_and_kit_take_each_operation_from_its_module(name: str) -> None:
+    """The subcommand's description and example, and the kit's action file, are the module's."""
+    operation = OPERATIONS[name]
+    commands = next(a for a in build_parser()._actions if a.dest == "command")
+    subcommand = commands.choices[name]  # type: ignore[index]
+    assert subcommand.description == operation.description
+    assert operation.example in (subcommand.epilog or "")
+    assert definitions.action_file(name) == operation.kit_action
+    assert definitions.action_template(name)["identifier"]
+
+
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
+def test_the_first_run_log_says_the_subject_and_the_ask(name: str) -> None:
+    """The first Port run log is the operation's doing, its subject, and what was asked."""
+    operation = OPERATIONS[name]
+    raw = {
+        "operation": name,
+        "pagerduty_token": TOKEN,
+        "incident_id": "Q1",
+        "urgency": "high",
+        "assignees": "bob@example.com",
+        "note": "n",
+        "snooze_duration": "30m",
+        "priority": "P1",
+        "title": "T",
+        "service_id": "PSVC1",
+    }
+    needed = {*operation.needs, *operation.accepts, "operation", "pagerduty_token"}
+    inputs = parse_inputs({key: value for key, value in raw.items() if key in needed})
+    log = start_log(inputs, operation)
+    assert log.startswith(f"{operation.doing} {operation.subject(inputs)}")
+    assert operation.asked(inputs) in log
