@@ -61,6 +61,25 @@ OPTIONS: Mapping[str, Option] = {
         "KEY",
         "de-duplication key (default: port-<run id> when --port-context has a run)",
     ),
+    "schedule_id": Option(
+        ("-s", "--schedule", "--schedule-id"),
+        "ID",
+        "PagerDuty schedule, such as PSC7PAY (default: the schedule entity in --port-context)",
+    ),
+    "oncall_user": Option(
+        ("--user", "--oncall-user"),
+        "USER",
+        "PagerDuty user (email or user ID) to put on call or take off (default: --from)",
+    ),
+    "start": Option(("--start",), "TIME", "ISO 8601 date and time with an offset (default: now)"),
+    "end": Option(
+        ("--end",),
+        "TIME",
+        "ISO 8601 date and time with an offset, or a duration after --start (4h)",
+    ),
+    "override_id": Option(
+        ("--override", "--override-id"), "ID", "the override to remove (default: the user's now)"
+    ),
     "port_context": Option(
         ("--port-context",), "JSON", "the JSON a Port action sends (run_id, entity, blueprint...)"
     ),
