@@ -107,7 +107,7 @@ HINTS: Mapping[str, Hint] = {
     ),
     "override_id": Hint(
         "a PagerDuty override ID",
-        "Give the override_id output of the override run, or leave it empty to remove "
+        "Give the ID an override run gave as its output, or leave it empty to remove "
         "{oncall_user}'s overrides that cover {start}.",
     ),
     "pagerduty_token": Hint(
