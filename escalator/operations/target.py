@@ -96,6 +96,9 @@ class TargetOperation(Described, Protocol[S, R]):
 
     #: what it acts on, in the summary's heading and the logs: 'schedule', 'service', 'event'
     target: ClassVar[str]
+    #: the names of its outputs that hold a secret (a routing key): masked in every log, text
+    #: and summary as soon as it is read, and written to the step output as is
+    secret_outputs: ClassVar[tuple[str, ...]]
 
     def gather(self, inputs: ActionInputs, reads: TargetReads) -> R:
         """Read the target and what the plan needs (beside the Port token) and return the typed
@@ -116,10 +119,6 @@ class TargetOperation(Described, Protocol[S, R]):
 
     def outputs(self, state: S | None) -> dict[str, str]:
         """The step outputs it declares (beside the common ``operation`` and ``changed``)."""
-        ...
-
-    def secret_outputs(self, state: S | None) -> tuple[str, ...]:
-        """Values among its outputs that are secrets: masked before any output or log."""
         ...
 
     def summary_rows(self, state: S | None) -> list[tuple[str, str]]:

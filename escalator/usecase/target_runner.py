@@ -103,6 +103,7 @@ class TargetRunner(Generic[S, R]):
         """The operation's pure plan; the target as read said in the log."""
         plan = self.operation.plan(request)
         self.outcome.before, self.outcome.plan = plan.before, plan
+        self._mask(plan.before)
         if plan.before is not None:
             target = self.operation.target.capitalize()
             self.console.info(f"{target} {self.operation.said(plan.before)}.")
@@ -171,9 +172,18 @@ class TargetRunner(Generic[S, R]):
             current = landed if landed is not None else current
             if ours:
                 outcome.sent.append(write)
+        self._mask(current)
         if current is not None and plan.writes:
             self.console.info(f"Now: {self.operation.said(current)}.")
         return current
+
+    def _mask(self, state: S | None) -> None:
+        """Mask the secrets among the outputs of ``state`` before anything says it."""
+        if state is None or not self.operation.secret_outputs:
+            return
+        outputs = self.operation.outputs(state)
+        for name in self.operation.secret_outputs:
+            self.console.add_secret(outputs.get(name))
 
     def _job_link(self, job_link: Future[str] | None) -> str:
         if job_link is None:
