@@ -19,6 +19,7 @@ import pytest
 
 from escalator.clients.bodies import NoteBody
 from escalator.errors import PagerDutyError
+from escalator.faces.cli import main as cli_main
 from escalator.inputs import ActionInputs
 from escalator.operations import OPERATIONS, TARGET_OPERATIONS
 from escalator.operations.base import Change, Field, Positional
@@ -222,3 +223,61 @@ def test_a_target_dry_run_shows_every_body_and_sends_nothing(
     assert not [e for e in sandbox.journal() if "/entities" in e["path"] and e["method"] != "GET"]
     assert result.outputs["changed"] == "false"
     assert result.outputs["port_entity_identifier"] == ""
+
+
+#: A secret the operation outputs (as a routing key would be): long enough to be masked in pieces.
+RECEIPT = "rk-sbx-7Yt2Qm9Lw4Hc8Np3"
+
+
+class SecretTally(TallyOperation):
+    """Tally with a secret output, said in its logs too (as a careless service might echo it)."""
+
+    secret_outputs: ClassVar[tuple[str, ...]] = ("receipt",)
+
+    def said(self, state: Tally) -> str:
+        return f"{super().said(state)}, receipt {RECEIPT}"
+
+    def outputs(self, state: Tally | None) -> dict[str, str]:
+        return super().outputs(state) | {"receipt": RECEIPT}
+
+
+def test_a_secret_output_is_masked_everywhere_and_written_as_is(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The secret output is handed to the runner's masking before any log says it, is written
+    to the step output intact, and appears in no log, summary or Port run log."""
+    operation: TargetOperation[Tally, Tally] = SecretTally()
+    for registry in (OPERATIONS, TARGET_OPERATIONS):
+        monkeypatch.setitem(registry, operation.name, operation)
+    result = run(sandbox, tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert result.outputs["receipt"] == RECEIPT
+    assert RECEIPT in result.masked
+    assert RECEIPT not in result.stdout.replace(f"::add-mask::{RECEIPT}", "")
+    assert RECEIPT not in result.summary
+    assert not [log for log in run_logs(sandbox) if RECEIPT in log]
+
+
+def test_the_command_line_runs_a_target_operation_and_prints_its_outputs(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``escalator tally --json`` runs it through the same use case: its outputs in the JSON."""
+    before = len(notes(sandbox))
+    code = cli_main(
+        [
+            "tally",
+            "-i",
+            INCIDENT,
+            "--from",
+            seed.FROM_EMAIL,
+            "--json",
+            "--pagerduty-api-url",
+            sandbox.pagerduty_url,
+        ],
+        env={"PAGERDUTY_TOKEN": seed.PAGERDUTY_TOKEN},
+    )
+    document = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert document["ok"] is True
+    assert document["note_count"] == str(before + 1)
+    assert notes(sandbox).count(MARK) == 1

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from escalator.context import GitHubContext
 from escalator.errors import EscalatorError, InputError
@@ -30,6 +30,7 @@ from escalator.step_files import OutputWriter, SummaryWriter
 from escalator.usecase import wording
 from escalator.usecase.outcome import Outcome
 from escalator.usecase.runner import Runner
+from escalator.usecase.target_outcome import TargetOutcome
 from escalator.workflow import Console
 
 EXIT_OK = 0
@@ -91,7 +92,8 @@ def run(
     job_summary: SummaryWriter,
     github: GitHubContext | None = None,
     insecure_hosts: frozenset[str] = frozenset(),
-    on_done: Callable[[Outcome | None, EscalatorError | None], None] | None = None,
+    on_done: Callable[[Outcome | TargetOutcome[Any] | None, EscalatorError | None], None]
+    | None = None,
 ) -> int:
     """Validate, run the operation, report; every failure the user can cause ends here."""
     github = github or GitHubContext()
@@ -104,9 +106,8 @@ def run(
             on_done(None, error)
         return error.exit_code
     if inputs.operation in TARGET_OPERATIONS:
-        return run_target(
-            build_target_runner(inputs, console, outputs, github), outputs, job_summary
-        )
+        target = build_target_runner(inputs, console, outputs, github)
+        return run_target(target, outputs, job_summary, on_done)
     runner = build_runner(inputs, console, outputs, github)
     outcome = runner.outcome
     try:

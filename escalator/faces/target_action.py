@@ -4,7 +4,7 @@ its job summary."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from escalator.context import GitHubContext
@@ -23,7 +23,10 @@ EXIT_OK = 0
 
 
 def run_target(
-    runner: TargetRunner[Any, Any], outputs: OutputWriter, job_summary: SummaryWriter
+    runner: TargetRunner[Any, Any],
+    outputs: OutputWriter,
+    job_summary: SummaryWriter,
+    on_done: Callable[[TargetOutcome[Any], EscalatorError | None], None] | None = None,
 ) -> int:
     """Run an operation on a target other than an incident, and report it."""
     outcome, console = runner.outcome, runner.console
@@ -43,10 +46,11 @@ def run_target(
             runner.port.close()
     write_outputs(outputs, target_summary.target_port_outputs(outcome))
     job_summary.append(target_summary.render_target(outcome, redact=console.redact, error=error))
-    if error is not None:
-        return error.exit_code
-    console.info(outcome.result())
-    return EXIT_OK
+    if error is None:
+        console.info(outcome.result())
+    if on_done:
+        on_done(outcome, error)
+    return error.exit_code if error is not None else EXIT_OK
 
 
 def build_target_runner(
