@@ -281,3 +281,27 @@ def test_the_command_line_runs_a_target_operation_and_prints_its_outputs(
     assert document["ok"] is True
     assert document["note_count"] == str(before + 1)
     assert notes(sandbox).count(MARK) == 1
+
+
+def test_a_port_failure_after_the_write_says_what_was_done_to_the_target(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Port refuses the entity after the mark was added: the run fails, saying the target was
+    changed in PagerDuty and what Port did not get, and the mark is not sent twice."""
+    sandbox.set_faults(
+        [
+            {
+                "method": "POST",
+                "path": "/port/v1/blueprints/pagerdutyService/entities",
+                "steps": [{"status": 422}],
+            }
+        ]
+    )
+    result = run(sandbox, tmp_path)
+    assert result.returncode != 0
+    assert "The tally was tallied in PagerDuty, but the Port entity was not updated" in (
+        result.stdout
+    )
+    assert "## ⚠️ Tally tallied in PagerDuty, but Port was not fully updated" in result.summary
+    assert notes(sandbox).count(MARK) == 1
+    assert result.outputs["changed"] == "true"

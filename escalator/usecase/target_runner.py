@@ -196,7 +196,9 @@ class TargetRunner(Generic[S, R]):
 
     def _reporting_error(self, cause: EscalatorError, not_done: str) -> EscalatorError:
         if self.outcome.done:
-            return ReportingError(cause, not_done=not_done, done=self.operation.done)
+            return ReportingError(
+                cause, not_done=not_done, done=self.operation.done, what=self.operation.target
+            )
         return cause
 
     def _warn(self, text: str) -> None:
