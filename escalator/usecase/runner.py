@@ -30,6 +30,7 @@ from escalator.usecase.apply import apply_write
 from escalator.usecase.incident_entity import FULL_READ, IncidentEntity
 from escalator.usecase.outcome import Outcome
 from escalator.usecase.port_run import PortRun
+from escalator.usecase.wording import IncidentWords
 from escalator.workflow import Console
 
 T = TypeVar("T")
@@ -65,6 +66,7 @@ class Runner:
             PortRun(
                 port,
                 self.outcome,
+                words=IncidentWords(self.outcome),
                 console=console,
                 deadline=deadline,
                 submit=self.submit,
@@ -234,7 +236,7 @@ class Runner:
         try:
             return job_link.result() or self.run_url
         except EscalatorError as exc:
-            self._warn(f"Could not find this job's URL: {exc}")
+            self._warn(f"Could not find this job's URL: {exc.render(self.console.terms)}")
             return self.run_url
 
     def _reporting_error(self, cause: EscalatorError, not_done: str) -> EscalatorError:
