@@ -65,6 +65,7 @@ def parse_inputs(
     context = parse_port_context(values.pop("port_context", ""))
     rule = operations.get(str(values["operation"]).lower())
     if isinstance(rule, FillsFromContext):
+        values["port_run_id"] = context.run_id
         sources = _fill_own(values, rule.context_inputs(context))
     else:
         on_service = rule is not None and rule.runs_on_service

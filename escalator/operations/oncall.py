@@ -61,6 +61,7 @@ class Oncall(ScheduleOperation):
     outside every policy read from its final schedule)."""
 
     name: ClassVar[str] = "oncall"
+    target: ClassVar[str] = "on-call"
     noun: ClassVar[str] = "On-call lookup"
     doing: ClassVar[str] = "Reading who is on call for"
     done: ClassVar[str] = "read"

@@ -9,13 +9,15 @@ so Port shows the new on-call without waiting for a resync.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import ClassVar
 
+from escalator.clients.schedules import Override as Held
 from escalator.clients.schedules import get_schedule, list_overrides
 from escalator.errors import InputError
 from escalator.inputs import ActionInputs
-from escalator.inputs.times import iso, window
+from escalator.inputs.times import iso, parse_instant, window
 from escalator.operations.base import Change, Field
 from escalator.operations.on_schedule import (
     ONCALL_BLUEPRINT,
@@ -24,7 +26,7 @@ from escalator.operations.on_schedule import (
     find_user,
     user_asked,
 )
-from escalator.operations.schedule_writes import Cover, CreateOverride, matching
+from escalator.operations.schedule_writes import Cover, CreateOverride, matching, under_way
 from escalator.operations.target import EntityDraft, TargetPlan, TargetReads
 
 
@@ -52,6 +54,24 @@ def window_of(inputs: ActionInputs, now: datetime) -> tuple[datetime, datetime]:
             hint="Give {end} after {start} (default now) and after now, at most 90 days "
             "later: a time with an offset (2026-12-07T01:00:00Z) or a duration (4h, 1h30m).",
         ) from exc
+
+
+def same_in(held: list[Held], asked: Cover, *, started_now: bool) -> Cover:
+    """``asked`` with the override among ``held`` that already makes it, if any: the same user,
+    start and end; or, when the start was left to now, the user's override under way now with
+    the same length (the same run again: its "now" was earlier)."""
+    user_id = asked.user.id
+    try:
+        return replace(asked, override=matching(held, user_id, asked.start, asked.end))
+    except LookupError:
+        if not started_now:
+            return asked
+    try:
+        found = under_way(held, user_id, asked.start, asked.end - asked.start)
+    except LookupError:
+        return asked
+    start, end = parse_instant(found.start), parse_instant(found.end)
+    return replace(asked, start=start, end=end, override=found)
 
 
 class Override(ScheduleOperation):
@@ -90,11 +110,7 @@ class Override(ScheduleOperation):
         schedule = reads.submit(get_schedule, pagerduty, inputs.schedule_id, since=None, until=None)
         held = list_overrides(pagerduty, inputs.schedule_id, since=iso(start), until=iso(end))
         cover = Cover(schedule.result(), user.result(), start, end)
-        try:
-            found = matching(held, cover.user.id, start, end)
-        except LookupError:
-            return cover
-        return Cover(cover.schedule, cover.user, start, end, found)
+        return same_in(held, cover, started_now=inputs.start is None)
 
     def plan(self, request: Cover) -> TargetPlan[Cover]:
         return plan(request)
@@ -103,7 +119,7 @@ class Override(ScheduleOperation):
         who = state.user.name or state.user.email or state.user.id
         made = f" (override {state.override.id})" if state.override else ""
         return (
-            f"schedule {state.schedule.id}: {who} on call from {iso(state.start)} "
+            f"{state.schedule.id}: {who} on call from {iso(state.start)} "
             f"until {iso(state.end)}{made}"
         )
 
@@ -152,4 +168,5 @@ class Override(ScheduleOperation):
                 "url": schedule.html_url,
             },
             relations={SCHEDULE_BLUEPRINT: schedule.id},
+            optional=True,
         )

@@ -98,11 +98,11 @@ class RemoveOverride(ScheduleOperation):
     def said(self, state: Removal) -> str:
         who = f"{state.user.email or state.user.id}'s " if state.user else ""
         if state.removed:
-            return f"schedule {state.schedule_id}: {who}override {', '.join(state.removed)} removed"
+            return f"{state.schedule_id}: {who}override {', '.join(state.removed)} removed"
         if not state.overrides:
-            return f"schedule {state.schedule_id}: no override of {who or 'the user '}to remove"
+            return f"{state.schedule_id}: no override of {who or 'the user '}to remove"
         ids = ", ".join(o.id for o in state.overrides)
-        return f"schedule {state.schedule_id}: {who}override {ids}"
+        return f"{state.schedule_id}: {who}override {ids}"
 
     def done_label(self, plan: TargetPlan[Removal], after: Removal | None) -> str:
         removed = after.removed if after else ()

@@ -14,7 +14,6 @@ from urllib.parse import quote
 
 from escalator.clients.bodies import OverrideItem, OverridesCreate
 from escalator.clients.models import User
-from escalator.clients.pagerduty import PagerDutyClient
 from escalator.clients.schedules import (
     Override,
     Schedule,
@@ -24,6 +23,7 @@ from escalator.clients.schedules import (
 )
 from escalator.errors import PagerDutyError
 from escalator.inputs.times import iso, parse_instant, same_instant
+from escalator.operations.target import Clients
 
 #: How far PagerDuty's clock may be ahead of this machine's when an override cut short "now" is
 #: compared with now.
@@ -49,6 +49,21 @@ def matching(overrides: list[Override], user_id: str, start: datetime, end: date
             and same_instant(override.start, start)
             and same_instant(override.end, end)
         ):
+            return override
+    raise LookupError(user_id)
+
+
+def under_way(
+    overrides: list[Override], user_id: str, now: datetime, length: timedelta
+) -> Override:
+    """The override of ``user_id`` under way at ``now`` that lasts ``length`` (a re-run of a run
+    whose start was "now"); raises LookupError for none."""
+    for override in overrides:
+        try:
+            start, end = parse_instant(override.start), parse_instant(override.end)
+        except ValueError:
+            continue
+        if override.user.id == user_id and start <= now < end and end - start == length:
             return override
     raise LookupError(user_id)
 
@@ -79,9 +94,9 @@ class CreateOverride:
     def rechecks(self, error: PagerDutyError) -> bool:
         return False
 
-    def send(self, pagerduty: PagerDutyClient, current: Cover | None) -> Cover | None:
+    def send(self, clients: Clients, current: Cover | None) -> Cover | None:
         assert current is not None  # planned on a schedule read before
-        results = create_overrides(pagerduty, self.schedule_id, self.body())
+        results = create_overrides(clients.pagerduty, self.schedule_id, self.body())
         made = [r.override for r in results if r.status == 201 and r.override]
         if not made:
             words = "; ".join(e for r in results for e in r.errors) or "no reason given"
@@ -94,10 +109,10 @@ class CreateOverride:
             )
         return replace(current, override=Override.model_validate(made[0]))
 
-    def landed(self, pagerduty: PagerDutyClient, current: Cover | None) -> Cover | None:
+    def landed(self, clients: Clients, current: Cover | None) -> Cover | None:
         assert current is not None
         held = list_overrides(
-            pagerduty, self.schedule_id, since=iso(self.start), until=iso(self.end)
+            clients.pagerduty, self.schedule_id, since=iso(self.start), until=iso(self.end)
         )
         try:
             found = matching(held, self.user_id, self.start, self.end)
@@ -138,15 +153,15 @@ class DeleteOverride:
     def rechecks(self, error: PagerDutyError) -> bool:
         return error.status == 404 and len(self._tries) > 1
 
-    def send(self, pagerduty: PagerDutyClient, current: Removal | None) -> Removal | None:
+    def send(self, clients: Clients, current: Removal | None) -> Removal | None:
         self._tries.append(1)
-        delete_override(pagerduty, self.schedule_id, self.override_id)
+        delete_override(clients.pagerduty, self.schedule_id, self.override_id)
         return self._done(current)
 
-    def landed(self, pagerduty: PagerDutyClient, current: Removal | None) -> Removal | None:
+    def landed(self, clients: Clients, current: Removal | None) -> Removal | None:
         now = datetime.now(UTC)
         until = self.ends if self.ends and self.ends > now else now + timedelta(days=90)
-        held = list_overrides(pagerduty, self.schedule_id, since=iso(now), until=iso(until))
+        held = list_overrides(clients.pagerduty, self.schedule_id, since=iso(now), until=iso(until))
         still = [
             o for o in held if o.id == self.override_id and parse_instant(o.end) > now + CLOCK_SKEW
         ]
