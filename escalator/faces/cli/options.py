@@ -166,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
         "job log, the outputs, the job summary and what changed in PagerDuty and Port.",
     )
     demo.add_argument("--dry-run", action="store_true", help="run the action with dry_run: true")
+    demo.add_argument(
+        "--oncall",
+        action="store_true",
+        help="show the on-call operations on a schedule instead (oncall, override...)",
+    )
     commands.add_parser(
         "port-setup",
         help="create or update the blueprints and self-service actions in Port",
