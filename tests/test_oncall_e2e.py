@@ -70,12 +70,13 @@ def port_run(sandbox: Sandbox) -> dict[str, Any]:
 
 
 def contract_problems(sandbox: Sandbox) -> list[str]:
-    """How the PagerDuty requests of the journal break PagerDuty's specification."""
+    """How the requests of the journal break PagerDuty's or Port's specification."""
     problems: list[str] = []
-    for entry in pagerduty(sandbox):
-        path = entry["path"].removeprefix(PD)
+    for entry in sandbox.journal():
+        service = "pagerduty" if entry["path"].startswith(PD) else "port"
+        path = entry["path"].removeprefix("/" + service)
         problems += request_problems(
-            "pagerduty", entry["method"], path, entry["query"], entry["headers"], entry["body"]
+            service, entry["method"], path, entry["query"], entry["headers"], entry["body"]
         )
     return problems
 
@@ -98,7 +99,7 @@ def test_who_is_on_call_names_the_lowest_level_not_the_first_entry(
     assert writes(sandbox) == []
     assert any("bob@example.com" in log for log in run_logs(sandbox))
     assert "bob@example.com" in result.summary
-    assert port_run(sandbox)["status"] == "SUCCESS"
+    assert port_run(sandbox)["statusLabel"] == "Already as requested"
     assert contract_problems(sandbox) == []
 
 
@@ -126,7 +127,7 @@ def test_a_shift_based_schedule_is_refused_plainly(sandbox: Sandbox, tmp_path: P
     result = run(sandbox, tmp_path, "oncall", port_context=context("PSC5SFT"))
     assert result.returncode == 1
     assert "shift-based (v3)" in result.error_text
-    assert port_run(sandbox)["status"] == "FAILURE"
+    assert any(log.startswith("On-call lookup failed:") for log in run_logs(sandbox))
 
 
 def test_an_oncall_entity_names_its_schedule_by_relation(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -184,7 +185,8 @@ def test_a_refused_item_inside_the_201_fails_with_pagerdutys_words(
     assert result.returncode == 1
     assert "User is not a member of this schedule" in result.error_text
     assert sandbox.state()["port"]["entities"].get("pagerdutyOncall", {}) == before
-    assert port_run(sandbox)["status"] == "FAILURE"
+    failures = [log for log in run_logs(sandbox) if log.startswith("Override failed:")]
+    assert "User is not a member of this schedule" in failures[0]
 
 
 @pytest.mark.parametrize(
@@ -229,6 +231,7 @@ def test_hand_it_back_removes_it_and_a_second_click_changes_nothing(
     back = run(sandbox, tmp_path / "back", "remove-override")
     assert back.returncode == 0, back.stdout
     (delete,) = writes(sandbox)
+    assert len(pagerduty(sandbox)) == 3  # the user, the overrides over now, the delete
     assert delete["method"] == "DELETE"
     assert delete["path"].endswith("/" + taken.outputs["override_id"])
     assert back.outputs["override_id"] == taken.outputs["override_id"]
@@ -285,3 +288,50 @@ def test_each_subcommand_on_the_command_line(
     assert (made["changed"], made["override_id"]) == (True, held(sandbox, "PXPGF42")[0]["id"])
     assert cli_main(["remove-override", "-s", SCHEDULE, *connection], env) == 0
     assert json.loads(capsys.readouterr().out)["changed"] is True
+
+
+def test_without_the_oncall_blueprint_the_override_succeeds_and_says_so(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """In Port's guide shape (no pagerdutyOncall), the override is made and the run says no
+    entity was upserted, exit 0."""
+    sandbox.set_blueprint_shape("guide")
+    try:
+        result = run(sandbox, tmp_path, "override", end="4h")
+        entities = sandbox.state()["port"]["entities"]
+    finally:
+        sandbox.set_blueprint_shape("integration")
+    assert result.returncode == 0, result.stdout
+    assert "Port has no pagerdutyOncall blueprint" in result.stdout
+    assert "pagerdutyOncall" not in entities
+    assert result.outputs["port_entity_identifier"] == ""
+
+
+def test_a_hostile_name_from_pagerduty_is_inert_in_the_log_and_port(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A user name holding a line break, a workflow command and ##[ starts no command in the
+    job log and forges no line in Port's run logs."""
+    name = "Eve\n::error::pwned ##[warning]forged\x1b[2J"
+    entry = {
+        "user": {"id": "PEVE001", "name": name, "email": "eve@example.com"},
+        "escalation_level": 1,
+        "schedule": {"id": SCHEDULE, "type": "schedule_reference"},
+        "escalation_policy": {"id": "PPAYMNT", "type": "escalation_policy_reference"},
+        "start": "2026-11-30T00:00:00Z",
+        "end": "2026-12-07T00:00:00Z",
+    }
+    answer = {"oncalls": [entry], "limit": 100, "offset": 0, "more": False}
+    sandbox.set_faults(
+        [{"method": "GET", "path": f"{PD}/oncalls", "steps": [{"status": 200, "body": answer}]}]
+    )
+    result = run(sandbox, tmp_path, "oncall")
+    assert result.returncode == 0, result.stdout
+    assert "pwned" in result.stdout
+    assert not any(line.startswith("::error::pwned") for line in result.lines)
+    assert "##[warning]" not in result.stdout
+    assert "\x1b" not in result.stdout
+    for log in run_logs(sandbox):
+        assert "\n" not in log
+        assert "##[" not in log
+    assert json.loads(result.outputs["oncall"])[0]["name"] == name

@@ -84,6 +84,7 @@ def test_a_fault_around_the_create_never_makes_a_second_override(
     sandbox.set_faults([{"method": method, "path": path, "steps": steps}])
     result = run(sandbox, tmp_path, "override", end="4h")
     assert result.returncode == 0, result.stdout
+    assert sandbox.faults.describe()["faults"][0]["used"] == len(steps)
     (made,) = alices(sandbox)
     assert applied(sandbox, "POST") == 1
     assert result.outputs["override_id"] == made["id"]
@@ -103,6 +104,7 @@ def test_a_fault_around_the_delete_removes_the_override_once(
     sandbox.set_faults([{"method": method, "path": path, "steps": steps}])
     result = run(sandbox, tmp_path / "back", "remove-override")
     assert result.returncode == 0, result.stdout
+    assert sandbox.faults.describe()["faults"][0]["used"] == len(steps)
     now = datetime.now(UTC)
     assert [o for o in alices(sandbox) if parse_instant(o["end"]) > now] == []
     assert applied(sandbox, "DELETE") == 1

@@ -9,12 +9,15 @@ from typing import Any
 import pytest
 
 from escalator.clients import schedules
+from escalator.clients.models import User
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.errors import PagerDutyError
 from escalator.http import Deadline
 from escalator.inputs.times import iso, parse_duration, parse_instant, window
 from escalator.operations.oncall_resolver import OnCall, from_entries, on_call_now, primary
+from escalator.operations.override import same_in
 from escalator.operations.schedule_writes import Cover, CreateOverride, DeleteOverride
+from escalator.operations.target import Clients
 from escalator.sandbox import Sandbox, seed
 from tests.contract import request_problems
 
@@ -163,8 +166,8 @@ def test_a_shift_based_schedule_is_refused_plainly(pagerduty: PagerDutyClient) -
     """PSC5SFT (v3) is refused with a message that says shift-based and names schedule_id."""
     with pytest.raises(PagerDutyError) as caught:
         on_call_now(pagerduty, now=datetime.now(UTC), schedule_id="PSC5SFT")
-    assert "shift-based (v3)" in caught.value.message
-    assert "schedule_id" in caught.value.hint
+    assert "shift-based (v3)" in caught.value.message_template
+    assert "schedule_id" in caught.value.hint_template
 
 
 # --- the writes ---------------------------------------------------------------------------------
@@ -185,13 +188,13 @@ def test_an_override_is_sent_in_the_plural_body_and_found_again(
     asked = cover(pagerduty)
     write = CreateOverride("PSC7PAY", "PD8RZ2N", asked.start, asked.end)
     sandbox.clear_journal()
-    made = write.send(pagerduty, asked)
+    made = write.send(Clients(pagerduty), asked)
     assert made is not None
     assert made.override is not None
     (post,) = sent(sandbox)
     assert post["body"]["overrides"][0]["user"] == {"id": "PD8RZ2N", "type": "user_reference"}
     assert "override" not in post["body"]
-    found = write.landed(pagerduty, asked)
+    found = write.landed(Clients(pagerduty), asked)
     assert found is not None
     assert found.override is not None
     assert found.override.id == made.override.id
@@ -205,7 +208,7 @@ def test_an_item_refused_inside_the_201_fails_with_pagerdutys_words(
     asked = cover(pagerduty)
     write = CreateOverride("PSC7PAY", "PD8RZ2N", asked.end, asked.start)
     with pytest.raises(PagerDutyError, match="Override must end after its start"):
-        write.send(pagerduty, asked)
+        write.send(Clients(pagerduty), asked)
 
 
 def test_a_wrapped_answer_without_statuses_is_read_as_made() -> None:
@@ -222,9 +225,42 @@ def test_a_404_after_a_lost_answer_counts_as_removed_but_not_at_the_first_try(
     error = PagerDutyError("gone", status=404, code=4004)
     write = DeleteOverride("PSC7PAY", "PO7PAY1")
     assert not write.rechecks(error)
-    write.send(pagerduty, None)
+    write.send(Clients(pagerduty), None)
     assert not write.rechecks(error)
     with pytest.raises(PagerDutyError, match="no such override"):
-        write.send(pagerduty, None)
+        write.send(Clients(pagerduty), None)
     assert write.rechecks(error)
-    assert write.landed(pagerduty, None) is not None
+    assert write.landed(Clients(pagerduty), None) is not None
+
+
+def held_override(start: datetime, hours: int) -> schedules.Override:
+    """Alice's override from ``start`` for ``hours``."""
+    return schedules.Override.model_validate(
+        {
+            "id": "QOLD",
+            "start": iso(start),
+            "end": iso(start + timedelta(hours=hours)),
+            "user": {"id": "PXPGF42"},
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("started_now", "hours", "same"),
+    [(True, 4, True), (True, 2, False), (False, 4, False)],
+    ids=["rerun-of-now", "other-length", "start-given"],
+)
+def test_a_rerun_whose_now_was_earlier_finds_the_override_under_way(
+    started_now: bool, hours: int, same: bool
+) -> None:
+    """With start left to now, Alice's 4h override begun 5 minutes ago is the one asked again;
+    another length, or a start given, is not."""
+    now = NOW.replace(microsecond=0)
+    schedule = schedules.Schedule(id="PSC7PAY")
+    asked = Cover(schedule, User(id="PXPGF42"), now, now + timedelta(hours=4))
+    found = same_in(
+        [held_override(now - timedelta(minutes=5), hours)], asked, started_now=started_now
+    )
+    assert (found.override is not None) is same
+    if same:
+        assert found.start == now - timedelta(minutes=5)
