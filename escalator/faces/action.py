@@ -135,7 +135,7 @@ def run(
 
 def build_runner(
     inputs: ActionInputs, console: Console, outputs: OutputWriter, github: GitHubContext
-) -> Runner:
+) -> Runner[Any]:
     """The use case with its clients, built here and handed in."""
     deadline, pagerduty, port, job_link = connect(inputs, console, github)
     return Runner(
