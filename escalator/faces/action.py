@@ -110,7 +110,17 @@ def run(
         target = build_target_runner(inputs, console, outputs, github)
         return run_target(target, outputs, job_summary, on_done)
     runner = build_runner(inputs, console, outputs, github)
-    outcome = runner.outcome
+    return run_incident(runner, outputs, job_summary, on_done)
+
+
+def run_incident(
+    runner: Runner[Any],
+    outputs: OutputWriter,
+    job_summary: SummaryWriter,
+    on_done: Callable[[Outcome, EscalatorError | None], None] | None = None,
+) -> int:
+    """Run an operation on one incident, and report it."""
+    inputs, console, outcome = runner.inputs, runner.console, runner.outcome
     try:
         with console.group(_group_title(inputs)):
             say_port_scope(inputs, console)
