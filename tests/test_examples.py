@@ -449,24 +449,6 @@ def test_examples_readme_explains_every_file() -> None:
         assert str(path.relative_to(EXAMPLES)) in readme, path
 
 
-def _fenced_blocks(text: str, language: str) -> list[str]:
-    return re.findall(rf"^```{language}\n(.*?)^```$", text, flags=re.S | re.M)
-
-
-def test_readme_opens_with_the_example_workflow() -> None:
-    """The README's first YAML block is the example workflow, so the two cannot drift apart."""
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    block = _fenced_blocks(readme, "yaml")[0]
-    assert block == WORKFLOW.read_text(encoding="utf-8")
-
-
-def test_readme_shows_the_port_action() -> None:
-    """The README's first JSON block is the kit's Port self-service action."""
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    block = json.loads(_fenced_blocks(readme, "json")[0])
-    assert block == load_json(GITHUB_ACTION)
-
-
 def _kit_examples_script() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
         "kit_examples", REPO / "scripts" / "kit_examples.py"
