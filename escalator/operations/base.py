@@ -37,6 +37,8 @@ class Field(enum.Enum):
     NOTE = "Note"
     SNOOZE = "Snoozed for"
     INCIDENT = "Incident"
+    ONCALL = "On call"
+    OVERRIDE = "Override"
 
 
 def shown(field: Field, incident: Incident | None) -> str:
