@@ -28,7 +28,7 @@ from escalator.operations.target import TargetOperation
 
 #: The operations on one incident, in the order the faces and the kit show them (the first is the
 #: default ``operation``).
-INCIDENT_OPERATIONS: Mapping[str, Operation] = {
+INCIDENT_OPERATIONS: Mapping[str, Operation[Any]] = {
     operation.name: operation
     for operation in (
         Escalate(),
