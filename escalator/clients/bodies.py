@@ -74,3 +74,27 @@ class NewIncident(TypedDict):
 
 class IncidentCreate(TypedDict):
     incident: NewIncident
+
+
+class NewService(TypedDict):
+    """The ``service`` of ``POST /services``: what was asked, PagerDuty's defaults for the rest."""
+
+    type: Literal["service"]
+    name: str
+    escalation_policy: Reference
+    description: NotRequired[str]
+
+
+class ServiceCreate(TypedDict):
+    service: NewService
+
+
+class NewIntegration(TypedDict):
+    """The ``integration`` of ``POST /services/{id}/integrations``."""
+
+    type: Literal["events_api_v2_inbound_integration"]
+    name: str
+
+
+class IntegrationCreate(TypedDict):
+    integration: NewIntegration
