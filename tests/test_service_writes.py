@@ -14,29 +14,37 @@ from escalator.clients.pagerduty import PagerDutyClient
 from escalator.clients.services import Integration, find_service, get_integration, get_service
 from escalator.errors import PagerDutyError
 from escalator.http import Deadline
-from escalator.operations.service_writes import AddEventsIntegration, CreateService, ServiceState
+from escalator.operations.service_writes import (
+    OTHER_RUN_WAIT,
+    AddEventsIntegration,
+    CreateService,
+    ServiceState,
+)
 from escalator.sandbox import Sandbox, seed
 from escalator.sandbox.services import SEEDED_INTEGRATIONS
 from escalator.usecase.apply import apply_write
 from escalator.workflow import Console
+from tests.e2e import SkippingClock
 
 PAYMENTS_KEY = next(key for service, _, key in SEEDED_INTEGRATIONS if service == "PSVCPAY")
 
 
 @dataclass
 class Clients:
-    """What the writes send through."""
+    """What the writes send through, and the clock its waits pass on at once."""
 
     pagerduty: PagerDutyClient
+    clock: SkippingClock
 
 
 @pytest.fixture
 def clients(sandbox: Sandbox) -> Clients:
-    """A PagerDuty client of the sandbox."""
+    """A PagerDuty client of the sandbox, on a skipping clock."""
+    clock = SkippingClock()
     client = PagerDutyClient.connect(
-        sandbox.pagerduty_url, seed.PAGERDUTY_TOKEN, from_email=None, deadline=Deadline(30)
+        sandbox.pagerduty_url, seed.PAGERDUTY_TOKEN, from_email=None, deadline=Deadline(30, clock)
     )
-    return Clients(client)
+    return Clients(client, clock)
 
 
 def pd_requests(sandbox: Sandbox) -> list[tuple[str, str]]:
@@ -100,7 +108,8 @@ def test_create_then_integration_gives_the_key(sandbox: Sandbox, clients: Client
 
 
 def test_a_taken_name_is_found_not_created(sandbox: Sandbox, clients: Clients) -> None:
-    """Another run's service of the same name (another case): the 400 is read as found."""
+    """Another run's service of the same name (another case): the 400 is read as found; with no
+    integration yet, it is read again once after a wait for that run to add its own."""
     existing = CreateService("Payments", "PPAYMNT").send(clients, None)
     sandbox.clear_journal()
     state, ours = apply_write(
@@ -110,7 +119,28 @@ def test_a_taken_name_is_found_not_created(sandbox: Sandbox, clients: Clients) -
     assert state.service.id == existing.service.id
     assert ours is False
     assert len(services_named(sandbox, "payments")) == 1
+    assert [m for m, _ in pd_requests(sandbox)] == ["POST", "GET", "GET"]
+    assert clients.clock.waits == [OTHER_RUN_WAIT]
+
+
+def test_another_runs_integration_is_taken_after_a_taken_name(
+    sandbox: Sandbox, clients: Clients
+) -> None:
+    """The other run's integration is there once the name is found: it is used, nothing sent."""
+    existing = AddEventsIntegration().send(
+        clients, CreateService("Payments", "PPAYMNT").send(clients, None)
+    )
+    sandbox.clear_journal()
+    state, _ = apply_write(
+        CreateService("Payments", "PPAYMNT"), clients, None, Console(None, github=False)
+    )
+    assert state is not None
+    assert state.integration is not None
+    assert existing.integration is not None
+    assert state.integration.id == existing.integration.id
+    assert AddEventsIntegration().send(clients, state) is state
     assert [m for m, _ in pd_requests(sandbox)] == ["POST", "GET"]
+    assert clients.clock.waits == []
 
 
 def test_a_lost_create_is_looked_up_not_sent_again(sandbox: Sandbox, clients: Clients) -> None:

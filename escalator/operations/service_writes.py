@@ -1,11 +1,15 @@
 """The writes of create-service, each a typed request that knows how to check itself: the service
 (found again by its name after a lost answer or a taken name) and its Events API v2 integration
 (never added twice: the service's integrations are read before sending again).
+
+A service another run created meanwhile (found after "Name has already been taken") gets its
+integration from that run a moment later: its integrations are read again once, after
+:data:`OTHER_RUN_WAIT` seconds, so this run adds none of its own when that run's is there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 from urllib.parse import quote
 
@@ -26,6 +30,8 @@ from escalator.errors import PagerDutyError
 
 #: The name the Events API v2 integration is given (PagerDuty's own default name).
 INTEGRATION_NAME = "Events API V2"
+#: Seconds given to the run that created a service to add its integration, before this run does.
+OTHER_RUN_WAIT = 2.0
 
 
 class WithPagerDuty(Protocol):
@@ -51,6 +57,11 @@ def state_of(pagerduty: PagerDutyClient, service: Service) -> ServiceState:
     return ServiceState(service, integration)
 
 
+def reread(pagerduty: PagerDutyClient, service_id: str) -> ServiceState:
+    """The service as PagerDuty holds it now, with its Events API v2 integration."""
+    return state_of(pagerduty, get_service(pagerduty, service_id))
+
+
 @dataclass(frozen=True)
 class CreateService:
     """``POST /services``: never two services; a taken name or a lost answer is looked up."""
@@ -58,6 +69,8 @@ class CreateService:
     name: str
     escalation_policy_id: str
     description: str | None = None
+    #: set when PagerDuty answered that the name is taken: another run created it meanwhile
+    _taken: list[bool] = field(default_factory=list, init=False, compare=False, repr=False)
 
     @property
     def request_line(self) -> str:
@@ -78,14 +91,27 @@ class CreateService:
 
     def rechecks(self, error: PagerDutyError) -> bool:
         """'Name has already been taken': another run may have just created it (look it up)."""
-        return error.status == 400 and name_taken(error.message)
+        taken = error.status == 400 and name_taken(error.message)
+        if taken:
+            self._taken.append(True)
+        return taken
 
     def send(self, clients: WithPagerDuty, current: ServiceState | None) -> ServiceState:
         return ServiceState(create_service(clients.pagerduty, self.body()))
 
     def landed(self, clients: WithPagerDuty, current: ServiceState | None) -> ServiceState | None:
-        found = find_service(clients.pagerduty, self.name)
-        return state_of(clients.pagerduty, found) if found is not None else None
+        pagerduty = clients.pagerduty
+        found = find_service(pagerduty, self.name)
+        if found is None:
+            return None
+        state = state_of(pagerduty, found)
+        if state.integration is None and self._taken:
+            # another run created it a moment ago: give it the time to add its integration
+            deadline = pagerduty.transport.deadline
+            if deadline.fits(OTHER_RUN_WAIT):
+                deadline.clock.sleep(OTHER_RUN_WAIT)
+            state = reread(pagerduty, found.id)
+        return state
 
 
 @dataclass(frozen=True)
@@ -112,6 +138,8 @@ class AddEventsIntegration:
         return False
 
     def send(self, clients: WithPagerDuty, current: ServiceState | None) -> ServiceState:
+        """Add the integration; ``current`` itself, nothing sent, when it has one (the run that
+        created the service meanwhile added it)."""
         assert current is not None  # planned on a found service or after its create
         if current.integration is not None:
             return current
@@ -120,5 +148,5 @@ class AddEventsIntegration:
 
     def landed(self, clients: WithPagerDuty, current: ServiceState | None) -> ServiceState | None:
         assert current is not None
-        latest = state_of(clients.pagerduty, get_service(clients.pagerduty, current.service.id))
-        return latest if latest.integration is not None else None
+        latest = reread(clients.pagerduty, current.service.id)
+        return replace(current, integration=latest.integration) if latest.integration else None
