@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
+from escalator import terms
 from escalator.clients import services
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.clients.services import Integration, find_service, get_integration, get_service
+from escalator.clients.services_errors import read_service_error
 from escalator.errors import PagerDutyError
-from escalator.http import Deadline
+from escalator.http import Deadline, HttpResponse
 from escalator.operations.service_writes import (
     OTHER_RUN_WAIT,
     AddEventsIntegration,
@@ -113,7 +115,10 @@ def test_a_taken_name_is_found_not_created(sandbox: Sandbox, clients: Clients) -
     existing = CreateService("Payments", "PPAYMNT").send(clients, None)
     sandbox.clear_journal()
     state, ours = apply_write(
-        CreateService("PAYMENTS", "PPAYMNT"), clients, None, Console(None, github=False)
+        CreateService("PAYMENTS", "PPAYMNT"),
+        clients,
+        None,
+        Console(None, github=False, terms=terms.ACTION),
     )
     assert state is not None
     assert state.service.id == existing.service.id
@@ -132,7 +137,10 @@ def test_another_runs_integration_is_taken_after_a_taken_name(
     )
     sandbox.clear_journal()
     state, _ = apply_write(
-        CreateService("Payments", "PPAYMNT"), clients, None, Console(None, github=False)
+        CreateService("Payments", "PPAYMNT"),
+        clients,
+        None,
+        Console(None, github=False, terms=terms.ACTION),
     )
     assert state is not None
     assert state.integration is not None
@@ -149,7 +157,10 @@ def test_a_lost_create_is_looked_up_not_sent_again(sandbox: Sandbox, clients: Cl
         [{"method": "POST", "path": "/pagerduty/services", "steps": [{"fault": "reset_after"}]}]
     )
     state, ours = apply_write(
-        CreateService("Payments", "PPAYMNT"), clients, None, Console(None, github=False)
+        CreateService("Payments", "PPAYMNT"),
+        clients,
+        None,
+        Console(None, github=False, terms=terms.ACTION),
     )
     assert state is not None
     assert ours is True
@@ -163,7 +174,9 @@ def test_a_lost_integration_is_read_back_not_added_twice(
     created = CreateService("Payments", "PPAYMNT").send(clients, None)
     path = f"/pagerduty/services/{created.service.id}/integrations"
     sandbox.set_faults([{"method": "POST", "path": path, "steps": [{"fault": "reset_after"}]}])
-    state, _ = apply_write(AddEventsIntegration(), clients, created, Console(None, github=False))
+    state, _ = apply_write(
+        AddEventsIntegration(), clients, created, Console(None, github=False, terms=terms.ACTION)
+    )
     assert state is not None
     assert state.integration is not None
     service = get_service(clients.pagerduty, created.service.id)
@@ -221,3 +234,26 @@ def test_an_integration_key_never_shows_in_a_repr() -> None:
     )
     assert "k" * 32 not in repr(integration) + str(integration)
     assert integration.events_v2
+
+
+def pagerduty_answer(status: int, code: int, *errors: str) -> HttpResponse:
+    """A PagerDuty error answer."""
+    body = {"error": {"message": "Invalid Input Provided", "code": code, "errors": list(errors)}}
+    return HttpResponse(status=status, headers={}, body=body)
+
+
+@pytest.mark.parametrize(
+    ("answer", "named"),
+    [
+        (pagerduty_answer(400, 2001, "Name has already been taken"), "{service_name}"),
+        (pagerduty_answer(400, 2001, "Escalation policy not found"), "{escalation_policy_id}"),
+        (pagerduty_answer(400, 2001, "Name is too long"), "{service_name}"),
+        (pagerduty_answer(400, 2019, "Product Limit Reached"), "limit of services"),
+        (pagerduty_answer(402, 2014), "plan"),
+        (pagerduty_answer(403, 2010), "{pagerduty_token}"),
+    ],
+)
+def test_a_refused_create_says_what_to_change(answer: HttpResponse, named: str) -> None:
+    """Each refusal of POST /services is read into the input or the fix it is about."""
+    reading = read_service_error(answer, "/services")
+    assert named in reading.rule.message + reading.rule.hint

@@ -91,7 +91,7 @@ class CreateService:
 
     def rechecks(self, error: PagerDutyError) -> bool:
         """'Name has already been taken': another run may have just created it (look it up)."""
-        taken = error.status == 400 and name_taken(error.message)
+        taken = error.status == 400 and name_taken(error.message_template)
         if taken:
             self._taken.append(True)
         return taken
