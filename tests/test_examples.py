@@ -23,6 +23,7 @@ import regress
 import yaml
 
 from escalator.kit import definitions
+from escalator.operations import INCIDENT_OPERATIONS
 from tests.contract import load_extract
 from tests.tools import lint_tool
 
@@ -37,6 +38,9 @@ AUTOMATION = KIT / "sync-incident-automation.json"
 BLUEPRINTS = KIT / "blueprints.json"
 WORKFLOW = EXAMPLES / definitions.DEFAULT_WORKFLOW
 GITHUB_ACTIONS = [KIT / definitions.action_file(name) for name in definitions.OPERATIONS]
+#: The actions run on one incident (or creating one); an operation on another target has its own
+#: blueprint and context, checked by its tests.
+INCIDENT_ACTIONS = [KIT / definitions.action_file(name) for name in INCIDENT_OPERATIONS]
 PORT_ACTIONS = [path for path in sorted(KIT.glob("*.json")) if path != BLUEPRINTS]
 #: Inputs the example workflow declares for running it by hand; no Port action sends them.
 BY_HAND_ONLY = {"incident_id", "service_id", "incident_key"}
@@ -47,7 +51,7 @@ def load_json(path: Path) -> Any:
 
 
 def operation_of(path: Path) -> str:
-    return path.name.removesuffix("-incident-action.json")
+    return {definitions.action_file(name): name for name in definitions.OPERATIONS}[path.name]
 
 
 def load_yaml(path: Path) -> Any:
@@ -131,7 +135,7 @@ def test_kit_files_are_every_action_and_the_webhook_variant() -> None:
     """The kit holds the blueprints, one action per operation, the webhook action and automation."""
     expected = {p.name for p in [BLUEPRINTS, WEBHOOK_ACTION, AUTOMATION, *GITHUB_ACTIONS]}
     assert set(definitions.data_files()) == expected
-    assert len(GITHUB_ACTIONS) == 8
+    assert len(GITHUB_ACTIONS) == len(definitions.OPERATIONS)
 
 
 def test_port_schema_check_rejects_a_broken_action() -> None:
@@ -228,7 +232,7 @@ def test_workflow_declares_only_what_the_actions_send_or_a_person_gives() -> Non
     assert not sent & BY_HAND_ONLY
 
 
-@pytest.mark.parametrize("path", GITHUB_ACTIONS, ids=operation_of)
+@pytest.mark.parametrize("path", INCIDENT_ACTIONS, ids=operation_of)
 def test_port_context_carries_what_the_action_reads(path: Path) -> None:
     """The port_context Port sends has the blueprint, entity, run_id and relations."""
     context = load_json(path)["invocationMethod"]["workflowInputs"]["port_context"]
@@ -267,7 +271,7 @@ def test_from_defaults_to_the_clicking_users_email(path: Path) -> None:
     assert list(inputs["properties"]) == inputs["order"]
 
 
-@pytest.mark.parametrize("path", GITHUB_ACTIONS, ids=operation_of)
+@pytest.mark.parametrize("path", INCIDENT_ACTIONS, ids=operation_of)
 def test_actions_run_on_the_blueprint_of_their_operation(path: Path) -> None:
     """Create runs on a service entity; every other operation on an incident entity, hidden on
     resolved incidents except the note (PagerDuty takes notes on resolved incidents)."""

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from escalator.errors import InputError
 from escalator.inputs import ActionInputs, parse_port_context, parse_port_reporting
-from escalator.operations import OPERATION_INPUTS, OPERATIONS, parse_inputs
+from escalator.operations import INCIDENT_OPERATIONS, OPERATION_INPUTS, OPERATIONS, parse_inputs
 from escalator.terms import ACTION
 
 TOKEN = "pd-token-for-tests-1234"
@@ -31,6 +31,8 @@ VALID: dict[str, str] = {
     "service_id": "PSVCPAY",
     "details": "Since 09:00",
     "incident_key": "payments-1",
+    "service_name": "Payments",
+    "description": "Card payments",
 }
 
 
@@ -347,7 +349,8 @@ def test_the_not_applicable_matrix_is_the_issue_table() -> None:
     assert ("create", "incident_id") in refused
     assert ("create", "escalation_level") in refused
     assert ("escalate", "assignees") in refused
-    assert not any(name == "note" for _, name in refused)
+    assert not any(name == "note" for op, name in refused if op in INCIDENT_OPERATIONS)
+    assert ("create-service", "incident_id") in refused
     assert ("create", "priority") not in refused
     assert ("resolve", "resolution") not in refused
 

@@ -31,6 +31,7 @@ from escalator.inputs.fields import (
     RunId,
     Seconds,
     Secret,
+    ServiceName,
     SnoozeSeconds,
     Urgency,
 )
@@ -114,6 +115,8 @@ class ActionInputs(PortReporting):
     service_id: PagerDutyId | None = None
     details: str | None = None
     incident_key: IncidentKey | None = None
+    service_name: ServiceName | None = None
+    description: str | None = None
     from_email: Email | None = Field(None, alias="from")
     #: required by every operation that calls the REST API (:attr:`InputRule.needs_rest_token`)
     pagerduty_token: Secret | None = None

@@ -15,6 +15,7 @@ from escalator.inputs.model import ActionInputs
 from escalator.operations.acknowledge import Acknowledge
 from escalator.operations.base import Described, Operation
 from escalator.operations.create import Create
+from escalator.operations.create_service import CreateServiceOperation
 from escalator.operations.escalate import Escalate
 from escalator.operations.note import Note
 from escalator.operations.priority import SetPriority
@@ -39,7 +40,7 @@ INCIDENT_OPERATIONS: Mapping[str, Operation] = {
     )
 }
 #: The operations on a schedule, a service or an event (:mod:`escalator.operations.target`).
-_TARGETS: tuple[TargetOperation[Any, Any], ...] = ()
+_TARGETS: tuple[TargetOperation[Any, Any], ...] = (CreateServiceOperation(),)
 TARGET_OPERATIONS: Mapping[str, TargetOperation[Any, Any]] = {
     operation.name: operation for operation in _TARGETS
 }

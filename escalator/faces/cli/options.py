@@ -61,6 +61,12 @@ OPTIONS: Mapping[str, Option] = {
         "KEY",
         "de-duplication key (default: port-<run id> when --port-context has a run)",
     ),
+    "service_name": Option(
+        ("--name", "--service-name"),
+        "NAME",
+        "the PagerDuty service's name (found, not created again, when it exists)",
+    ),
+    "description": Option(("--description",), "TEXT", "the new service's description"),
     "port_context": Option(
         ("--port-context",), "JSON", "the JSON a Port action sends (run_id, entity, blueprint...)"
     ),
