@@ -153,6 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
         "job log, the outputs, the job summary and what changed in PagerDuty and Port.",
     )
     demo.add_argument("--dry-run", action="store_true", help="run the action with dry_run: true")
+    demo.add_argument(
+        "--create-service",
+        action="store_true",
+        help="run the kit's Create Service action twice instead (the second finds the service)",
+    )
     commands.add_parser(
         "port-setup",
         help="create or update the blueprints and self-service actions in Port",
