@@ -6,6 +6,7 @@ service, and a routing key that reaches the step output masked and nowhere else.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 
 from escalator.clients.models import Reference
 from escalator.clients.services import Integration, Service
+from escalator.demo_service import run_service_demo
 from escalator.errors import Refusal
 from escalator.faces.cli import main as cli_main
 from escalator.operations.create_service import ServiceRequest, plan
@@ -306,8 +308,30 @@ def test_the_command_line_creates_then_finds(
         "--json",
     ]
     assert cli_main(argv, env) == 0
-    first = json.loads(capsys.readouterr().out)
+    shown = capsys.readouterr()
+    first = json.loads(shown.out)
+    assert first["routing_key"]
+    assert first["routing_key"] not in shown.err
     assert cli_main(argv, env) == 0
     again = json.loads(capsys.readouterr().out)
     assert first["service_id"] == again["service_id"] == services_named(sandbox)[0]["id"]
+    assert first["routing_key"] == again["routing_key"]
     assert (first["changed"], again["changed"]) == (True, False)
+
+
+def test_the_demo_creates_then_finds_and_shows_the_key_masked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`escalator demo --create-service`: both runs succeed, the second creates nothing, and the
+    routing key is shown only as masked."""
+    assert run_service_demo() == 0
+    shown = capsys.readouterr().out
+    assert "Step 2: job log (exit code 0)" in shown
+    outputs = re.findall(r"^  (changed|routing_key) +(.+)$", shown, flags=re.M)
+    assert outputs == [
+        ("changed", "true"),
+        ("routing_key", "*** (masked)"),
+        ("changed", "false"),
+        ("routing_key", "*** (masked)"),
+    ]
+    assert not re.search(r"\b[0-9a-f]{32}\b", shown)
