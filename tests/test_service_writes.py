@@ -14,7 +14,7 @@ from escalator.clients import services
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.clients.services import Integration, find_service, get_integration, get_service
 from escalator.clients.services_errors import read_service_error
-from escalator.errors import PagerDutyError
+from escalator.errors import PagerDutyError, Refusal
 from escalator.http import Deadline, HttpResponse
 from escalator.operations.service_writes import (
     OTHER_RUN_WAIT,
@@ -257,3 +257,16 @@ def test_a_refused_create_says_what_to_change(answer: HttpResponse, named: str) 
     """Each refusal of POST /services is read into the input or the fix it is about."""
     reading = read_service_error(answer, "/services")
     assert named in reading.rule.message + reading.rule.hint
+
+
+def test_a_taken_name_on_another_policy_is_refused(sandbox: Sandbox, clients: Clients) -> None:
+    """Another run made the name on another policy meanwhile: refused, naming the name, and
+    nothing sent again."""
+    CreateService("Payments", "PPLATFM").send(clients, None)
+    sandbox.clear_journal()
+    console = Console(None, github=False, terms=terms.ACTION)
+    with pytest.raises(Refusal) as caught:
+        apply_write(CreateService("Payments", "PPAYMNT"), clients, None, console)
+    assert caught.value.input == "service_name"
+    assert "PPLATFM" in caught.value.message_template
+    assert [m for m, _ in pd_requests(sandbox)] == ["POST", "GET"]

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from escalator.clients.services import find_service
-from escalator.errors import Refusal
 from escalator.inputs import ActionInputs
 from escalator.operations.base import Change, Field, Positional
 from escalator.operations.service_writes import (
@@ -21,6 +20,7 @@ from escalator.operations.service_writes import (
     AddEventsIntegration,
     CreateService,
     ServiceState,
+    check_policy,
     state_of,
 )
 from escalator.operations.target import EntityDraft, TargetPlan, TargetReads
@@ -51,15 +51,7 @@ def plan(request: ServiceRequest) -> TargetPlan[ServiceState]:
         )
         return TargetPlan(before=None, changes=changes, writes=writes)
     service = found.service
-    if service.policy_id != request.escalation_policy_id:
-        raise Refusal(
-            "service_name",
-            f'the PagerDuty service "{service.label}" ({service.id}) exists already, on '
-            f"escalation policy {service.policy_id or 'none'}, not "
-            f"{request.escalation_policy_id}; nothing was created.",
-            hint="Give another {service_name}, or set {escalation_policy_id} to the service's "
-            "policy to reuse it (PagerDuty service names are unique, ignoring case).",
-        )
+    check_policy(service, request.escalation_policy_id)
     shown = f'"{service.label}" ({service.id})'
     held = Change(Field.SERVICE, shown, shown, False)
     if found.integration is not None:

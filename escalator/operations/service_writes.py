@@ -26,7 +26,7 @@ from escalator.clients.services import (
     get_service,
 )
 from escalator.clients.services_errors import name_taken
-from escalator.errors import PagerDutyError
+from escalator.errors import PagerDutyError, Refusal
 
 #: The name the Events API v2 integration is given (PagerDuty's own default name).
 INTEGRATION_NAME = "Events API V2"
@@ -55,6 +55,19 @@ def state_of(pagerduty: PagerDutyClient, service: Service) -> ServiceState:
     if integration is not None and integration.integration_key is None:
         integration = get_integration(pagerduty, service.id, integration.id)
     return ServiceState(service, integration)
+
+
+def check_policy(service: Service, asked: str) -> None:
+    """Refuse a found service on another escalation policy: it is not the one asked for."""
+    if service.policy_id == asked:
+        return
+    raise Refusal(
+        "service_name",
+        f'the PagerDuty service "{service.label}" ({service.id}) exists already, on '
+        f"escalation policy {service.policy_id or 'none'}, not {asked}; nothing was created.",
+        hint="Give another {service_name}, or set {escalation_policy_id} to the service's "
+        "policy to reuse it (PagerDuty service names are unique, ignoring case).",
+    )
 
 
 def reread(pagerduty: PagerDutyClient, service_id: str) -> ServiceState:
@@ -104,6 +117,7 @@ class CreateService:
         found = find_service(pagerduty, self.name)
         if found is None:
             return None
+        check_policy(found, self.escalation_policy_id)  # another run's, on another policy
         state = state_of(pagerduty, found)
         if state.integration is None and self._taken:
             # another run created it a moment ago: give it the time to add its integration
