@@ -98,7 +98,12 @@ def test_the_first_run_log_says_the_subject_and_the_ask(name: str) -> None:
         "priority": "P1",
         "title": "T",
         "service_id": "PSVC1",
+        "schedule_id": "PSC7PAY",
+        "oncall_user": "bob@example.com",
+        "end": "4h",
     }
+    if "schedule_id" in operation.accepts:  # one target only: the schedule
+        del raw["service_id"]
     if "service_name" in operation.needs:  # create-service: a policy with the name, alone
         raw |= {"service_name": "Payments", "escalation_policy_id": "PPAYMNT"}
     needed = {*operation.needs, *operation.accepts, "operation", "pagerduty_token"}

@@ -32,6 +32,11 @@ OUTPUT_NAMES: tuple[str, ...] = (
     "responder",
     "changed",
     "incident",
+    "oncall",
+    "oncall_email",
+    "override_id",
+    "service_id",
+    "routing_key",
     "port_entity_identifier",
     "port_run_id",
 )
