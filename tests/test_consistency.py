@@ -117,8 +117,7 @@ def test_each_subcommand_takes_exactly_its_operations_inputs(operation: str) -> 
     needed, accepted = OPERATION_INPUTS[operation]
     dests = {action.dest for action in subcommand(operation)._actions} - {"help", "json"}
     shared = {*COMMON, "finish_port_run", "dry_run"}
-    extra = {"port_service_blueprint"} if operation == "create" else set()
-    assert dests == {*needed, *accepted, *shared, *extra}
+    assert dests == {*needed, *accepted, *shared, *OPERATIONS[operation].cli_extra}
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)

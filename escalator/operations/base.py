@@ -39,6 +39,8 @@ class Field(enum.Enum):
     INCIDENT = "Incident"
     ONCALL = "On call"
     OVERRIDE = "Override"
+    SERVICE = "Service"
+    INTEGRATION = "Integration"
 
 
 def shown(field: Field, incident: Incident | None) -> str:

@@ -46,7 +46,8 @@ class TargetWrite(Protocol[S]):
         ...
 
     def send(self, clients: Clients, current: S | None) -> S | None:
-        """Send it once; the target as PagerDuty now holds it (None: ``current`` still holds)."""
+        """Send it once; the target as PagerDuty now holds it (None: ``current`` still holds;
+        ``current`` itself: nothing needed sending, the write does not count as sent)."""
         ...
 
     def rechecks(self, error: PagerDutyError) -> bool:

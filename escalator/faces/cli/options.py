@@ -80,6 +80,12 @@ OPTIONS: Mapping[str, Option] = {
     "override_id": Option(
         ("--override", "--override-id"), "ID", "the override to remove (default: the user's now)"
     ),
+    "service_name": Option(
+        ("--name", "--service-name"),
+        "NAME",
+        "the PagerDuty service's name (found, not created again, when it exists)",
+    ),
+    "description": Option(("--description",), "TEXT", "the new service's description"),
     "port_context": Option(
         ("--port-context",), "JSON", "the JSON a Port action sends (run_id, entity, blueprint...)"
     ),
@@ -170,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--oncall",
         action="store_true",
         help="show the on-call operations on a schedule instead (oncall, override...)",
+    )
+    demo.add_argument(
+        "--create-service",
+        action="store_true",
+        help="run the kit's Create Service action twice instead (the second finds the service)",
     )
     commands.add_parser(
         "port-setup",
