@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from escalator.errors import InputError
 from escalator.inputs import ActionInputs, parse_port_context, parse_port_reporting
-from escalator.operations import OPERATION_INPUTS, OPERATIONS, parse_inputs
+from escalator.operations import INCIDENT_OPERATIONS, OPERATION_INPUTS, OPERATIONS, parse_inputs
 
 TOKEN = "pd-token-for-tests-1234"
 PORT = {"port_client_id": "client-id-1234", "port_client_secret": "client-secret-5678"}
@@ -30,7 +30,12 @@ VALID: dict[str, str] = {
     "service_id": "PSVCPAY",
     "details": "Since 09:00",
     "incident_key": "payments-1",
+    "event_action": "trigger",
+    "dedup_key": "port-r_1",
+    "severity": "warning",
+    "source": "db-1",
 }
+ROUTING_KEY = "a3f1c9e27b4d4e5f8c6a0b1d2e3f4a5b"
 
 
 def inputs(**overrides: str) -> dict[str, str]:
@@ -42,10 +47,12 @@ def inputs(**overrides: str) -> dict[str, str]:
 def for_operation(chosen: str, **overrides: str) -> dict[str, str]:
     """The raw inputs of a valid run of operation ``chosen``, with ``overrides``."""
     needed, _ = OPERATION_INPUTS[chosen]
-    raw = {"operation": chosen, "pagerduty_token": TOKEN}
+    raw = {"operation": chosen, "pagerduty_token": TOKEN, "routing_key": ROUTING_KEY}
     raw |= {name: VALID[name] for name in needed}
     if chosen == "escalate":
         raw["urgency"] = "high"
+    if chosen == "trigger":
+        raw["title"] = VALID["title"]  # to trigger (acknowledge and resolve need a dedup_key)
     return raw | overrides
 
 
@@ -346,7 +353,9 @@ def test_the_not_applicable_matrix_is_the_issue_table() -> None:
     assert ("create", "incident_id") in refused
     assert ("create", "escalation_level") in refused
     assert ("escalate", "assignees") in refused
-    assert not any(name == "note" for _, name in refused)
+    assert not any(name == "note" for op, name in refused if op in INCIDENT_OPERATIONS)
+    assert ("trigger", "note") in refused
+    assert ("escalate", "dedup_key") in refused
     assert ("create", "priority") not in refused
     assert ("resolve", "resolution") not in refused
 

@@ -14,6 +14,7 @@ from escalator.inputs import parse_inputs as parse_with
 from escalator.inputs.model import ActionInputs
 from escalator.operations.acknowledge import Acknowledge
 from escalator.operations.base import Described, Operation
+from escalator.operations.change_event import ChangeEventOperation
 from escalator.operations.create import Create
 from escalator.operations.escalate import Escalate
 from escalator.operations.note import Note
@@ -22,6 +23,7 @@ from escalator.operations.reassign import Reassign
 from escalator.operations.resolve import Resolve
 from escalator.operations.snooze import Snooze
 from escalator.operations.target import TargetOperation
+from escalator.operations.trigger import Trigger
 
 #: The operations on one incident, in the order the faces and the kit show them (the first is the
 #: default ``operation``).
@@ -39,7 +41,7 @@ INCIDENT_OPERATIONS: Mapping[str, Operation] = {
     )
 }
 #: The operations on a schedule, a service or an event (:mod:`escalator.operations.target`).
-_TARGETS: tuple[TargetOperation[Any, Any], ...] = ()
+_TARGETS: tuple[TargetOperation[Any, Any], ...] = (Trigger(), ChangeEventOperation())
 TARGET_OPERATIONS: Mapping[str, TargetOperation[Any, Any]] = {
     operation.name: operation for operation in _TARGETS
 }

@@ -35,6 +35,7 @@ class Field(enum.Enum):
     NOTE = "Note"
     SNOOZE = "Snoozed for"
     INCIDENT = "Incident"
+    EVENT = "Event"
 
 
 def shown(field: Field, incident: Incident | None) -> str:

@@ -67,8 +67,8 @@ class ChangeEventOperation:
         "Post a change event (a deploy) on a service through PagerDuty's Events API v2."
     )
     example: ClassVar[str] = (
-        'PAGERDUTY_ROUTING_KEY=... escalator change-event --title "Deployed payments-api 2.4.1" '
-        '--details \'{"version": "2.4.1"}\''
+        "PAGERDUTY_ROUTING_KEY=a3f1c9e27b4d4e5f8c6a0b1d2e3f4a5b escalator change-event --service "
+        'PSVCPAY --title "Deployed payments-api 2.4.1" --details \'{"version": "2.4.1"}\''
     )
     positional: ClassVar[Positional | None] = None
     cli_extra: ClassVar[tuple[str, ...]] = ("pagerduty_events_url",)
@@ -95,7 +95,9 @@ class ChangeEventOperation:
         details = custom_details(inputs.details)
         if details is not None:
             payload["custom_details"] = details
-        request = ChangeRequest(inputs.routing_key, payload, tuple(run_links(inputs, reads.run_url)))
+        request = ChangeRequest(
+            inputs.routing_key, payload, tuple(run_links(inputs, reads.run_url))
+        )
         check_size(plan(request).writes[0].body())
         return request
 

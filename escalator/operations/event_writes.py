@@ -28,6 +28,7 @@ from escalator.clients.events import ALERT_PATH, CHANGE_PATH, EventsClient
 from escalator.clients.models import Incident
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.errors import EscalatorError, OutcomeUnknown, PagerDutyError, ServiceUnavailable
+from escalator.operations.target import Clients
 
 #: The waits between reads of an event's incident (PagerDuty ingests events asynchronously).
 POLL_WAITS = (0.5, 1.0, 2.0, 4.0)
@@ -140,12 +141,12 @@ class SendAlert:
     def rechecks(self, error: PagerDutyError) -> bool:
         return False
 
-    def send(self, events: EventsClient, current: EventState | None) -> EventState:
-        answer = events.send_alert(self.body())
+    def send(self, clients: Clients, current: EventState | None) -> EventState:
+        answer = _events(clients).send_alert(self.body())
         state = EventState(self.event_action, answer.dedup_key or self.dedup_key, accepted=True)
         return self.lookup.incident(state, self.held) if self.lookup is not None else state
 
-    def landed(self, events: EventsClient, current: EventState | None) -> EventState | None:
+    def landed(self, clients: Clients, current: EventState | None) -> EventState | None:
         """Not readable without its answer: sent again, with the same dedup key."""
         return None
 
@@ -174,9 +175,9 @@ class SendChange:
     def rechecks(self, error: PagerDutyError) -> bool:
         return False
 
-    def send(self, events: EventsClient, current: EventState | None) -> EventState:
+    def send(self, clients: Clients, current: EventState | None) -> EventState:
         try:
-            events.send_change(self.body())
+            _events(clients).send_change(self.body())
         except OutcomeUnknown as exc:
             # not an ambiguity to settle by sending again: a change event cannot be read back
             raise ServiceUnavailable(
@@ -187,5 +188,10 @@ class SendChange:
             ) from exc
         return EventState("change", accepted=True)
 
-    def landed(self, events: EventsClient, current: EventState | None) -> EventState | None:
+    def landed(self, clients: Clients, current: EventState | None) -> EventState | None:
         return None
+
+
+def _events(clients: Clients) -> EventsClient:
+    assert clients.events is not None  # built for every run given a routing key
+    return clients.events

@@ -10,7 +10,7 @@ would drop the event) and after (polled, as ingestion is asynchronous), and upse
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from pydantic import SecretStr
 
@@ -32,7 +32,7 @@ from escalator.operations.event_writes import STATUS_AFTER, EventLookup, EventSt
 from escalator.operations.target import EntityDraft, TargetPlan, TargetReads
 from escalator.report.entity import KNOWN_PROPERTIES, SERVICE_RELATION
 
-DEFAULT_SEVERITY = "error"
+DEFAULT_SEVERITY: Final = "error"
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,19 @@ def plan(request: TriggerRequest) -> TargetPlan[EventState]:
     return TargetPlan(before=before, changes=(change,), writes=(write,))
 
 
+def _payload(inputs: ActionInputs) -> EventPayload:
+    """A trigger's payload: summary, source, severity and the custom details."""
+    payload: EventPayload = {
+        "summary": summary_of(inputs),
+        "source": event_source(inputs),
+        "severity": inputs.severity or DEFAULT_SEVERITY,
+    }
+    details = custom_details(inputs.details)
+    if details is not None:
+        payload["custom_details"] = details
+    return payload
+
+
 class Trigger:
     """The trigger operation (a :class:`~escalator.operations.target.TargetOperation`)."""
 
@@ -97,8 +110,8 @@ class Trigger:
         "dedup key."
     )
     example: ClassVar[str] = (
-        'PAGERDUTY_ROUTING_KEY=... escalator trigger --title "Disk full on db-1" '
-        "--severity critical --dedup-key db-1-disk"
+        "PAGERDUTY_ROUTING_KEY=a3f1c9e27b4d4e5f8c6a0b1d2e3f4a5b escalator trigger --service "
+        'PSVCPAY --title "Disk full on db-1" --severity critical --dedup-key db-1-disk'
     )
     positional: ClassVar[Positional | None] = None
     cli_extra: ClassVar[tuple[str, ...]] = ("pagerduty_events_url",)
@@ -134,17 +147,9 @@ class Trigger:
     def gather(self, inputs: ActionInputs, reads: TargetReads) -> TriggerRequest:
         assert inputs.routing_key is not None  # check_inputs requires it
         action: EventAction = inputs.event_action or "trigger"
-        key = inputs.dedup_key or (f"port-{inputs.port_run_id}" if inputs.port_run_id else run_key())
-        payload: EventPayload | None = None
-        if action == "trigger":
-            payload = {
-                "summary": summary_of(inputs),
-                "source": event_source(inputs),
-                "severity": inputs.severity or DEFAULT_SEVERITY,
-            }
-            details = custom_details(inputs.details)
-            if details is not None:
-                payload["custom_details"] = details
+        run = inputs.port_run_id
+        key = inputs.dedup_key or (f"port-{run}" if run else run_key())
+        payload = _payload(inputs) if action == "trigger" else None
         lookup = (
             EventLookup(reads.clients.pagerduty, inputs.service_id)
             if inputs.pagerduty_token is not None
