@@ -118,6 +118,7 @@ SECRET_NAMES = {
     "pagerduty_token": "PAGERDUTY_API_KEY",
     "port_client_id": "PORT_CLIENT_ID",
     "port_client_secret": "PORT_CLIENT_SECRET",
+    "routing_key": "PAGERDUTY_ROUTING_KEY",
 }
 
 
@@ -135,7 +136,7 @@ def run_demo(*, dry_run: bool = False, path: str = "/usr/bin:/bin") -> int:
             workspace = Path(tmp) / f"step-{number}"
             workspace.mkdir()
             inputs = _inputs(sandbox, operation, asked, run_id, dry_run)
-            code = _run_step(number, operation, inputs, workspace, path)
+            code = run_step(number, operation, inputs, workspace, path)
             sent.append(sandbox.journal())
             if code != 0:
                 break
@@ -196,7 +197,7 @@ def _start_port_run(sandbox: Sandbox, operation: str) -> str:
     return str(answer["run"]["id"])
 
 
-def _run_step(
+def run_step(
     number: int, operation: str, inputs: dict[str, str], workspace: Path, path: str
 ) -> int:
     """Run one step as the runner would, and show its step, log, outputs and summary."""
@@ -237,7 +238,7 @@ def _show_step(number: int, operation: str, inputs: dict[str, str]) -> None:
     for name, value in inputs.items():
         if name in SECRET_NAMES:
             print(f"    {name}: ${{{{ secrets.{SECRET_NAMES[name]} }}}}")
-        elif not name.endswith("_api_url"):  # shown below: only the sandbox needs them
+        elif not name.endswith("_url"):  # shown below: only the sandbox needs them
             print(f"    {name}: {_yaml_scalar(value)}")
     print(
         f"  (sandbox: PagerDuty at {inputs['pagerduty_api_url']}, Port at {inputs['port_api_url']})"

@@ -165,6 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
         "job log, the outputs, the job summary and what changed in PagerDuty and Port.",
     )
     demo.add_argument("--dry-run", action="store_true", help="run the action with dry_run: true")
+    demo.add_argument(
+        "--events",
+        action="store_true",
+        help="the Events API v2 instead: trigger, trigger again, resolve, a change event",
+    )
     commands.add_parser(
         "port-setup",
         help="create or update the blueprints and self-service actions in Port",
