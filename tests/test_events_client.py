@@ -84,18 +84,18 @@ def test_unknown_routing_key_names_the_input_and_never_the_key(
         events.send_alert(trigger(UNKNOWN))
     error = caught.value
     assert error.status == 400
-    assert "routing_key" in error.message
-    assert "routing_key" in error.hint
+    text = error.render(terms.ACTION)
+    assert "routing_key" in text.message
+    assert "routing_key" in text.hint
     assert UNKNOWN not in str(error)
     assert len(sent(sandbox, "/v2/enqueue")) == 1
 
 
 def test_refusal_names_the_cli_terms(events: EventsClient) -> None:
     """On the command line, the refused field is named as the environment variable."""
-    with terms.using(terms.CLI), pytest.raises(PagerDutyError) as caught:
+    with pytest.raises(PagerDutyError) as caught:
         events.send_alert(trigger(UNKNOWN))
-    with terms.using(terms.CLI):
-        assert "PAGERDUTY_ROUTING_KEY" in caught.value.message
+    assert "PAGERDUTY_ROUTING_KEY" in caught.value.render(terms.CLI).message
 
 
 def test_429_and_5xx_are_retried_and_the_event_sent_once(
@@ -140,8 +140,9 @@ def test_change_event_to_a_ruleset_key_names_routing_key(events: EventsClient) -
     """A ruleset key (R...) cannot take change events: the error says so and names the input."""
     with pytest.raises(PagerDutyError) as caught:
         events.send_change(change("R" + KEY[1:]))
-    assert "routing_key" in caught.value.message
-    assert "ruleset" in caught.value.hint
+    text = caught.value.render(terms.ACTION)
+    assert "routing_key" in text.message
+    assert "ruleset" in text.hint
 
 
 def test_events_api_not_at_the_url_names_pagerduty_events_url(sandbox: Sandbox) -> None:

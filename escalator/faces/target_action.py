@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from escalator.context import GitHubContext
-from escalator.errors import EscalatorError
+from escalator.errors import ErrorText, EscalatorError
 from escalator.faces.connect import connect, events_client, say_port_scope
 from escalator.inputs import ActionInputs
 from escalator.operations import TARGET_OPERATIONS
@@ -31,21 +31,22 @@ def run_target(
     """Run an operation on a target other than an incident, and report it."""
     outcome, console = runner.outcome, runner.console
     error: EscalatorError | None = None
+    text: ErrorText | None = None
     try:
         with console.group(f"{runner.operation.doing} {runner.operation.subject(runner.inputs)}"):
             say_port_scope(runner.inputs, console)
             runner.execute()
     except EscalatorError as caught:
-        error = caught
+        error, text = caught, caught.render(console.terms)
         console.error(
-            error.message + (f"\nHow to fix: {error.hint}" if error.hint else ""), title=error.title
+            text.message + (f"\nHow to fix: {text.hint}" if text.hint else ""), title=text.title
         )
     finally:
         runner.clients.close()
         if runner.port is not None:
             runner.port.close()
     write_outputs(outputs, target_summary.target_port_outputs(outcome))
-    job_summary.append(target_summary.render_target(outcome, redact=console.redact, error=error))
+    job_summary.append(target_summary.render_target(outcome, redact=console.redact, error=text))
     if error is None:
         console.info(outcome.result())
     if on_done:

@@ -103,7 +103,7 @@ class EventLookup:
         try:
             found = poll(read, remaining=deadline.remaining, sleep=deadline.clock.sleep)
         except EscalatorError as exc:
-            return replace(state, lookup_problem=exc.message)
+            return replace(state, lookup_problem=exc.message_template)
         return replace(state, incident=found or (last[0] if last else None))
 
 

@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from escalator.errors import EscalatorError
+from escalator.errors import ErrorText
 from escalator.markdown import md, md_code, md_link
 from escalator.usecase.target_outcome import TargetOutcome
 
@@ -36,7 +36,7 @@ def target_port_outputs(outcome: TargetOutcome[Any]) -> dict[str, str]:
 
 
 def render_target(
-    outcome: TargetOutcome[Any], *, redact: Redact, error: EscalatorError | None = None
+    outcome: TargetOutcome[Any], *, redact: Redact, error: ErrorText | None = None
 ) -> str:
     """The job summary: the heading (or the error first), the operation's rows, the bodies a
     dry run would send, links, warnings."""
@@ -72,7 +72,7 @@ def render_target(
 
 
 def _heading(
-    outcome: TargetOutcome[Any], error: EscalatorError | None, cell: Callable[[object], str]
+    outcome: TargetOutcome[Any], error: ErrorText | None, cell: Callable[[object], str]
 ) -> str:
     operation = outcome.operation
     target = operation.target.capitalize()

@@ -107,7 +107,8 @@ class IncidentEntity:
             try:
                 latest = self.pagerduty.get_incident(entity.identifier, include=FULL_READ)
             except EscalatorError as exc:
-                self.warn(f"Could not read the incident again after the Port upsert: {exc}")
+                said = exc.render(self.console.terms)
+                self.warn(f"Could not read the incident again after the Port upsert: {said}")
                 return
             fresh = self.of(latest)
             if fresh == entity:
