@@ -284,3 +284,20 @@ def test_the_command_line_triggers_with_the_key_from_the_environment(
     assert json.loads(out)["dedup_key"] == "cli-disk-1"
     assert len(holding(sandbox, "cli-disk-1")) == 1
     assert leaks([KEY], {"stdout": out, "stderr": err}) == []
+
+
+def test_a_hostile_summary_starts_no_workflow_command_nor_forges_an_output(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A title holding workflow commands and a forged output line is shown inert: no line of it
+    starts a command, the outputs are the operation's own, the Port run logs hold it on one line."""
+    title = "::error::pwned\n::set-output name=changed::false\n##[error]old\ndedup_key=FORGED"
+    result = run(sandbox, tmp_path, title=title)
+    assert result.returncode == 0, result.stdout
+    for line in result.lines:
+        assert not line.lstrip().startswith(("::error::pwned", "::set-output", "##[error]"))
+    assert result.outputs["dedup_key"] == RUN_KEY
+    assert "FORGED" not in result.outputs_text
+    logs = [log for log in run_logs(sandbox) if "pwned" in log]
+    assert logs
+    assert all("\n" not in log for log in logs)
