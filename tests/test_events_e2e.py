@@ -151,6 +151,8 @@ def test_resolve_with_no_open_alert_says_pagerduty_drops_it(
     assert "no open incident holds it" in result.stdout
     assert sandbox.state()["pagerduty"]["events"][-1]["outcome"] == "dropped"
     assert "incident_id" not in result.outputs
+    reads = [e for e in sandbox.journal() if e["path"] == "/pagerduty/incidents"]
+    assert len(reads) == 1  # before only: nothing to read after a dropped event
 
 
 @pytest.mark.parametrize(

@@ -183,3 +183,14 @@ def test_the_trigger_is_an_operation_on_a_service_without_rest_token() -> None:
         {"operation": "trigger", "routing_key": KEY, "title": "T", "pagerduty_region": "eu"}
     )
     assert eu.pagerduty_events_url == "https://events.eu.pagerduty.com"
+
+
+def test_a_resolve_no_open_incident_holds_reads_nothing_after() -> None:
+    """PagerDuty drops an acknowledge or resolve of a key no open incident holds: the plan reads
+    nothing after it; a trigger always reads its incident after."""
+    [dropped] = trigger_plan(request("resolve", None)).writes
+    assert isinstance(dropped, SendAlert)
+    assert dropped.lookup is None
+    [opened] = trigger_plan(request("trigger", None)).writes
+    assert isinstance(opened, SendAlert)
+    assert opened.lookup is not None

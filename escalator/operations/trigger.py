@@ -59,14 +59,17 @@ def plan(request: TriggerRequest) -> TargetPlan[EventState]:
     # a trigger while its alert is open is grouped into it; acknowledge holds once acknowledged
     already = held is not None and (action == "trigger" or held.status == status)
     change = Change(Field.STATUS, held.status if held else "none", status, not already)
+    triggers = action == "trigger"
     write = SendAlert(
         routing_key=request.routing_key,
         event_action=action,
         dedup_key=request.dedup_key,
         payload=request.payload,
         links=request.links,
-        lookup=request.lookup,
-        held=held if action != "trigger" else None,
+        # read after: a trigger's open incident, or the one acknowledged or resolved (none is
+        # read when no open incident held the key: PagerDuty drops that event)
+        lookup=request.lookup if triggers or held is not None else None,
+        held=None if triggers else held,
     )
     return TargetPlan(before=before, changes=(change,), writes=(write,))
 
