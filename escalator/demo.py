@@ -136,7 +136,7 @@ def run_demo(*, dry_run: bool = False, path: str = "/usr/bin:/bin") -> int:
             workspace = Path(tmp) / f"step-{number}"
             workspace.mkdir()
             inputs = _inputs(sandbox, operation, asked, run_id, dry_run)
-            code = run_step(number, operation, inputs, workspace, path)
+            code = _run_step(number, operation, inputs, workspace, path)
             sent.append(sandbox.journal())
             if code != 0:
                 break
@@ -197,7 +197,7 @@ def _start_port_run(sandbox: Sandbox, operation: str) -> str:
     return str(answer["run"]["id"])
 
 
-def run_step(
+def _run_step(
     number: int, operation: str, inputs: dict[str, str], workspace: Path, path: str
 ) -> int:
     """Run one step as the runner would, and show its step, log, outputs and summary."""

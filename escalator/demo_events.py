@@ -3,7 +3,7 @@
 Four runs, as clicks in Port on the payments-api service would make them: "Trigger Alert" opens
 an incident keyed by the Port run, the same run clicked again adds nothing, "resolve" with that
 key resolves it, and a deploy posts a change event. Each runs ``entrypoint.py`` as the GitHub
-runner would (:func:`escalator.demo.run_step`); the routing key is shown as the secret it is.
+runner would (``escalator.demo._run_step``); the routing key is shown as the secret it is.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from escalator.clients.bodies import EVENT_ACTIONS
-from escalator.demo import run_step
+from escalator.demo import _run_step
 from escalator.operations.change_event import ChangeEventOperation
 from escalator.operations.trigger import Trigger
 from escalator.sandbox import Sandbox, seed
@@ -43,7 +43,7 @@ def run_events_demo(*, dry_run: bool = False, path: str = "/usr/bin:/bin") -> in
             workspace = Path(tmp) / f"step-{number}"
             workspace.mkdir()
             inputs = _inputs(sandbox, operation, asked, dry_run)
-            code = run_step(number, operation, inputs, workspace, path)
+            code = _run_step(number, operation, inputs, workspace, path)
             if code != 0:
                 break
         pd = sandbox.state()["pagerduty"]

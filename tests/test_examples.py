@@ -23,7 +23,7 @@ import regress
 import yaml
 
 from escalator.kit import definitions
-from escalator.operations import OPERATIONS as REGISTRY
+from escalator.operations import OPERATIONS, TARGET_OPERATIONS
 from tests.contract import load_extract
 from tests.tools import lint_tool
 
@@ -49,9 +49,10 @@ def load_json(path: Path) -> Any:
 
 
 def operation_of(path: Path) -> str:
-    """The operation whose kit action ``path`` is (as its module names the file)."""
-    by_file = {REGISTRY[name].kit_action: name for name in definitions.OPERATIONS}
-    return by_file[path.name]
+    """The operation whose kit action ``path`` holds."""
+    return next(
+        name for name in definitions.OPERATIONS if definitions.action_file(name) == path.name
+    )
 
 
 def load_yaml(path: Path) -> Any:
@@ -136,7 +137,7 @@ def test_kit_files_are_every_action_and_the_webhook_variant() -> None:
     variants = [WEBHOOK_ACTION, EVENT_WEBHOOK_ACTION, AUTOMATION]
     expected = {p.name for p in [BLUEPRINTS, *variants, *GITHUB_ACTIONS]}
     assert set(definitions.data_files()) == expected
-    assert len(GITHUB_ACTIONS) == len(REGISTRY)
+    assert len(GITHUB_ACTIONS) == len(OPERATIONS)
 
 
 def test_port_schema_check_rejects_a_broken_action() -> None:
@@ -268,7 +269,7 @@ def test_from_defaults_to_the_clicking_users_email(path: Path) -> None:
     Events API action, which needs none, sends the clicking user's email to the workflow)."""
     action = load_json(path)
     inputs = action["trigger"]["userInputs"]
-    if not REGISTRY[operation_of(path)].needs_rest_token:
+    if not OPERATIONS[operation_of(path)].needs_rest_token:
         sent = action["invocationMethod"]["workflowInputs"]["from"]
         assert sent == "{{ .trigger.by.user.email }}"
         assert "from" not in inputs["properties"]
@@ -281,11 +282,17 @@ def test_from_defaults_to_the_clicking_users_email(path: Path) -> None:
 
 @pytest.mark.parametrize("path", GITHUB_ACTIONS, ids=operation_of)
 def test_actions_run_on_the_blueprint_of_their_operation(path: Path) -> None:
-    """Create runs on a service entity; every other operation on an incident entity, hidden on
-    resolved incidents except the note (PagerDuty takes notes on resolved incidents)."""
+    """Create runs on a service entity, the on-call operations on a schedule entity; every other
+    operation on an incident entity, hidden on resolved incidents except the note (PagerDuty
+    takes notes on resolved incidents)."""
     trigger = load_json(path)["trigger"]
     operation = operation_of(path)
-    service = REGISTRY[operation].runs_on_service
+    if operation in TARGET_OPERATIONS:
+        on_service = OPERATIONS[operation].runs_on_service
+        expected = definitions.SERVICE_BLUEPRINT if on_service else "pagerdutySchedule"
+        assert trigger["blueprintIdentifier"] == expected
+        return
+    service = operation == "create"
     assert trigger["blueprintIdentifier"] == (
         definitions.SERVICE_BLUEPRINT if service else definitions.INCIDENT_BLUEPRINT
     )
@@ -451,24 +458,6 @@ def test_examples_readme_explains_every_file() -> None:
     assert files
     for path in files:
         assert str(path.relative_to(EXAMPLES)) in readme, path
-
-
-def _fenced_blocks(text: str, language: str) -> list[str]:
-    return re.findall(rf"^```{language}\n(.*?)^```$", text, flags=re.S | re.M)
-
-
-def test_readme_opens_with_the_example_workflow() -> None:
-    """The README's first YAML block is the example workflow, so the two cannot drift apart."""
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    block = _fenced_blocks(readme, "yaml")[0]
-    assert block == WORKFLOW.read_text(encoding="utf-8")
-
-
-def test_readme_shows_the_port_action() -> None:
-    """The README's first JSON block is the kit's Port self-service action."""
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    block = json.loads(_fenced_blocks(readme, "json")[0])
-    assert block == load_json(GITHUB_ACTION)
 
 
 def _kit_examples_script() -> ModuleType:

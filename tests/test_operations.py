@@ -55,6 +55,9 @@ def test_every_operation_of_the_interface_is_registered() -> None:
         "snooze",
         "priority",
         "create",
+        "oncall",
+        "override",
+        "remove-override",
         "trigger",
         "change-event",
     }

@@ -18,8 +18,11 @@ from escalator.operations.change_event import ChangeEventOperation
 from escalator.operations.create import Create
 from escalator.operations.escalate import Escalate
 from escalator.operations.note import Note
+from escalator.operations.oncall import Oncall
+from escalator.operations.override import Override
 from escalator.operations.priority import SetPriority
 from escalator.operations.reassign import Reassign
+from escalator.operations.remove_override import RemoveOverride
 from escalator.operations.resolve import Resolve
 from escalator.operations.snooze import Snooze
 from escalator.operations.target import TargetOperation
@@ -41,7 +44,13 @@ INCIDENT_OPERATIONS: Mapping[str, Operation] = {
     )
 }
 #: The operations on a schedule, a service or an event (:mod:`escalator.operations.target`).
-_TARGETS: tuple[TargetOperation[Any, Any], ...] = (Trigger(), ChangeEventOperation())
+_TARGETS: tuple[TargetOperation[Any, Any], ...] = (
+    Oncall(),
+    Override(),
+    RemoveOverride(),
+    Trigger(),
+    ChangeEventOperation(),
+)
 TARGET_OPERATIONS: Mapping[str, TargetOperation[Any, Any]] = {
     operation.name: operation for operation in _TARGETS
 }

@@ -43,6 +43,10 @@ def _main(argv: Sequence[str] | None, env: Mapping[str, str] | None) -> int:
         return _port_setup(argv[1:], env)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "demo" and args.oncall:
+        from escalator.demo_oncall import run_oncall_demo
+
+        return run_oncall_demo(dry_run=args.dry_run, path=env.get("PATH", "/usr/bin:/bin"))
     if args.command == "demo" and args.events:
         from escalator.demo_events import run_events_demo
 

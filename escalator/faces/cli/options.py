@@ -78,6 +78,25 @@ OPTIONS: Mapping[str, Option] = {
         "URL",
         "PagerDuty Events API v2 base URL (instead of the region's)",
     ),
+    "schedule_id": Option(
+        ("-s", "--schedule", "--schedule-id"),
+        "ID",
+        "PagerDuty schedule, such as PSC7PAY (default: the schedule entity in --port-context)",
+    ),
+    "oncall_user": Option(
+        ("--user", "--oncall-user"),
+        "USER",
+        "PagerDuty user (email or user ID) to put on call or take off (default: --from)",
+    ),
+    "start": Option(("--start",), "TIME", "ISO 8601 date and time with an offset (default: now)"),
+    "end": Option(
+        ("--end",),
+        "TIME",
+        "ISO 8601 date and time with an offset, or a duration after --start (4h)",
+    ),
+    "override_id": Option(
+        ("--override", "--override-id"), "ID", "the override to remove (default: the user's now)"
+    ),
     "port_context": Option(
         ("--port-context",), "JSON", "the JSON a Port action sends (run_id, entity, blueprint...)"
     ),
@@ -169,6 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--events",
         action="store_true",
         help="the Events API v2 instead: trigger, trigger again, resolve, a change event",
+    )
+    demo.add_argument(
+        "--oncall",
+        action="store_true",
+        help="show the on-call operations on a schedule instead (oncall, override...)",
     )
     commands.add_parser(
         "port-setup",
