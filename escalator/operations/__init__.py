@@ -30,7 +30,7 @@ from escalator.operations.trigger import Trigger
 
 #: The operations on one incident, in the order the faces and the kit show them (the first is the
 #: default ``operation``).
-INCIDENT_OPERATIONS: Mapping[str, Operation] = {
+INCIDENT_OPERATIONS: Mapping[str, Operation[Any]] = {
     operation.name: operation
     for operation in (
         Escalate(),

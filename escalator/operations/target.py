@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import ClassVar, Generic, ParamSpec, Protocol, TypeVar
 
 from escalator.clients.events import EventsClient
 from escalator.clients.pagerduty import PagerDutyClient
@@ -23,6 +23,7 @@ from escalator.operations.base import Change, Described
 S = TypeVar("S")
 R = TypeVar("R")
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ class TargetReads(Protocol):
     #: the GitHub workflow run around this run ('' outside GitHub)
     run_url: str
 
-    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]: ...
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]: ...
 
 
 class TargetOperation(Described, Protocol[S, R]):
