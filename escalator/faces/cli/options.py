@@ -61,6 +61,23 @@ OPTIONS: Mapping[str, Option] = {
         "KEY",
         "de-duplication key (default: port-<run id> when --port-context has a run)",
     ),
+    "event_action": Option(
+        ("--event-action",), "ACTION", "trigger (default), acknowledge or resolve"
+    ),
+    "dedup_key": Option(
+        ("--dedup-key",),
+        "KEY",
+        "the alert's de-duplication key (default: port-<run id>, else one made for the run)",
+    ),
+    "severity": Option(("--severity",), "SEVERITY", "critical, error (default), warning or info"),
+    "source": Option(
+        ("--source",), "TEXT", "the affected system (default: the entity in --port-context)"
+    ),
+    "pagerduty_events_url": Option(
+        ("--pagerduty-events-url",),
+        "URL",
+        "PagerDuty Events API v2 base URL (instead of the region's)",
+    ),
     "schedule_id": Option(
         ("-s", "--schedule", "--schedule-id"),
         "ID",
@@ -142,6 +159,7 @@ environment:
   PAGERDUTY_TOKEN (or PAGERDUTY_API_KEY)  PagerDuty REST API key (required)
   PORT_CLIENT_ID, PORT_CLIENT_SECRET      Port credentials (without them Port is skipped)
   GITHUB_TOKEN                            optional: links the Port run to the GitHub job
+  PAGERDUTY_ROUTING_KEY                   Events API v2 integration key (trigger, change-event)
   (tokens are read from the environment, never from options)
 
 against the sandbox (escalator sandbox --port 8080 prints its credentials), add:
@@ -172,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
         "job log, the outputs, the job summary and what changed in PagerDuty and Port.",
     )
     demo.add_argument("--dry-run", action="store_true", help="run the action with dry_run: true")
+    demo.add_argument(
+        "--events",
+        action="store_true",
+        help="the Events API v2 instead: trigger, trigger again, resolve, a change event",
+    )
     demo.add_argument(
         "--oncall",
         action="store_true",
