@@ -503,3 +503,16 @@ def test_kit_examples_script_refreshes_and_reports(
         "missing: examples/port/note-incident-action.json",
         "differs from the kit: examples/port/blueprints.json",
     ]
+
+
+#: GitHub refuses a workflow whose workflow_dispatch declares more inputs than this.
+WORKFLOW_DISPATCH_INPUT_LIMIT = 25
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yml")), ids=lambda p: p.name)
+def test_an_example_workflow_declares_no_more_inputs_than_github_takes(path: Path) -> None:
+    """An example workflow declares at most the 25 workflow_dispatch inputs GitHub accepts."""
+    workflow = load_yaml(path)
+    triggers = workflow.get("on", workflow.get(True))
+    inputs = triggers["workflow_dispatch"]["inputs"]
+    assert 0 < len(inputs) <= WORKFLOW_DISPATCH_INPUT_LIMIT, len(inputs)

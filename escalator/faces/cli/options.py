@@ -183,6 +183,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve the loopback PagerDuty and Port sandbox; prints its demo credentials",
         add_help=False,
     )
+    _add_demo(commands)
+    commands.add_parser(
+        "port-setup",
+        help="create or update the blueprints and self-service actions in Port",
+        add_help=False,
+    )
+    return parser
+
+
+def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``escalator demo``: the incident operations, or one of the other families instead."""
     demo = commands.add_parser(
         "demo",
         help="run the action against the sandbox as the GitHub runner would",
@@ -190,27 +201,22 @@ def build_parser() -> argparse.ArgumentParser:
         "job log, the outputs, the job summary and what changed in PagerDuty and Port.",
     )
     demo.add_argument("--dry-run", action="store_true", help="run the action with dry_run: true")
-    demo.add_argument(
+    which = demo.add_mutually_exclusive_group()
+    which.add_argument(
         "--events",
         action="store_true",
         help="the Events API v2 instead: trigger, trigger again, resolve, a change event",
     )
-    demo.add_argument(
+    which.add_argument(
         "--oncall",
         action="store_true",
         help="show the on-call operations on a schedule instead (oncall, override...)",
     )
-    demo.add_argument(
+    which.add_argument(
         "--create-service",
         action="store_true",
         help="run the kit's Create Service action twice instead (the second finds the service)",
     )
-    commands.add_parser(
-        "port-setup",
-        help="create or update the blueprints and self-service actions in Port",
-        add_help=False,
-    )
-    return parser
 
 
 def _add_operation(
