@@ -118,6 +118,7 @@ SECRET_NAMES = {
     "pagerduty_token": "PAGERDUTY_API_KEY",
     "port_client_id": "PORT_CLIENT_ID",
     "port_client_secret": "PORT_CLIENT_SECRET",
+    "routing_key": "PAGERDUTY_ROUTING_KEY",
 }
 
 
@@ -220,9 +221,12 @@ def _run_step(
         print(process.stderr.rstrip())
     _heading(f"Step {number}: step outputs")
     outputs = read_outputs((workspace / "github_output").read_text(encoding="utf-8"))
+    masked = [line for line in process.stdout.splitlines() if line.startswith("::add-mask::")]
     for name, value in outputs.items():
         if name == "incident":
             value = f"<{len(value)} bytes of incident JSON>"
+        elif value and f"::add-mask::{value}" in masked:
+            value = "*** (masked)"
         print(f"  {name:24} {value}")
     _heading(f"Step {number}: job summary (Markdown)")
     print((workspace / "step_summary.md").read_text(encoding="utf-8").rstrip())
@@ -237,7 +241,7 @@ def _show_step(number: int, operation: str, inputs: dict[str, str]) -> None:
     for name, value in inputs.items():
         if name in SECRET_NAMES:
             print(f"    {name}: ${{{{ secrets.{SECRET_NAMES[name]} }}}}")
-        elif not name.endswith("_api_url"):  # shown below: only the sandbox needs them
+        elif not name.endswith("_url"):  # shown below: only the sandbox needs them
             print(f"    {name}: {_yaml_scalar(value)}")
     print(
         f"  (sandbox: PagerDuty at {inputs['pagerduty_api_url']}, Port at {inputs['port_api_url']})"

@@ -23,7 +23,7 @@ import regress
 import yaml
 
 from escalator.kit import definitions
-from escalator.operations import OPERATIONS, TARGET_OPERATIONS
+from escalator.operations import INCIDENT_OPERATIONS, OPERATIONS, TARGET_OPERATIONS
 from tests.contract import load_extract
 from tests.tools import lint_tool
 
@@ -34,10 +34,14 @@ KIT = REPO / "escalator" / "kit" / "data"
 
 GITHUB_ACTION = KIT / definitions.action_file("escalate")
 WEBHOOK_ACTION = KIT / "escalate-incident-webhook-action.json"
+EVENT_WEBHOOK_ACTION = KIT / "trigger-event-webhook-action.json"
 AUTOMATION = KIT / "sync-incident-automation.json"
 BLUEPRINTS = KIT / "blueprints.json"
 WORKFLOW = EXAMPLES / definitions.DEFAULT_WORKFLOW
 GITHUB_ACTIONS = [KIT / definitions.action_file(name) for name in definitions.OPERATIONS]
+#: The actions run on one incident (or creating one); an operation on another target has its own
+#: blueprint and context, checked by its tests.
+INCIDENT_ACTIONS = [KIT / definitions.action_file(name) for name in INCIDENT_OPERATIONS]
 PORT_ACTIONS = [path for path in sorted(KIT.glob("*.json")) if path != BLUEPRINTS]
 #: Inputs the example workflow declares for running it by hand; no Port action sends them.
 BY_HAND_ONLY = {"incident_id", "service_id", "incident_key"}
@@ -133,7 +137,8 @@ def test_the_schema_check_covers_the_kit() -> None:
 
 def test_kit_files_are_every_action_and_the_webhook_variant() -> None:
     """The kit holds the blueprints, one action per operation, the webhook action and automation."""
-    expected = {p.name for p in [BLUEPRINTS, WEBHOOK_ACTION, AUTOMATION, *GITHUB_ACTIONS]}
+    variants = [WEBHOOK_ACTION, EVENT_WEBHOOK_ACTION, AUTOMATION]
+    expected = {p.name for p in [BLUEPRINTS, *variants, *GITHUB_ACTIONS]}
     assert set(definitions.data_files()) == expected
     assert len(GITHUB_ACTIONS) == len(OPERATIONS)
 
@@ -232,7 +237,7 @@ def test_workflow_declares_only_what_the_actions_send_or_a_person_gives() -> Non
     assert not sent & BY_HAND_ONLY
 
 
-@pytest.mark.parametrize("path", GITHUB_ACTIONS, ids=operation_of)
+@pytest.mark.parametrize("path", INCIDENT_ACTIONS, ids=operation_of)
 def test_port_context_carries_what_the_action_reads(path: Path) -> None:
     """The port_context Port sends has the blueprint, entity, run_id and relations."""
     context = load_json(path)["invocationMethod"]["workflowInputs"]["port_context"]
@@ -263,15 +268,22 @@ def test_port_user_inputs_all_reach_the_workflow(path: Path) -> None:
 
 @pytest.mark.parametrize("path", GITHUB_ACTIONS, ids=operation_of)
 def test_from_defaults_to_the_clicking_users_email(path: Path) -> None:
-    """`from` is a required Port user input defaulting to the email of the user who runs it."""
-    inputs = load_json(path)["trigger"]["userInputs"]
+    """`from` is a required Port user input defaulting to the email of the user who runs it (an
+    Events API action, which needs none, sends the clicking user's email to the workflow)."""
+    action = load_json(path)
+    inputs = action["trigger"]["userInputs"]
+    if not OPERATIONS[operation_of(path)].needs_rest_token:
+        sent = action["invocationMethod"]["workflowInputs"]["from"]
+        assert sent == "{{ .trigger.by.user.email }}"
+        assert "from" not in inputs["properties"]
+        return
     assert inputs["properties"]["from"]["format"] == "user"
     assert inputs["properties"]["from"]["default"] == {"jqQuery": ".user.email"}
     assert "from" in inputs["required"]
     assert list(inputs["properties"]) == inputs["order"]
 
 
-@pytest.mark.parametrize("path", GITHUB_ACTIONS, ids=operation_of)
+@pytest.mark.parametrize("path", INCIDENT_ACTIONS, ids=operation_of)
 def test_actions_run_on_the_blueprint_of_their_operation(path: Path) -> None:
     """Create runs on a service entity, the on-call operations on a schedule entity; every other
     operation on an incident entity, hidden on resolved incidents except the note (PagerDuty
@@ -279,7 +291,9 @@ def test_actions_run_on_the_blueprint_of_their_operation(path: Path) -> None:
     trigger = load_json(path)["trigger"]
     operation = operation_of(path)
     if operation in TARGET_OPERATIONS:
-        assert trigger["blueprintIdentifier"] == "pagerdutySchedule"
+        on_service = OPERATIONS[operation].runs_on_service
+        expected = definitions.SERVICE_BLUEPRINT if on_service else "pagerdutySchedule"
+        assert trigger["blueprintIdentifier"] == expected
         return
     service = operation == "create"
     assert trigger["blueprintIdentifier"] == (
@@ -287,7 +301,7 @@ def test_actions_run_on_the_blueprint_of_their_operation(path: Path) -> None:
     )
     hides_resolved = {"property": "status", "operator": "!=", "value": "resolved"}
     rules = trigger.get("condition", {}).get("rules", [])
-    assert (hides_resolved in rules) is (operation not in ("note", "create"))
+    assert (hides_resolved in rules) is (operation != "note" and not service)
 
 
 def test_assignees_are_port_users_joined_with_commas() -> None:
@@ -489,3 +503,16 @@ def test_kit_examples_script_refreshes_and_reports(
         "missing: examples/port/note-incident-action.json",
         "differs from the kit: examples/port/blueprints.json",
     ]
+
+
+#: GitHub refuses a workflow whose workflow_dispatch declares more inputs than this.
+WORKFLOW_DISPATCH_INPUT_LIMIT = 25
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yml")), ids=lambda p: p.name)
+def test_an_example_workflow_declares_no_more_inputs_than_github_takes(path: Path) -> None:
+    """An example workflow declares at most the 25 workflow_dispatch inputs GitHub accepts."""
+    workflow = load_yaml(path)
+    triggers = workflow.get("on", workflow.get(True))
+    inputs = triggers["workflow_dispatch"]["inputs"]
+    assert 0 < len(inputs) <= WORKFLOW_DISPATCH_INPUT_LIMIT, len(inputs)

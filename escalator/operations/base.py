@@ -39,6 +39,9 @@ class Field(enum.Enum):
     INCIDENT = "Incident"
     ONCALL = "On call"
     OVERRIDE = "Override"
+    SERVICE = "Service"
+    INTEGRATION = "Integration"
+    EVENT = "Event"
 
 
 def shown(field: Field, incident: Incident | None) -> str:

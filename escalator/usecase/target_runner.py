@@ -139,9 +139,9 @@ class TargetRunner(Rounds[TargetOutcome[S], R, TargetPlan[S], PortBlueprint]):
                     raise
                 applied = [sent.request_line for sent in outcome.sent]
                 raise PartlyApplied(error, applied=applied, failed=write.request_line) from error
+            if ours and not (landed is current and current is not None):
+                outcome.sent.append(write)  # (``current`` itself back: nothing was sent)
             current = landed if landed is not None else current
-            if ours:
-                outcome.sent.append(write)
         self._mask(current)
         if current is not None and plan.writes:
             self.console.info(f"Now: {self.operation.said(current)}.")
