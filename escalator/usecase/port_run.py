@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Any
 
 from escalator.clients.models import PortEntity
 from escalator.clients.port import PortClient
@@ -26,6 +27,8 @@ LOG_FLUSH_SECONDS = 5.0
 RUN_ENDED = "run_exhausted"
 #: what was not done, and why
 Failures = list[tuple[str, EscalatorError]]
+#: upserts the entity; returns the check to run after it (beside the run's final update), if any
+Upsert = Callable[[PortEntity], Callable[[], None] | None]
 
 
 class PortRun:
@@ -38,7 +41,7 @@ class PortRun:
         *,
         console: Console,
         deadline: Deadline,
-        submit: Callable[[Callable[[], None]], Future[None]],
+        submit: Callable[[Callable[[], Any]], Future[Any]],
         run_url: str = "",
     ) -> None:
         self.port = port
@@ -62,9 +65,10 @@ class PortRun:
         self.run_log = RunLogger(self.port, run_id, self.console.redact)
         self.run_log.send(wording.start_log(self.inputs, self.outcome.operation))
 
-    def report(self, entity: PortEntity, upsert_current: Callable[[PortEntity], None]) -> Failures:
-        """Round 3: the entity upsert (by ``upsert_current``, which calls :meth:`upsert` until
-        Port holds what PagerDuty holds) and the run update, together; the result log beside.
+    def report(self, entity: PortEntity, upsert_current: Upsert) -> Failures:
+        """Round 3: the entity upsert (by ``upsert_current``, which calls :meth:`upsert`) and the
+        run update, together; the result log beside. Round 4: the check ``upsert_current``
+        returns (Port holds what PagerDuty holds), beside the run's final status when it is set.
         Returns what was not done (an ended run that only matters as a warning is left out)."""
         inputs, outcome = self.inputs, self.outcome
         upsert = self.submit(lambda: upsert_current(entity))
@@ -74,11 +78,13 @@ class PortRun:
         if self.run_log is not None:
             self.run_log.send(wording.result(outcome))
         errors: Failures = []
+        check: Callable[[], None] | None = None
         try:
-            upsert.result()
+            check = upsert.result()
             outcome.entity_upserted = True
         except EscalatorError as exc:
             errors.append(("the Port entity was not updated", exc))
+        checking = self.submit(check) if check is not None else None
         if run_update is not None:
             try:
                 run_update.result()
@@ -90,6 +96,8 @@ class PortRun:
                 self.update("SUCCESS")
             except EscalatorError as exc:
                 errors.append(("the Port run was not finished", exc))
+        if checking is not None:
+            checking.result()  # warns, never raises
         return self._forgive_an_ended_run(errors)
 
     def fail(self, error: EscalatorError) -> None:
