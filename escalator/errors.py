@@ -2,7 +2,7 @@
 
 ::
 
-    EscalatorError                  every error of this project; .hint says what to fix
+    EscalatorError                  every error of this project; its hint says what to fix
     ├── InputError                  an input is invalid; .input names it (nothing sent; exit 2)
     │   └── Refusal                 valid inputs the incident's state refuses (exit 1)
     ├── ApiError                    a service answered with an error status
@@ -20,14 +20,32 @@ and keeps its traceback. An error is immutable: a different message or hint is a
 raised ``from`` the first. ``.exit_code`` is the exit status a run ends with: 2 (usage) for an
 input error, 1 for the others (a refusal included).
 
-Messages and hints name inputs with placeholders (``{from}``, ``{urgency=high}``): ``.message`` and
-``.hint`` render them in the terms of the face in use (:mod:`escalator.terms`);
-``.message_template`` and ``.hint_template`` keep the text as written.
+Messages and hints name inputs with placeholders (``{from}``, ``{urgency=high}``):
+``.message_template`` and ``.hint_template`` keep the text as written, and whoever prints an error
+renders it in its face's terms, ``error.render(terms)`` (:mod:`escalator.terms`); an error never
+reads a face's terms itself. ``str(error)`` is the text as written, placeholders included (what a
+traceback shows), never what a user reads.
 """
 
 from __future__ import annotations
 
-from escalator import terms
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from escalator.terms import Terms
+
+
+@dataclass(frozen=True)
+class ErrorText:
+    """An error as one face says it: its title, and its message and hint in that face's terms."""
+
+    title: str
+    message: str
+    hint: str
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
 
 
 class EscalatorError(Exception):
@@ -42,25 +60,26 @@ class EscalatorError(Exception):
         self.message_template = message
         self.hint_template = hint
 
-    @property
-    def message(self) -> str:
-        """What went wrong, in the terms of the face in use."""
-        return terms.render(self.message_template)
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in self.__dict__:  # immutable: a different text is a new error raised from this
+            raise AttributeError(f"{type(self).__name__}.{name} is set once and cannot change")
+        super().__setattr__(name, value)
 
-    @property
-    def hint(self) -> str:
-        """What to change, in the terms of the face in use."""
-        return terms.render(self.hint_template)
+    def render(self, terms: Terms) -> ErrorText:
+        """The title, what went wrong and what to change, with inputs named in ``terms``."""
+        return ErrorText(
+            self.title, terms.render(self.message_template), terms.render(self.hint_template)
+        )
 
     def __str__(self) -> str:
-        return f"{self.message} {self.hint}".strip()
+        return f"{self.message_template} {self.hint_template}".strip()
 
 
 class InputError(EscalatorError):
     """An input is missing or invalid; raised before any request is sent (exit status 2, usage).
 
     ``input_name`` is an input of action.yml, or a key inside one (``port_context.entity``); the
-    message starts with it, rendered for the face in use.
+    message starts with it, as a placeholder each face renders in its own terms.
     """
 
     title = "Invalid input"

@@ -6,21 +6,23 @@ A message or hint names an input with a placeholder, never with the bare name:
 - ``{urgency=high}``: the input given a value;
 - ``{port_context.entity}``: a key inside an input's JSON.
 
-The face in use renders them: the GitHub Action writes ``from``, ``urgency: high`` and
-``port_context.entity``; the command line writes ``--from``, ``--urgency high``, ``entity in
---port-context``, and a secret input as its environment variable (``PAGERDUTY_TOKEN``). Only the
-action's inputs are placeholders: any other text in braces (JSON, Port's ``{{.run.id}}``) is left
-alone. A face sets its terms once at the start of a run (:func:`use`, or :func:`using` to restore
-them afterwards); :class:`escalator.errors.EscalatorError` renders its message and hint with the
-terms in use when they are read.
+The face that prints renders them with its own :class:`Terms`: the GitHub Action (:data:`ACTION`)
+writes ``from``, ``urgency: high`` and ``port_context.entity``; the command line (:data:`CLI`, or
+a subcommand's own) writes ``--from``, ``--urgency high``, ``entity in --port-context``, and a
+secret input as its environment variable (``PAGERDUTY_TOKEN``). Only the action's inputs are
+placeholders: any other text in braces (JSON, Port's ``{{.run.id}}``) is left alone. Terms are
+immutable and held by no module: a face builds its console with them
+(:class:`escalator.workflow.Console`) and renders an error with them
+(:meth:`escalator.errors.EscalatorError.render`).
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 #: The action's inputs in ``action.yml`` order (a test keeps action.yml, the model and the README
 #: agreed).
@@ -74,18 +76,21 @@ FACE_WORDS: Mapping[str, tuple[str, str]] = {"machine": ("the runner", "this mac
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)((?:\.[A-Za-z0-9_]+)*)(?:=([^{}\n]*))?\}")
 
 
+@dataclass(frozen=True, kw_only=True)
 class Terms:
     """How one face names inputs: ``cli`` is False for the GitHub Action, True for a terminal.
 
     ``positionals`` maps the inputs a command line subcommand takes as a positional argument to
-    the argument's name (``{"note": "NOTE"}``).
+    the argument's name (``{"note": "NOTE"}``). Immutable: a face that names inputs otherwise
+    builds terms of its own.
     """
 
-    __slots__ = ("cli", "positionals")
+    cli: bool
+    positionals: Mapping[str, str] = field(default_factory=dict)
 
-    def __init__(self, *, cli: bool, positionals: Mapping[str, str] | None = None) -> None:
-        self.cli = cli
-        self.positionals: Mapping[str, str] = dict(positionals or {})
+    def __post_init__(self) -> None:
+        # a read-only copy: the caller's dict changing later does not change these terms
+        object.__setattr__(self, "positionals", MappingProxyType(dict(self.positionals)))
 
     def name(self, input_name: str) -> str:
         """What the user types or reads for the input."""
@@ -139,33 +144,7 @@ class Terms:
         return _PLACEHOLDER.sub(replace, template)
 
 
+#: The GitHub Action's terms: the inputs as action.yml names them.
 ACTION = Terms(cli=False)
+#: The command line's terms, for a command without positional arguments.
 CLI = Terms(cli=True)
-
-_current: list[Terms] = [ACTION]
-
-
-def current() -> Terms:
-    """The terms of the face in use (the GitHub Action's unless a face said otherwise)."""
-    return _current[0]
-
-
-def use(terms: Terms) -> Terms:
-    """Make ``terms`` the ones in use; returns the previous ones."""
-    previous, _current[0] = _current[0], terms
-    return previous
-
-
-@contextmanager
-def using(terms: Terms) -> Iterator[Terms]:
-    """Use ``terms`` inside the block, then restore the previous ones."""
-    previous = use(terms)
-    try:
-        yield terms
-    finally:
-        use(previous)
-
-
-def render(template: str) -> str:
-    """``template`` rendered in the terms in use."""
-    return current().render(template)

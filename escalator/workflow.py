@@ -14,8 +14,8 @@ import threading
 from collections.abc import Iterator
 from typing import TextIO
 
-from escalator import terms
 from escalator.neutral import inert
+from escalator.terms import Terms
 
 #: Secrets shorter than this are not redacted by substring (it would garble ordinary text, such
 #: as a token ``true`` in ``changed=true``); the runner masks them anyway through ``::add-mask::``.
@@ -44,15 +44,25 @@ def one_line(text: str) -> str:
 
 
 class Console:
-    """Where the action talks to the user: the job log on GitHub, a terminal elsewhere."""
+    """Where the action talks to the user: the job log on GitHub, a terminal elsewhere.
 
-    def __init__(self, stream: TextIO | None = None, *, github: bool = True) -> None:
+    ``terms`` are the face's (:mod:`escalator.terms`): every text printed here has its input
+    placeholders rendered in them; an error is passed as ``error.render(console.terms)``.
+    """
+
+    def __init__(self, stream: TextIO | None = None, *, github: bool = True, terms: Terms) -> None:
         self.stream = stream if stream is not None else sys.stdout
         self.github = github
+        self._terms = terms
         self._secrets: list[str] = []
         #: every run of MIN_REDACTED_LENGTH characters of a secret, ASCII lower-cased
         self._pieces: frozenset[str] = frozenset()
         self._lock = threading.Lock()
+
+    @property
+    def terms(self) -> Terms:
+        """The face's terms, fixed when the console was built."""
+        return self._terms
 
     # --- secrets ------------------------------------------------------------------------------
 
@@ -95,7 +105,7 @@ class Console:
     # --- messages -----------------------------------------------------------------------------
 
     def info(self, text: str) -> None:
-        for line in self.redact(terms.render(text)).splitlines() or [""]:
+        for line in self.redact(self.terms.render(text)).splitlines() or [""]:
             self._write(one_line(line))
 
     def notice(self, text: str, *, title: str = "") -> None:
@@ -108,7 +118,7 @@ class Console:
         self._annotate("error", text, title)
 
     def _annotate(self, level: str, text: str, title: str) -> None:
-        text = self.redact(terms.render(text))
+        text = self.redact(self.terms.render(text))
         title = self.redact(title)
         if self.github:
             props = f" title={escape_property(title)}" if title else ""
@@ -122,7 +132,7 @@ class Console:
     @contextlib.contextmanager
     def group(self, title: str) -> Iterator[None]:
         """A collapsible group in the job log (a heading elsewhere)."""
-        title = one_line(self.redact(terms.render(title)))
+        title = one_line(self.redact(self.terms.render(title)))
         self._write(f"::group::{title}" if self.github else f"== {title}")
         try:
             yield

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 import escalator.faces.action
-from escalator import terms
 from escalator.faces.cli import build_parser, main
 from escalator.faces.cli.options import EXAMPLES
 from escalator.inputs import INPUT_NAMES
@@ -200,7 +199,31 @@ def test_an_input_error_exits_2_in_the_terms_of_the_command_line(
     assert main(argv, {"PAGERDUTY_TOKEN": "pd-token"}) == 2
     out = capsys.readouterr().out
     assert shown in out
-    assert terms.current() is terms.ACTION
+
+
+def test_the_command_line_and_the_action_each_keep_their_terms(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """In one process, the action after a command line run names its inputs, and the command
+    line after the action names its flags: no face leaves its terms to the next."""
+    argv = ["escalate", "-i", "Q2LAR4ADCXC8IB", "-u", "urgent"]
+    env = {
+        "INPUT_OPERATION": "escalate",
+        "INPUT_INCIDENT_ID": "Q2LAR4ADCXC8IB",
+        "INPUT_URGENCY": "urgent",
+        "INPUT_PAGERDUTY_TOKEN": "pd-token",
+    }
+    said = []
+    for face in ("cli", "action", "cli"):
+        if face == "cli":
+            assert main(argv, {"PAGERDUTY_TOKEN": "pd-token"}) == 2
+        else:
+            assert escalator.faces.action.main(env) == 2
+        said.append(capsys.readouterr().out)
+    assert '--urgency: "urgent" is not' in said[0]
+    assert 'urgency: "urgent" is not' in said[1]
+    assert "--urgency" not in said[1]
+    assert said[2] == said[0]
 
 
 def test_a_hint_names_the_environment_variable_of_a_secret(

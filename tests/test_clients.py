@@ -24,6 +24,7 @@ from escalator.http import Deadline, Policy
 from escalator.http.policy import server_wait
 from escalator.operations.writes import AddNote, CreateIncident, UpdateIncident
 from escalator.operations.writes import Snooze as SnoozeWrite
+from escalator.terms import ACTION
 
 PD = "https://api.pagerduty.com"
 PORT = "https://api.port.io"
@@ -439,7 +440,7 @@ def test_port_errors_say_what_to_fix(
         calls[method]()
     assert expected in str(caught.value)
     assert "csecret-456" not in str(caught.value) + repr(client)
-    assert json.dumps(body["error"]) not in caught.value.hint
+    assert json.dumps(body["error"]) not in caught.value.render(ACTION).hint
 
 
 @pytest.mark.parametrize(
@@ -459,7 +460,7 @@ def test_a_blueprint_of_another_shape_is_the_projects_error(document: Any) -> No
     """Any blueprint answer that is not as documented becomes UnexpectedResponse with a hint."""
     with pytest.raises(UnexpectedResponse) as caught:
         PortBlueprint.from_api(document)
-    assert caught.value.hint
+    assert caught.value.render(ACTION).hint
     assert isinstance(caught.value.__cause__, ValidationError)
 
 
@@ -646,7 +647,7 @@ def test_a_missing_escalation_policy_says_so(
     wire.get(f"{PD}/escalation_policies/PNOPE", status=404, json={"error": {"code": 2100}})
     with pytest.raises(PagerDutyError, match="escalation policy was not found") as caught:
         pagerduty(clock).get_escalation_policy("PNOPE")
-    assert "policy's page" in caught.value.hint
+    assert "policy's page" in caught.value.render(ACTION).hint
 
 
 WRITES = [

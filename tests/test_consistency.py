@@ -24,6 +24,7 @@ from escalator.inputs import (
 from escalator.inputs.hints import HINTS
 from escalator.operations import OPERATION_INPUTS, OPERATIONS, parse_inputs
 from escalator.report.summary import OUTPUT_NAMES
+from escalator.workflow import Console
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -172,40 +173,62 @@ def test_a_positional_renders_as_its_argument() -> None:
     assert face.render("{snooze_duration}; {snooze_duration=30m}") == "DURATION; 30m"
 
 
-def test_errors_render_in_the_terms_in_use_and_keep_their_template() -> None:
-    """message and hint follow the face in use; the templates stay as written; terms restore."""
+def test_errors_render_in_the_terms_given_and_keep_their_template() -> None:
+    """message and hint render in the terms the printer passes; the templates stay as written,
+    and str() is the text as written, for a console to render."""
     error = InputError("urgency", '"x" is not an urgency.', hint="Add {urgency=high}.")
-    assert terms.current() is terms.ACTION
-    assert (error.message, error.hint) == ('urgency: "x" is not an urgency.', "Add urgency: high.")
-    with terms.using(terms.CLI):
-        assert error.message == '--urgency: "x" is not an urgency.'
-        assert error.hint == "Add --urgency high."
-        assert str(error) == '--urgency: "x" is not an urgency. Add --urgency high.'
+    said = error.render(terms.ACTION)
+    assert (said.message, said.hint) == ('urgency: "x" is not an urgency.', "Add urgency: high.")
+    said = error.render(terms.CLI)
+    assert said.message == '--urgency: "x" is not an urgency.'
+    assert said.hint == "Add --urgency high."
+    assert str(said) == '--urgency: "x" is not an urgency. Add --urgency high.'
+    assert said.title == "Invalid input"
     assert error.message_template == '{urgency}: "x" is not an urgency.'
     assert error.hint_template == "Add {urgency=high}."
-    assert terms.current() is terms.ACTION
+    assert str(error) == '{urgency}: "x" is not an urgency. Add {urgency=high}.'
+    assert error.render(terms.ACTION).message == 'urgency: "x" is not an urgency.'
 
 
-def test_a_wrapped_error_renders_its_cause_in_the_terms_in_use() -> None:
+def test_a_wrapped_error_renders_its_cause_in_the_terms_given() -> None:
     """ReportingError keeps its cause's placeholders, so both faces render them."""
     cause = PagerDutyError("the key was rejected.", status=401, hint="Check {pagerduty_token}.")
     wrapped = ReportingError(cause, not_done="the Port entity was not updated")
-    with terms.using(terms.CLI):
-        assert wrapped.hint == "Check PAGERDUTY_TOKEN."
-    assert wrapped.hint == "Check pagerduty_token."
+    assert wrapped.render(terms.CLI).hint == "Check PAGERDUTY_TOKEN."
+    assert wrapped.render(terms.ACTION).hint == "Check pagerduty_token."
 
 
 def test_errors_keep_their_templates_and_cannot_be_rewritten() -> None:
-    """A hint is a template rendered when read; an error's message and hint cannot be assigned
-    (a new error is raised from it instead)."""
+    """A hint is a template rendered by whoever prints it; an error's templates cannot be
+    assigned, nor the text rendered from them (a new error is raised from it instead)."""
     error = EscalatorError("failed.", hint="Set {from}.")
-    with terms.using(terms.CLI):
-        assert error.hint == "Set --from."
+    said = error.render(terms.CLI)
+    assert said.hint == "Set --from."
     with pytest.raises(AttributeError):
-        error.hint = "Set {urgency}."  # type: ignore[misc]
+        error.hint_template = "Set {urgency}."
     with pytest.raises(AttributeError):
-        error.message = "other."  # type: ignore[misc]
+        error.message_template = "other."
+    with pytest.raises(AttributeError):
+        said.hint = "Set {urgency}."  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        said.message = "other."  # type: ignore[misc]
     assert error.hint_template == "Set {from}."
+    assert error.render(terms.CLI) == said
+
+
+def test_a_console_renders_in_the_terms_it_was_built_with(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Two consoles, one process: each writes inputs in its own face's terms, in any order."""
+    action = Console(None, github=True, terms=terms.ACTION)
+    cli = Console(None, github=False, terms=terms.Terms(cli=True, positionals={"note": "NOTE"}))
+    for console in (cli, action, cli):
+        console.error("{note} is empty.", title="Invalid input")
+    assert capsys.readouterr().out.splitlines() == [
+        "error: Invalid input: NOTE is empty.",
+        "::error title=Invalid input::note is empty.",
+        "error: Invalid input: NOTE is empty.",
+    ]
 
 
 INPUT_WORDS = re.compile(

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from escalator.errors import InputError
 from escalator.inputs import ActionInputs, parse_port_context, parse_port_reporting
 from escalator.operations import OPERATION_INPUTS, OPERATIONS, parse_inputs
+from escalator.terms import ACTION
 
 TOKEN = "pd-token-for-tests-1234"
 PORT = {"port_client_id": "client-id-1234", "port_client_secret": "client-secret-5678"}
@@ -113,15 +114,15 @@ def test_an_unknown_port_context_key_is_named_with_the_closest_known_one(
     """A key nothing reads is an input error naming it and suggesting the key meant."""
     error = error_for(inputs(port_context=json.dumps(context)))
     assert error.input == "port_context"
-    assert f'"{key}"' in error.message
-    assert f'did you mean "{suggestion}"?' in error.message
+    assert f'"{key}"' in error.render(ACTION).message
+    assert f'did you mean "{suggestion}"?' in error.render(ACTION).message
 
 
 def test_an_unknown_key_far_from_any_lists_the_keys_read() -> None:
     """With no close key, the error lists the keys the action reads."""
     error = error_for(inputs(port_context=json.dumps({"zzz": 1})))
-    assert "did you mean" not in error.message
-    assert "run_id, runId, entity, blueprint, relations, context" in error.message
+    assert "did you mean" not in error.render(ACTION).message
+    assert "run_id, runId, entity, blueprint, relations, context" in error.render(ACTION).message
 
 
 # --- defaults, precedence, regions ---------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The package's layer rules, read from its source: operation names, sizes, imports, globals.
+"""The package's layer rules, read from its source: operation names, sizes, imports, globals,
+module state.
 
 The sandbox is apart (it is PagerDuty's and Port's fake, with its own words), as are the argument
 tables of the command lines.
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from escalator import errors, terms
 from escalator.operations import OPERATIONS
 
 PACKAGE = Path(__file__).resolve().parents[1] / "escalator"
@@ -98,6 +100,135 @@ def test_no_global_statement() -> None:
         if isinstance(node, ast.Global)
     ]
     assert found == []
+
+
+#: Methods that change a list, dict or set in place.
+MUTATORS = {"append", "extend", "insert", "pop", "popitem", "clear", "update", "setdefault"}
+MUTATORS |= {"add", "remove", "discard", "sort", "reverse", "__setitem__", "__delitem__"}
+#: Calls that build a mutable container.
+MUTABLE_CALLS = {"list", "dict", "set", "defaultdict", "deque", "OrderedDict", "Counter"}
+
+
+def is_mutable(value: ast.expr | None) -> bool:
+    """Whether ``value`` builds a list, dict or set (a display, a comprehension or a call)."""
+    displays = ast.List | ast.Dict | ast.Set | ast.ListComp | ast.DictComp | ast.SetComp
+    if isinstance(value, displays):
+        return True
+    if isinstance(value, ast.Call):
+        func = value.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        return name in MUTABLE_CALLS
+    return False
+
+
+def module_state(tree: ast.Module) -> set[str]:
+    """The names a module binds, at its top level, to a list, dict or set."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and is_mutable(node.value):
+            names |= {target.id for target in node.targets if isinstance(target, ast.Name)}
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names |= {node.target.id} if is_mutable(node.value) else set()
+    return names
+
+
+def mutated_in_functions(tree: ast.Module, names: set[str]) -> list[str]:
+    """Where a function of ``tree`` changes one of ``names`` in place (item set or deleted, or
+    a mutating method called), as ``function:line``."""
+    found = []
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(function):
+            target = None
+            if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store | ast.Del):
+                target = node.value
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                target = node.func.value if node.func.attr in MUTATORS else None
+            if isinstance(target, ast.Name) and target.id in names:
+                found.append(f"{function.name}:{node.lineno}")
+    return found
+
+
+def test_no_function_changes_module_level_state() -> None:
+    """No function of the package (sandbox included) changes a module-level list, dict or set:
+    what a run says cannot depend on what ran before it in the process."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        places = mutated_in_functions(tree, module_state(tree))
+        found += [f"{path.relative_to(PACKAGE)} {place}" for place in places]
+    assert found == []
+
+
+def test_the_check_of_module_state_finds_a_face_switch() -> None:
+    """The module-state check catches terms kept in a module-level list and switched by a call."""
+    tree = ast.parse(
+        "_current = [ACTION]\n"
+        "def use(terms):\n"
+        "    previous, _current[0] = _current[0], terms\n"
+        "def forget():\n"
+        "    _current.clear()\n"
+    )
+    assert module_state(tree) == {"_current"}
+    assert mutated_in_functions(tree, {"_current"}) == ["use:3", "forget:5"]
+
+
+def test_the_terms_are_passed_never_held() -> None:
+    """``escalator.terms`` has no terms in use to switch or read (no ``_current``, ``current``,
+    ``use``, ``using`` or module-level ``render``), its terms cannot change, and an error has no
+    text rendered by itself: the face that prints passes its terms."""
+    for name in ("_current", "current", "use", "using", "render"):
+        assert not hasattr(terms, name), name
+    with pytest.raises(AttributeError):
+        terms.CLI.cli = False  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        terms.Terms(cli=True).positionals["note"] = "NOTE"  # type: ignore[index]
+    error = errors.InputError("from", "is not an e-mail address.")
+    assert not hasattr(error, "message")
+    assert not hasattr(error, "hint")
+    assert error.render(terms.CLI).message == "--from: is not an e-mail address."
+
+
+def caught_errors(handler: ast.ExceptHandler) -> set[str]:
+    """The project's error classes (:mod:`escalator.errors`) an ``except`` clause names."""
+    named = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    names = {node.id if isinstance(node, ast.Name) else getattr(node, "attr", "") for node in named}
+    return {name for name in names if isinstance(getattr(errors, name, None), type)}
+
+
+def unrendered_errors(tree: ast.Module) -> list[int]:
+    """Lines where an error caught by ``except <project error> as name`` becomes text as it is
+    (``f"{name}"``, ``str(name)``), placeholders unrendered, rather than by ``name.render``."""
+    found = []
+    for handler in ast.walk(tree):
+        if not isinstance(handler, ast.ExceptHandler) or not handler.name:
+            continue
+        if not caught_errors(handler):
+            continue
+        for node in ast.walk(ast.Module(body=handler.body, type_ignores=[])):
+            if isinstance(node, ast.FormattedValue):
+                value = node.value
+            elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "str":
+                value = node.args[0] if node.args else None
+            else:
+                continue
+            if isinstance(value, ast.Name) and value.id == handler.name:
+                found.append(node.lineno)
+    return found
+
+
+def test_a_caught_error_is_rendered_in_the_face_terms() -> None:
+    """No module makes text of a caught project error without rendering it in the terms of the
+    face that prints it (``error.render(console.terms)``); and this check finds the mistake."""
+    found = [
+        f"{relative}:{line}" for relative, tree, _ in modules() for line in unrendered_errors(tree)
+    ]
+    assert found == []
+    mistake = ast.parse(
+        "try:\n    go()\nexcept (InputError, KeyError) as exc:\n    warn(f'failed: {exc}')\n"
+    )
+    assert unrendered_errors(mistake) == [4]
 
 
 def test_modules_and_functions_fit_their_limits() -> None:

@@ -21,6 +21,7 @@ from escalator.operations import (
 )
 from escalator.operations.base import Field
 from escalator.operations.writes import AddNote, CreateIncident, Snooze, UpdateIncident
+from escalator.terms import ACTION
 
 
 def incident(**fields: Any) -> Incident:
@@ -126,7 +127,7 @@ def test_acknowledge_refuses_a_resolved_incident() -> None:
     """Acknowledging a resolved incident would reopen it: refused, with how to reopen it."""
     with pytest.raises(InputError, match="reopen") as raised:
         acknowledge.plan(incident(**RESOLVED))
-    assert "Reopen" in raised.value.hint
+    assert "Reopen" in raised.value.render(ACTION).hint
 
 
 def test_resolve_sends_the_resolution_and_adds_it_as_a_note() -> None:

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from escalator.step_files import OutputFileError, OutputWriter, read_outputs
+from escalator.terms import ACTION
 from escalator.workflow import Console
 
 NAMES = st.from_regex(r"[A-Za-z_][A-Za-z0-9_-]{0,12}", fullmatch=True)
@@ -24,7 +25,7 @@ def test_what_the_writer_writes_reads_back_the_same(outputs: dict[str, str]) -> 
     exactly."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "github_output"
-        writer = OutputWriter(path, Console(io.StringIO(), github=True))
+        writer = OutputWriter(path, Console(io.StringIO(), github=True, terms=ACTION))
         for name, value in outputs.items():
             writer.set(name, value, redact=False)
         text = path.read_text(encoding="utf-8") if outputs else ""
@@ -34,7 +35,7 @@ def test_what_the_writer_writes_reads_back_the_same(outputs: dict[str, str]) -> 
 def test_the_writers_file_reads_back(tmp_path: Path) -> None:
     """A file OutputWriter appended to, value with line breaks included, reads back whole."""
     path = tmp_path / "github_output"
-    writer = OutputWriter(path, Console(io.StringIO(), github=True))
+    writer = OutputWriter(path, Console(io.StringIO(), github=True, terms=ACTION))
     writer.set("changed", "true", redact=False)
     writer.set("incident", '{"title": "a\nb=c\nd<<e"}')
     assert read_outputs(path.read_text(encoding="utf-8")) == {

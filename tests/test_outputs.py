@@ -9,6 +9,7 @@ from pathlib import Path
 from escalator.clients.models import Incident
 from escalator.report.summary import MAX_INCIDENT_OUTPUT, PLAIN_OUTPUTS, incident_json
 from escalator.step_files import OutputWriter, SummaryWriter
+from escalator.terms import ACTION
 from escalator.workflow import Console
 
 
@@ -35,7 +36,7 @@ def test_a_normal_incident_is_written_whole() -> None:
 def test_a_short_secret_does_not_corrupt_closed_set_outputs(tmp_path: Path) -> None:
     """A credential that happens to be `true` leaves `changed=true` as it is (the runner masks it
     in the log anyway), while a free-text output is still redacted."""
-    console = Console(io.StringIO(), github=True)
+    console = Console(io.StringIO(), github=True, terms=ACTION)
     console.add_secret("true")
     console.add_secret("a-real-looking-secret_value+1")
     path = tmp_path / "out"
@@ -50,7 +51,7 @@ def test_a_short_secret_does_not_corrupt_closed_set_outputs(tmp_path: Path) -> N
 def test_a_summary_over_the_limit_keeps_its_start(tmp_path: Path) -> None:
     """A summary over GitHub's 1 MiB is cut at its end: the heading and the error stay."""
     path = tmp_path / "summary.md"
-    writer = SummaryWriter(path, Console(io.StringIO(), github=True))
+    writer = SummaryWriter(path, Console(io.StringIO(), github=True, terms=ACTION))
     head = "## ❌ Escalation failed\n\n**Error:** the error\n\n"
     writer.append(head + "- warning line\n" * 200_000)
     written = path.read_text(encoding="utf-8")

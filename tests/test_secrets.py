@@ -27,6 +27,7 @@ from escalator.inputs import SECRET_INPUTS
 from escalator.operations import parse_inputs
 from escalator.sandbox import Sandbox, seed
 from escalator.step_files import OutputWriter
+from escalator.terms import ACTION
 from escalator.workflow import Console
 from tests.e2e import (
     REAL_SHAPED_CREDENTIALS,
@@ -237,7 +238,7 @@ def _escalate_in_process(case_id: str) -> tuple[EscalatorError | None, dict[str,
         raw |= {"timeout_seconds": str(TIMEOUT)}
         inputs = parse_inputs(raw | case.inputs)
         stream = io.StringIO()
-        console = Console(stream, github=True)
+        console = Console(stream, github=True, terms=ACTION)
         for name in SECRET_INPUTS:
             console.add_secret(raw.get(name))
         escalation = build_runner(inputs, console, OutputWriter(None, console), GitHubContext())

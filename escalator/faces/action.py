@@ -29,6 +29,7 @@ from escalator.inputs import (
 from escalator.operations import OPERATIONS, parse_inputs
 from escalator.report import summary
 from escalator.step_files import OutputWriter, SummaryWriter
+from escalator.terms import ACTION
 from escalator.usecase import wording
 from escalator.usecase.outcome import Outcome
 from escalator.usecase.runner import Runner
@@ -69,7 +70,7 @@ def insecure_http_hosts(env: Mapping[str, str]) -> frozenset[str]:
 def main(env: Mapping[str, str] | None = None, stdout: TextIO | None = None) -> int:
     """Run the action as the GitHub runner starts it; returns the exit code."""
     env = os.environ if env is None else env
-    console = Console(stdout, github=env.get("GITHUB_ACTIONS") == "true")
+    console = Console(stdout, github=env.get("GITHUB_ACTIONS") == "true", terms=ACTION)
     raw = read_inputs(env)
     for name in SECRET_INPUTS:
         console.add_secret(raw.get(name))
@@ -209,9 +210,10 @@ def _fail(
     error: EscalatorError,
     outcome: Outcome | None = None,
 ) -> None:
-    text = error.message + (f"\nHow to fix: {error.hint}" if error.hint else "")
-    console.error(text, title=error.title)
-    job_summary.append(summary.render_failure(outcome, error, redact=console.redact))
+    said = error.render(console.terms)
+    text = said.message + (f"\nHow to fix: {said.hint}" if said.hint else "")
+    console.error(text, title=said.title)
+    job_summary.append(summary.render_failure(outcome, said, redact=console.redact))
 
 
 def _report_input_error(
@@ -224,10 +226,11 @@ def _report_input_error(
     assert reporting.port_run_id is not None
     port = _port_client(reporting, console, Deadline(15.0))
     try:
-        message = f"Not started: {error.message}" + (f" Fix: {error.hint}" if error.hint else "")
+        said = error.render(console.terms)
+        message = f"Not started: {said.message}" + (f" Fix: {said.hint}" if said.hint else "")
         port.add_run_log(reporting.port_run_id, console.redact(message))
     except EscalatorError as exc:
-        console.warning(f"Could not tell the Port run why: {exc}")
+        console.warning(f"Could not tell the Port run why: {exc.render(console.terms)}")
     finally:
         port.close()
 

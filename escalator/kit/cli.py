@@ -13,13 +13,13 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 
-from escalator import terms
 from escalator.errors import InputError
 from escalator.faces.action import insecure_http_hosts
 from escalator.http.network import network_env
 from escalator.inputs import PORT_REGIONS, port_api_url
 from escalator.kit.definitions import DEFAULT_WORKFLOW, OPERATIONS, actions
 from escalator.kit.setup import Settings, execute
+from escalator.terms import CLI
 from escalator.workflow import Console
 
 EPILOG = f"""\
@@ -165,14 +165,12 @@ def settings_from(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
         raise UsageError("--timeout-seconds: give a number of seconds between 5 and 3600.")
     client_id, client_secret = _credentials(env)
     try:
-        with terms.using(terms.CLI):
-            api_url = port_api_url(
-                {"port_api_url": args.port_api_url.strip(), "port_region": args.port_region},
-                insecure_http_hosts=insecure_http_hosts(env),
-            )
+        api_url = port_api_url(
+            {"port_api_url": args.port_api_url.strip(), "port_region": args.port_region},
+            insecure_http_hosts=insecure_http_hosts(env),
+        )
     except InputError as error:
-        with terms.using(terms.CLI):
-            raise UsageError(f"{error.message} {error.hint}".strip()) from error
+        raise UsageError(str(error.render(CLI))) from error
     return Settings(
         api_url=api_url,
         client_id=client_id,
@@ -209,8 +207,8 @@ def main(argv: Sequence[str], env: Mapping[str, str]) -> int:
         args = parser.parse_args(list(argv))
     except SystemExit as exit_:  # --help (0) and argparse's own usage errors (2)
         return exit_.code if isinstance(exit_.code, int) else 2
-    out = Console(sys.stdout, github=env.get("GITHUB_ACTIONS") == "true")
-    err = Console(sys.stderr, github=False)
+    out = Console(sys.stdout, github=env.get("GITHUB_ACTIONS") == "true", terms=CLI)
+    err = Console(sys.stderr, github=False, terms=CLI)
     try:
         settings = settings_from(args, env)
     except UsageError as error:

@@ -139,10 +139,11 @@ def execute(settings: Settings, out: Console, err: Console) -> int:
     try:
         return run(client, settings, out)
     except EscalatorError as error:
-        hint = error.hint
+        said = error.render(err.terms)
+        hint = said.hint
         if isinstance(error, PortError) and error.status in _SETUP_HINTS:
             hint = _SETUP_HINTS[error.status]
-        err.error(error.message + (f"\nHow to fix: {hint}" if hint else ""), title=error.title)
+        err.error(said.message + (f"\nHow to fix: {hint}" if hint else ""), title=said.title)
         return 1
     finally:
         client.close()

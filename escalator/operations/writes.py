@@ -281,7 +281,7 @@ class CreateIncident:
         documents no code for it), unless its code names another cause."""
         if error.status != 400 or error.code in NOT_A_HELD_KEY:
             return False
-        return MISSING_FROM_MESSAGE.lower() not in error.message.lower()
+        return MISSING_FROM_MESSAGE.lower() not in error.message_template.lower()
 
     def send(self, pagerduty: PagerDutyClient, current: Incident | None) -> Incident | None:
         return pagerduty.create_incident(self.body())

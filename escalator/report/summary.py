@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from escalator.clients.models import Incident
-from escalator.errors import EscalatorError
+from escalator.errors import ErrorText
 from escalator.markdown import md, md_code, md_link
 from escalator.operations.base import Field, Plan, shown
 from escalator.usecase.outcome import Outcome
@@ -102,8 +102,9 @@ def port_outputs(outcome: Outcome) -> dict[str, str]:
     }
 
 
-def render(outcome: Outcome, *, redact: Redact, error: EscalatorError | None = None) -> str:
-    """The job summary: the result (or the error first), the changes, links, warnings."""
+def render(outcome: Outcome, *, redact: Redact, error: ErrorText | None = None) -> str:
+    """The job summary: the result (or the error first, in the face's terms), the changes, links,
+    warnings."""
 
     def cell(text: object) -> str:
         return md(redact(str(text)))
@@ -140,8 +141,9 @@ def render(outcome: Outcome, *, redact: Redact, error: EscalatorError | None = N
     return "\n".join(lines) + "\n"
 
 
-def render_failure(outcome: Outcome | None, error: EscalatorError, *, redact: Redact) -> str:
-    """The job summary of a failed run (before the run started when ``outcome`` is None)."""
+def render_failure(outcome: Outcome | None, error: ErrorText, *, redact: Redact) -> str:
+    """The job summary of a failed run (before the run started when ``outcome`` is None), the
+    error rendered in the face's terms."""
     if outcome is not None:
         return render(outcome, redact=redact, error=error)
     lines = [f"## ❌ Not started: {md(redact(error.title))}", ""]
@@ -151,7 +153,7 @@ def render_failure(outcome: Outcome | None, error: EscalatorError, *, redact: Re
     return "\n".join(lines) + "\n"
 
 
-def _heading(outcome: Outcome, error: EscalatorError | None, cell: Callable[[object], str]) -> str:
+def _heading(outcome: Outcome, error: ErrorText | None, cell: Callable[[object], str]) -> str:
     operation = outcome.operation
     if error is not None and not outcome.done:
         return f"## ❌ {operation.noun} failed: {cell(error.title)}"

@@ -36,7 +36,7 @@ def apply_write(
         refused = isinstance(last_error, PagerDutyError) and last_error.status < 500
         why = "to see whether it already holds the change" if refused else "before trying again"
         console.warning(
-            f"{last_error.message} Reading PagerDuty {why}.",
+            f"{last_error.render(console.terms).message} Reading PagerDuty {why}.",
             title="Checking PagerDuty before sending again",
         )
         landed = write.landed(pagerduty, current)

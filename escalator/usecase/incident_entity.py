@@ -114,7 +114,8 @@ class IncidentEntity:
             try:
                 latest = self.pagerduty.get_incident(entity.identifier, include=FULL_READ)
             except EscalatorError as exc:
-                self.warn(f"Could not read the incident again after the Port upsert: {exc}")
+                said = exc.render(self.console.terms)
+                self.warn(f"Could not read the incident again after the Port upsert: {said}")
                 return
             fresh = self.of(latest)
             if fresh == entity:
@@ -126,6 +127,7 @@ class IncidentEntity:
             try:
                 port_run.port.upsert_entity(port_run.inputs.port_blueprint, entity, run_id=None)
             except EscalatorError as exc:
-                self.warn(f"Could not upsert what PagerDuty holds now: {exc}")
+                said = exc.render(self.console.terms)
+                self.warn(f"Could not upsert what PagerDuty holds now: {said}")
                 return
         self.warn("The incident kept changing in PagerDuty; Port may lag behind it.")

@@ -104,13 +104,14 @@ class PortRun:
         """Tell the Port run about ``error`` (when Port is reachable), then flush the logs."""
         inputs = self.inputs
         if inputs.port_run_id and not inputs.dry_run:
+            said = error.render(self.console.terms)
             message = (
-                error.message
+                said.message
                 if isinstance(error, ReportingError)
-                else f"{self.outcome.operation.noun} failed: {error.message}"
+                else f"{self.outcome.operation.noun} failed: {said.message}"
             )
-            if error.hint:
-                message += f" Fix: {error.hint}"
+            if said.hint:
+                message += f" Fix: {said.hint}"
             if self.ready or not isinstance(error, PortError):
                 self._tell_failure(message)
         self.flush()
@@ -125,7 +126,9 @@ class PortRun:
                 self.flush()
                 self.update("FAILURE")
         except EscalatorError as exc:
-            self.console.warning(f"Could not report the failure to Port: {exc}")
+            self.console.warning(
+                f"Could not report the failure to Port: {exc.render(self.console.terms)}"
+            )
 
     def update(self, status: str | None) -> None:
         """Set the run's status label and link (and its status, when given)."""
@@ -146,7 +149,7 @@ class PortRun:
         if not done:
             self.warn("Some Port run logs were not sent before the deadline.")
         for failure in self.run_log.failures:
-            self.warn(f"A Port run log was not sent: {failure}")
+            self.warn(f"A Port run log was not sent: {failure.render(self.console.terms)}")
         self.run_log.failures.clear()
 
     def warn(self, text: str) -> None:

@@ -234,7 +234,7 @@ class Runner:
         try:
             return job_link.result() or self.run_url
         except EscalatorError as exc:
-            self._warn(f"Could not find this job's URL: {exc}")
+            self._warn(f"Could not find this job's URL: {exc.render(self.console.terms)}")
             return self.run_url
 
     def _reporting_error(self, cause: EscalatorError, not_done: str) -> EscalatorError:

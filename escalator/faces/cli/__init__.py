@@ -12,7 +12,6 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from escalator import terms
 from escalator.faces.cli.options import build_parser, settle
 from escalator.operations import OPERATIONS
 from escalator.terms import SECRET_ENV
@@ -40,23 +39,21 @@ def _main(argv: Sequence[str] | None, env: Mapping[str, str] | None) -> int:
         from escalator.sandbox.cli import main as sandbox_main
 
         return sandbox_main(argv[1:])
-    with terms.using(terms.CLI):
-        if argv[:1] == ["port-setup"]:
-            return _port_setup(argv[1:], env)
-        parser = build_parser()
-        args, extra = parser.parse_known_args(argv)
-        settle(parser, args, extra)
-        if args.command == "demo":
-            from escalator.demo import run_demo
+    if argv[:1] == ["port-setup"]:
+        return _port_setup(argv[1:], env)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    settle(parser, args, extra)
+    if args.command == "demo":
+        from escalator.demo import run_demo
 
-            return run_demo(dry_run=args.dry_run, path=env.get("PATH", "/usr/bin:/bin"))
-        if args.command not in OPERATIONS:
-            parser.print_help()
-            return 2
-        from escalator.faces.cli.operation import cli_terms, run_operation
+        return run_demo(dry_run=args.dry_run, path=env.get("PATH", "/usr/bin:/bin"))
+    if args.command not in OPERATIONS:
+        parser.print_help()
+        return 2
+    from escalator.faces.cli.operation import run_operation
 
-        with terms.using(cli_terms(args.command)):
-            return run_operation(args, env)
+    return run_operation(args, env)
 
 
 def _port_setup(argv: list[str], env: Mapping[str, str]) -> int:

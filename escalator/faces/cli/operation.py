@@ -2,7 +2,8 @@
 
 The options become the same raw input strings the GitHub runner passes (``raw_inputs``), so the
 command line and the action validate, run and fail alike; only the terms of the messages differ
-(``--from`` rather than ``from``, :mod:`escalator.terms`).
+(``--from`` rather than ``from``, :mod:`escalator.terms`): the console is built with the
+subcommand's, and every message is rendered in them.
 """
 
 from __future__ import annotations
@@ -12,21 +13,20 @@ import json
 import sys
 from collections.abc import Mapping
 
-from escalator import terms
 from escalator.errors import EscalatorError
 from escalator.inputs import INPUT_NAMES
 from escalator.operations import OPERATIONS
-from escalator.terms import SECRET_ENV
+from escalator.terms import SECRET_ENV, Terms
 from escalator.usecase.outcome import Outcome
 
 
-def cli_terms(operation: str) -> terms.Terms:
+def cli_terms(operation: str) -> Terms:
     """The command line's terms for ``operation``, naming its positional argument as shown."""
     positional = OPERATIONS[operation].positional
     names = {"operation": f"escalator {operation}"}
     if positional:
         names[positional.input] = positional.metavar
-    return terms.Terms(cli=True, positionals=names)
+    return Terms(cli=True, positionals=names)
 
 
 def raw_inputs(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, str]:
@@ -60,7 +60,8 @@ def run_operation(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             file=sys.stderr,
         )
         return 2
-    console = Console(sys.stderr if args.json else sys.stdout, github=False)
+    stream = sys.stderr if args.json else sys.stdout
+    console = Console(stream, github=False, terms=cli_terms(args.command))
     for name in SECRET_ENV:
         console.add_secret(raw[name])
     outputs = OutputWriter(None, console)
@@ -78,7 +79,8 @@ def run_operation(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         document["dry_run"] = bool(args.dry_run)
         document["warnings"] = outcome.warnings if outcome else []
         if error is not None:
-            document["error"] = {"title": error.title, "message": error.message, "hint": error.hint}
+            said = error.render(console.terms)
+            document["error"] = {"title": said.title, "message": said.message, "hint": said.hint}
         print(console.redact(json.dumps(document, indent=2, sort_keys=True)))
 
     status = run(
