@@ -181,12 +181,19 @@ class ReportingError(EscalatorError):
 
     title = "Done in PagerDuty, but Port was not updated"
 
-    def __init__(self, cause: EscalatorError, *, not_done: str, done: str = "escalated") -> None:
+    def __init__(
+        self,
+        cause: EscalatorError,
+        *,
+        not_done: str,
+        done: str = "escalated",
+        what: str | None = None,
+    ) -> None:
         # an API error's status is in its title, which this error's own title replaces
         status = f" ({cause.title})" if isinstance(cause, ApiError) else ""
+        was = "The incident was" if what is None else f"The {what} was"  # what was changed
         super().__init__(
-            f"The incident was {done} in PagerDuty, but {not_done}{status}: "
-            f"{cause.message_template}",
+            f"{was} {done} in PagerDuty, but {not_done}{status}: {cause.message_template}",
             hint=cause.hint_template,
         )
         self.cause = cause

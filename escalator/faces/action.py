@@ -11,28 +11,27 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from escalator.clients.pagerduty import PagerDutyClient
-from escalator.clients.port import PortClient
 from escalator.context import GitHubContext
 from escalator.errors import EscalatorError, InputError
+from escalator.faces.connect import connect, port_client, say_port_scope
+from escalator.faces.target_action import build_target_runner, run_target
 from escalator.http import Deadline
-from escalator.http.network import network_env
 from escalator.inputs import (
     INPUT_NAMES,
     SECRET_INPUTS,
     ActionInputs,
-    PortReporting,
     parse_port_reporting,
 )
-from escalator.operations import OPERATIONS, parse_inputs
+from escalator.operations import INCIDENT_OPERATIONS, OPERATIONS, TARGET_OPERATIONS, parse_inputs
 from escalator.report import summary
 from escalator.step_files import OutputWriter, SummaryWriter
 from escalator.terms import ACTION
 from escalator.usecase import wording
 from escalator.usecase.outcome import Outcome
 from escalator.usecase.runner import Runner
+from escalator.usecase.target_outcome import TargetOutcome
 from escalator.workflow import Console
 
 EXIT_OK = 0
@@ -94,7 +93,8 @@ def run(
     job_summary: SummaryWriter,
     github: GitHubContext | None = None,
     insecure_hosts: frozenset[str] = frozenset(),
-    on_done: Callable[[Outcome | None, EscalatorError | None], None] | None = None,
+    on_done: Callable[[Outcome | TargetOutcome[Any] | None, EscalatorError | None], None]
+    | None = None,
 ) -> int:
     """Validate, run the operation, report; every failure the user can cause ends here."""
     github = github or GitHubContext()
@@ -106,11 +106,14 @@ def run(
         if on_done:
             on_done(None, error)
         return error.exit_code
+    if inputs.operation in TARGET_OPERATIONS:
+        target = build_target_runner(inputs, console, outputs, github)
+        return run_target(target, outputs, job_summary, on_done)
     runner = build_runner(inputs, console, outputs, github)
     outcome = runner.outcome
     try:
         with console.group(_group_title(inputs)):
-            _say_port_scope(inputs, console)
+            say_port_scope(inputs, console)
             runner.execute()
     except EscalatorError as error:
         _write_outputs(outputs, summary.port_outputs(outcome))
@@ -134,27 +137,10 @@ def build_runner(
     inputs: ActionInputs, console: Console, outputs: OutputWriter, github: GitHubContext
 ) -> Runner:
     """The use case with its clients, built here and handed in."""
-    deadline = Deadline(inputs.timeout_seconds)
-    pagerduty = PagerDutyClient.connect(
-        inputs.pagerduty_api_url,
-        inputs.pagerduty_token.get_secret_value() if inputs.pagerduty_token else "",
-        from_email=inputs.from_email,
-        deadline=deadline,
-        environ=network_env(os.environ),
-    )
-    port = _port_client(inputs, console, deadline) if inputs.port_enabled else None
-    job_link = None
-    if inputs.github_token is not None:
-        token = inputs.github_token.get_secret_value()
-
-        def job_link() -> str:
-            from escalator.clients.github import find_job_url  # PyGithub only when a token is given
-
-            return find_job_url(github, token, deadline)
-
+    deadline, pagerduty, port, job_link = connect(inputs, console, github)
     return Runner(
         inputs,
-        OPERATIONS[inputs.operation],
+        INCIDENT_OPERATIONS[inputs.operation],
         pagerduty=pagerduty,
         port=port,
         console=console,
@@ -165,38 +151,11 @@ def build_runner(
     )
 
 
-def _port_client(inputs: PortReporting, console: Console, deadline: Deadline) -> PortClient:
-    assert inputs.port_client_id is not None
-    assert inputs.port_client_secret is not None
-    return PortClient.connect(
-        inputs.port_api_url,
-        client_id=inputs.port_client_id.get_secret_value(),
-        client_secret=inputs.port_client_secret.get_secret_value(),
-        deadline=deadline,
-        on_token=console.add_secret,
-        environ=network_env(os.environ),
-    )
-
-
 def _group_title(inputs: ActionInputs) -> str:
     operation = OPERATIONS[inputs.operation]
     if inputs.incident_id:
         return f"{operation.doing} PagerDuty incident {inputs.incident_id}"
     return f"{operation.doing} a PagerDuty incident"
-
-
-def _say_port_scope(inputs: ActionInputs, console: Console) -> None:
-    """Say what Port will not get, only when that is true and worth knowing."""
-    if not inputs.port_enabled:
-        console.notice(
-            "No Port credentials ({port_client_id}, {port_client_secret}): Port is not updated.",
-            title="Port reporting skipped",
-        )
-    elif inputs.port_context_given and inputs.port_run_id is None:
-        console.notice(
-            "{port_context} has no run_id: the entity is updated, but no Port run is reported to.",
-            title="No Port run",
-        )
 
 
 def _write_outputs(outputs: OutputWriter, values: Mapping[str, str]) -> None:
@@ -224,7 +183,7 @@ def _report_input_error(
     if reporting is None:
         return
     assert reporting.port_run_id is not None
-    port = _port_client(reporting, console, Deadline(15.0))
+    port = port_client(reporting, console, Deadline(15.0))
     try:
         said = error.render(console.terms)
         message = f"Not started: {said.message}" + (f" Fix: {said.hint}" if said.hint else "")

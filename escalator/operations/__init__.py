@@ -8,11 +8,12 @@ its kit action, its plan); adding one is adding its module and one line below (C
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from escalator.inputs import parse_inputs as parse_with
 from escalator.inputs.model import ActionInputs
 from escalator.operations.acknowledge import Acknowledge
-from escalator.operations.base import Operation
+from escalator.operations.base import Described, Operation
 from escalator.operations.create import Create
 from escalator.operations.escalate import Escalate
 from escalator.operations.note import Note
@@ -20,10 +21,11 @@ from escalator.operations.priority import SetPriority
 from escalator.operations.reassign import Reassign
 from escalator.operations.resolve import Resolve
 from escalator.operations.snooze import Snooze
+from escalator.operations.target import TargetOperation
 
-#: Every operation by name, in the order the faces and the kit show them (the first is the
+#: The operations on one incident, in the order the faces and the kit show them (the first is the
 #: default ``operation``).
-OPERATIONS: Mapping[str, Operation] = {
+INCIDENT_OPERATIONS: Mapping[str, Operation] = {
     operation.name: operation
     for operation in (
         Escalate(),
@@ -36,6 +38,13 @@ OPERATIONS: Mapping[str, Operation] = {
         Create(),
     )
 }
+#: The operations on a schedule, a service or an event (:mod:`escalator.operations.target`).
+_TARGETS: tuple[TargetOperation[Any, Any], ...] = ()
+TARGET_OPERATIONS: Mapping[str, TargetOperation[Any, Any]] = {
+    operation.name: operation for operation in _TARGETS
+}
+#: Every operation by name, as the faces, the kit and the inputs know them.
+OPERATIONS: Mapping[str, Described] = {**INCIDENT_OPERATIONS, **TARGET_OPERATIONS}
 #: The inputs each operation requires, and those it also accepts.
 OPERATION_INPUTS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     name: (operation.needs, operation.accepts) for name, operation in OPERATIONS.items()

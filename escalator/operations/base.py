@@ -180,9 +180,9 @@ class Positional:
     many: bool = False
 
 
-class Operation(Protocol):
-    """One operation, as the faces, the kit, the wording and the use case know it: everything
-    about it is declared here by its own module (the registry lists the modules)."""
+class Described(Protocol):
+    """What the faces, the kit and the inputs know of any operation, whatever it acts on:
+    its name, its words, its inputs, its command line and its kit action."""
 
     name: ClassVar[str]
     #: what it is called in 'Escalation failed'
@@ -191,15 +191,11 @@ class Operation(Protocol):
     doing: ClassVar[str]
     #: past participle for results: 'escalated'
     done: ClassVar[str]
-    #: False only for create: there is no incident to read before
-    reads_incident: ClassVar[bool]
     #: its inputs (see :class:`escalator.inputs.InputRule`)
     needs: ClassVar[tuple[str, ...]]
     accepts: ClassVar[tuple[str, ...]]
     runs_on_service: ClassVar[bool]
     needs_rest_token: ClassVar[bool]
-    #: whether the ``note`` input is added after its change (False for note itself)
-    adds_note: ClassVar[bool]
     #: the command line: its help, its example, its main input, options beyond its inputs
     description: ClassVar[str]
     example: ClassVar[str]
@@ -219,6 +215,16 @@ class Operation(Protocol):
     def asked(self, inputs: ActionInputs) -> str:
         """What was asked, from the inputs, before anything is read: 'urgency high'."""
         ...
+
+
+class Operation(Described, Protocol):
+    """An operation on one incident, as the use case runs it (see
+    :class:`escalator.operations.target.TargetOperation` for the others)."""
+
+    #: False only for create: there is no incident to read before
+    reads_incident: ClassVar[bool]
+    #: whether the ``note`` input is added after its change (False for note itself)
+    adds_note: ClassVar[bool]
 
     def done_label(self, plan: Plan, after: Incident) -> str:
         """The Port run's status label once it changed something: 'Escalated to Platform'."""

@@ -173,7 +173,7 @@ def _relations(
                 f"'{blueprint.identifier}'; it was not sent."
             )
             continue
-        shaped[name] = _shape(value, many=relation.many, name=name, warnings=warnings)
+        shaped[name] = shape_relation(value, many=relation.many, name=name, warnings=warnings)
     return shaped
 
 
@@ -187,7 +187,7 @@ def owned_service_relation(blueprint: PortBlueprint) -> str | None:
     return to_services[0] if len(to_services) == 1 else None
 
 
-def _shape(
+def shape_relation(
     value: str | list[str] | None, *, many: bool, name: str, warnings: list[str]
 ) -> str | list[str] | None:
     if value is None:

@@ -7,26 +7,41 @@ PagerDuty and says which.
 
 from __future__ import annotations
 
-from escalator.clients.models import Incident
-from escalator.clients.pagerduty import PagerDutyClient
+from typing import Protocol, TypeVar
+
 from escalator.errors import EscalatorError, OutcomeUnknown, PagerDutyError, UnexpectedResponse
-from escalator.operations.base import Write
 from escalator.workflow import Console
 
 WRITE_ATTEMPTS = 3
 
+C = TypeVar("C")
+C_contra = TypeVar("C_contra", contravariant=True)
+S = TypeVar("S")
+
+
+class Sendable(Protocol[C_contra, S]):
+    """A write as this module sends it: an incident's
+    (:class:`~escalator.operations.base.Write`, through the PagerDuty client) or any target's
+    (:class:`~escalator.operations.target.TargetWrite`, through the operation's clients)."""
+
+    def send(self, clients: C_contra, current: S | None, /) -> S | None: ...
+
+    def rechecks(self, error: PagerDutyError, /) -> bool: ...
+
+    def landed(self, clients: C_contra, current: S | None, /) -> S | None: ...
+
 
 def apply_write(
-    write: Write, pagerduty: PagerDutyClient, current: Incident | None, console: Console
-) -> tuple[Incident | None, bool]:
-    """Send ``write``: the incident PagerDuty then holds (None when the write returns none), and
+    write: Sendable[C, S], clients: C, current: S | None, console: Console
+) -> tuple[S | None, bool]:
+    """Send ``write``: the target PagerDuty then holds (None when the write returns none), and
     whether this run may have applied it (False when PagerDuty only refused it and the read
     showed it already held: another run did it)."""
     last_error: EscalatorError | None = None
     ambiguous = False
     for _attempt in range(WRITE_ATTEMPTS):
         try:
-            return write.send(pagerduty, current), True
+            return write.send(clients, current), True
         except (OutcomeUnknown, UnexpectedResponse) as exc:
             last_error, ambiguous = exc, True
         except PagerDutyError as exc:
@@ -39,7 +54,7 @@ def apply_write(
             f"{last_error.render(console.terms).message} Reading PagerDuty {why}.",
             title="Checking PagerDuty before sending again",
         )
-        landed = write.landed(pagerduty, current)
+        landed = write.landed(clients, current)
         if landed is not None:
             return landed, ambiguous
         if isinstance(last_error, PagerDutyError) and last_error.status < 500:

@@ -10,15 +10,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Protocol
 
 from escalator.clients.models import PortEntity
 from escalator.clients.port import PortClient
 from escalator.errors import EscalatorError, PortError, ReportingError
 from escalator.http import Deadline
+from escalator.inputs import ActionInputs
 from escalator.neutral import port_text
-from escalator.usecase import wording
-from escalator.usecase.outcome import Outcome
+from escalator.operations.base import Described
 from escalator.usecase.run_log import RunLogger
 from escalator.workflow import Console
 
@@ -31,14 +31,42 @@ Failures = list[tuple[str, EscalatorError]]
 Upsert = Callable[[PortEntity], Callable[[], None] | None]
 
 
+class Told(Protocol):
+    """What Port is told about: a run's outcome so far, whatever the operation acts on."""
+
+    warnings: list[str]
+    entity_upserted: bool
+    run_link: str
+
+    @property
+    def inputs(self) -> ActionInputs: ...
+
+    @property
+    def operation(self) -> Described: ...
+
+    @property
+    def changed(self) -> bool: ...
+
+
+class RunWords(Protocol):
+    """How the run is said to Port: its first log, its result log, its status label."""
+
+    def start_log(self) -> str: ...
+
+    def result(self) -> str: ...
+
+    def status_label(self) -> str: ...
+
+
 class PortRun:
     """Reports ``outcome`` to Port through ``port``: logs, status, the entity tied to the run."""
 
     def __init__(
         self,
         port: PortClient,
-        outcome: Outcome,
+        outcome: Told,
         *,
+        words: RunWords,
         console: Console,
         deadline: Deadline,
         submit: Callable[[Callable[[], Any]], Future[Any]],
@@ -46,6 +74,7 @@ class PortRun:
     ) -> None:
         self.port = port
         self.outcome = outcome
+        self.words = words
         self.inputs = outcome.inputs
         self.console = console
         self.deadline = deadline
@@ -63,25 +92,27 @@ class PortRun:
         if not run_id or self.inputs.dry_run or self.run_log is not None:
             return
         self.run_log = RunLogger(self.port, run_id, self.console.redact)
-        self.run_log.send(wording.start_log(self.inputs, self.outcome.operation))
+        self.run_log.send(self.words.start_log())
 
-    def report(self, entity: PortEntity, upsert_current: Upsert) -> Failures:
-        """Round 3: the entity upsert (by ``upsert_current``, which calls :meth:`upsert`) and the
-        run update, together; the result log beside. Round 4: the check ``upsert_current``
-        returns (Port holds what PagerDuty holds), beside the run's final status when it is set.
-        Returns what was not done (an ended run that only matters as a warning is left out)."""
+    def report(self, entity: PortEntity | None, upsert_current: Upsert) -> Failures:
+        """Round 3: the entity upsert (by ``upsert_current``, which calls :meth:`upsert`; none
+        without an entity) and the run update, together; the result log beside. Round 4: the
+        check ``upsert_current`` returns (Port holds what PagerDuty holds), beside the run's
+        final status when it is set. Returns what was not done (an ended run that only matters
+        as a warning is left out)."""
         inputs, outcome = self.inputs, self.outcome
-        upsert = self.submit(lambda: upsert_current(entity))
+        upsert = self.submit(lambda: upsert_current(entity)) if entity is not None else None
         run_update = None
         if inputs.port_run_id and not inputs.finish_port_run:
             run_update = self.submit(lambda: self.update(None))
         if self.run_log is not None:
-            self.run_log.send(wording.result(outcome))
+            self.run_log.send(self.words.result())
         errors: Failures = []
         check: Callable[[], None] | None = None
         try:
-            check = upsert.result()
-            outcome.entity_upserted = True
+            if upsert is not None:
+                check = upsert.result()
+                outcome.entity_upserted = True
         except EscalatorError as exc:
             errors.append(("the Port entity was not updated", exc))
         checking = self.submit(check) if check is not None else None
@@ -137,7 +168,7 @@ class PortRun:
         self.port.update_run(
             run_id,
             status=status,
-            status_label=port_text(self.console.redact(wording.status_label(self.outcome))),
+            status_label=port_text(self.console.redact(self.words.status_label())),
             link=self.outcome.run_link or self.run_url or None,
         )
 
@@ -156,16 +187,18 @@ class PortRun:
         self.outcome.warnings.append(text)
         self.console.warning(text)
 
-    def upsert(self, entity: PortEntity) -> None:
-        """Upsert the entity tied to the run; should the run have ended (a re-run of the job),
-        upsert it without the tie, so the catalog still holds what PagerDuty holds."""
+    def upsert(self, entity: PortEntity, blueprint: str | None = None) -> None:
+        """Upsert the entity (of ``blueprint``, by default the ``port_blueprint`` input) tied to
+        the run; should the run have ended (a re-run of the job), upsert it without the tie, so
+        the catalog still holds what PagerDuty holds."""
         inputs = self.inputs
+        blueprint = blueprint or inputs.port_blueprint
         try:
-            self.port.upsert_entity(inputs.port_blueprint, entity, run_id=inputs.port_run_id)
+            self.port.upsert_entity(blueprint, entity, run_id=inputs.port_run_id)
         except PortError as exc:
             if exc.code != RUN_ENDED or not inputs.port_run_id:
                 raise
-            self.port.upsert_entity(inputs.port_blueprint, entity, run_id=None)
+            self.port.upsert_entity(blueprint, entity, run_id=None)
             self._run_ended = exc
 
     def _forgive_an_ended_run(self, errors: Failures) -> Failures:

@@ -30,6 +30,7 @@ from escalator.usecase.apply import apply_write
 from escalator.usecase.incident_entity import FULL_READ, IncidentEntity
 from escalator.usecase.outcome import Outcome
 from escalator.usecase.port_run import PortRun
+from escalator.usecase.wording import IncidentWords
 from escalator.workflow import Console
 
 T = TypeVar("T")
@@ -65,6 +66,7 @@ class Runner:
             PortRun(
                 port,
                 self.outcome,
+                words=IncidentWords(self.outcome),
                 console=console,
                 deadline=deadline,
                 submit=self.submit,

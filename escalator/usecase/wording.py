@@ -5,6 +5,8 @@ Each says what was sent and what already held, never more than was done.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from escalator.inputs import ActionInputs
 from escalator.operations.base import Field, Operation
 from escalator.usecase.outcome import Outcome
@@ -63,3 +65,19 @@ def _done_label(outcome: Outcome) -> str:
     assert after is not None
     assert outcome.plan is not None
     return outcome.operation.done_label(outcome.plan, after)
+
+
+@dataclass(frozen=True)
+class IncidentWords:
+    """How an incident run is said to Port (see :class:`escalator.usecase.port_run.RunWords`)."""
+
+    outcome: Outcome
+
+    def start_log(self) -> str:
+        return start_log(self.outcome.inputs, self.outcome.operation)
+
+    def result(self) -> str:
+        return result(self.outcome)
+
+    def status_label(self) -> str:
+        return status_label(self.outcome)

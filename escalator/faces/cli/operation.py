@@ -12,12 +12,14 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping
+from typing import Any
 
 from escalator.errors import EscalatorError
 from escalator.inputs import INPUT_NAMES
 from escalator.operations import OPERATIONS
 from escalator.terms import SECRET_ENV, Terms
 from escalator.usecase.outcome import Outcome
+from escalator.usecase.target_outcome import TargetOutcome
 
 
 def cli_terms(operation: str) -> Terms:
@@ -67,11 +69,12 @@ def run_operation(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     outputs = OutputWriter(None, console)
     errors: list[EscalatorError] = []
 
-    def done(outcome: Outcome | None, error: EscalatorError | None) -> None:
+    def done(outcome: Outcome | TargetOutcome[Any] | None, error: EscalatorError | None) -> None:
         errors.extend([error] if error else [])
         if not args.json:
             return
         document: dict[str, object] = {name: outputs.written.get(name, "") for name in OUTPUT_NAMES}
+        document |= {k: v for k, v in outputs.written.items() if k not in document}
         document["incident"] = json.loads(outputs.written.get("incident") or "null")
         document["changed"] = outputs.written.get("changed") == "true"
         document["ok"] = error is None

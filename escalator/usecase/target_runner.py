@@ -1,0 +1,206 @@
+"""Run one operation on a target other than an incident, end to end: read, plan, apply, report.
+
+The same three rounds as for an incident (:mod:`escalator.usecase.runner`): the Port token beside
+the operation's reads; its writes, each exactly once (:func:`~escalator.usecase.apply.apply_write`)
+with the Port blueprint read beside them; the entity it drafts (if any) and the run update
+together. Nothing is written before every read is done and the plan holds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Generic, TypeVar
+
+from escalator.clients.models import PortBlueprint
+from escalator.clients.port import PortClient
+from escalator.errors import EscalatorError, PartlyApplied, ReportingError
+from escalator.http import Deadline
+from escalator.inputs import ActionInputs
+from escalator.operations.target import Clients, TargetOperation, TargetPlan
+from escalator.report.target_entity import shape
+from escalator.usecase.apply import apply_write
+from escalator.usecase.port_run import PortRun, redacted
+from escalator.usecase.target_outcome import TargetOutcome
+from escalator.workflow import Console
+
+S = TypeVar("S")
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+class TargetRunner(Generic[S, R]):
+    """Runs ``operation`` with ``inputs`` through the clients it is given."""
+
+    def __init__(
+        self,
+        inputs: ActionInputs,
+        operation: TargetOperation[S, R],
+        *,
+        clients: Clients,
+        port: PortClient | None,
+        console: Console,
+        deadline: Deadline,
+        job_link: Callable[[], str] | None = None,
+        run_url: str = "",
+        on_applied: Callable[[TargetOutcome[S]], None] = lambda _outcome: None,
+    ) -> None:
+        self.inputs, self.operation, self.clients = inputs, operation, clients
+        self.port, self.console, self.job_link = port, console, job_link
+        self.run_url, self.on_applied = run_url, on_applied
+        self.outcome: TargetOutcome[S] = TargetOutcome(inputs=inputs, operation=operation)
+        self.port_run = (
+            PortRun(
+                port,
+                self.outcome,
+                words=self.outcome,
+                console=console,
+                deadline=deadline,
+                submit=self.submit,
+                run_url=run_url,
+            )
+            if port is not None
+            else None
+        )
+        self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="escalator")
+
+    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        """Run ``fn`` beside the caller (the operations' reads use it too)."""
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def execute(self) -> TargetOutcome[S]:
+        """Run the operation and report it; on failure tell Port why, then raise the error."""
+        try:
+            request, job_link = self.read()
+            plan = self.plan(request)
+            blueprint = self.apply(plan)
+            self.outcome.run_link = self._job_link(job_link)
+            self.report(blueprint)
+            if self.port_run is not None:
+                self.port_run.flush()
+        except EscalatorError as error:
+            if self.port_run is not None:
+                self.port_run.fail(error)
+            raise
+        finally:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        return self.outcome
+
+    def read(self) -> tuple[R, Future[str] | None]:
+        """Round 1: the Port token and the operation's reads, together."""
+        token = self.submit(self.port.authenticate) if self.port else None
+        job_link = self.submit(self.job_link) if self.job_link else None
+        try:
+            request = self.operation.gather(self.inputs, self)
+        finally:
+            if token is not None and self.port_run is not None:
+                token.result()  # credentials rejected: stop before anything is written
+                self.port_run.start_log()
+        return request, job_link
+
+    def plan(self, request: R) -> TargetPlan[S]:
+        """The operation's pure plan; the target as read said in the log."""
+        plan = self.operation.plan(request)
+        self.outcome.before, self.outcome.plan = plan.before, plan
+        self._mask(plan.before)
+        if plan.before is not None:
+            target = self.operation.target.capitalize()
+            self.console.info(f"{target} {self.operation.said(plan.before)}.")
+        return plan
+
+    def apply(self, plan: TargetPlan[S]) -> Future[PortBlueprint] | None:
+        """Round 2: the writes, in order, each exactly once, with the blueprint read beside."""
+        name = self.operation.port_blueprint(self.inputs)
+        port, outcome = self.port, self.outcome
+        blueprint = self.submit(port.get_blueprint, name) if port and name else None
+        if self.inputs.dry_run:
+            if plan.sends_nothing:
+                self.console.info(f"Dry run: the {self.operation.target} already is as asked.")
+            for write in plan.writes:
+                body = json.dumps(write.body(), sort_keys=True)
+                self.console.info(f"Dry run: would send {write.request_line} {body}")
+        else:
+            if plan.sends_nothing:
+                self.console.info(f"Nothing to send: the {self.operation.target} already is so.")
+            outcome.after = self._send(plan)
+        outcome.applied = True
+        self.on_applied(outcome)
+        return blueprint
+
+    def report(self, blueprint: Future[PortBlueprint] | None) -> None:
+        """Round 3: the entity the operation drafts (if any), then the Port run told."""
+        outcome, port_run = self.outcome, self.port_run
+        state = outcome.state
+        if port_run is None:
+            return
+        draft = self.operation.entity(self.inputs, state) if state is not None else None
+        entity = None
+        if draft is not None and blueprint is not None:
+            try:
+                read = blueprint.result()
+            except EscalatorError as exc:
+                raise self._reporting_error(exc, "the Port entity was not updated") from exc
+            entity, warnings = shape(draft, read)
+            entity = outcome.entity = redacted(entity, self.console.redact)
+            outcome.entity_blueprint = draft.blueprint
+            for warning in warnings:
+                self._warn(warning)
+        if self.inputs.dry_run:
+            if entity is not None:
+                self.console.info(
+                    f"Dry run: would upsert {outcome.entity_blueprint} entity {entity.identifier}."
+                )
+            return
+        where = outcome.entity_blueprint
+        errors = port_run.report(entity, lambda built: port_run.upsert(built, where))
+        if errors:
+            not_done = " and ".join(what for what, _ in errors)
+            raise self._reporting_error(errors[0][1], not_done)
+
+    def _send(self, plan: TargetPlan[S]) -> S | None:
+        """The plan's writes, in order, each exactly once; the target as it then is."""
+        outcome, current = self.outcome, plan.before
+        for write in plan.writes:
+            try:
+                landed, ours = apply_write(write, self.clients, current, self.console)
+            except EscalatorError as error:
+                if not outcome.sent:
+                    raise
+                applied = [sent.request_line for sent in outcome.sent]
+                raise PartlyApplied(error, applied=applied, failed=write.request_line) from error
+            current = landed if landed is not None else current
+            if ours:
+                outcome.sent.append(write)
+        self._mask(current)
+        if current is not None and plan.writes:
+            self.console.info(f"Now: {self.operation.said(current)}.")
+        return current
+
+    def _mask(self, state: S | None) -> None:
+        """Mask the secrets among the outputs of ``state`` before anything says it."""
+        if state is None or not self.operation.secret_outputs:
+            return
+        outputs = self.operation.outputs(state)
+        for name in self.operation.secret_outputs:
+            self.console.add_secret(outputs.get(name))
+
+    def _job_link(self, job_link: Future[str] | None) -> str:
+        if job_link is None:
+            return self.run_url
+        try:
+            return job_link.result() or self.run_url
+        except EscalatorError as exc:
+            self._warn(f"Could not find this job's URL: {exc.render(self.console.terms)}")
+            return self.run_url
+
+    def _reporting_error(self, cause: EscalatorError, not_done: str) -> EscalatorError:
+        if self.outcome.done:
+            return ReportingError(
+                cause, not_done=not_done, done=self.operation.done, what=self.operation.target
+            )
+        return cause
+
+    def _warn(self, text: str) -> None:
+        self.outcome.warnings.append(text)
+        self.console.warning(text)
