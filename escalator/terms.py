@@ -24,8 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-#: The action's inputs in ``action.yml`` order (a test keeps action.yml, the model and the README
-#: agreed).
+#: The action's inputs in ``action.yml`` order (a test keeps action.yml, the model and
+#: docs/inputs.md agreed).
 INPUT_NAMES: tuple[str, ...] = (
     "port_context",
     "operation",
@@ -43,6 +43,11 @@ INPUT_NAMES: tuple[str, ...] = (
     "details",
     "incident_key",
     "from",
+    "schedule_id",
+    "oncall_user",
+    "start",
+    "end",
+    "override_id",
     "pagerduty_token",
     "pagerduty_region",
     "pagerduty_api_url",

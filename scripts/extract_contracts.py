@@ -43,6 +43,7 @@ OPERATIONS: dict[str, list[str]] = {
         "POST /incidents/{id}/snooze",  # createIncidentSnooze
         "GET /priorities",  # listPriorities
         "GET /users",  # listUsers
+        "GET /users/{id}",  # getUser: the email of a user given by ID (on-call)
         "GET /escalation_policies/{id}",  # getEscalationPolicy
         "GET /escalation_policies",  # listEscalationPolicies
         "GET /services/{id}",  # getService

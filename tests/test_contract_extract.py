@@ -78,9 +78,10 @@ def test_samples_reject_something_in_every_service() -> None:
 
 def test_an_operation_left_out_of_the_extract_is_reported() -> None:
     """A request to an operation the extract lacks is a problem that says how to add it."""
-    problems = request_problems("pagerduty", "GET", "/users/PUSER01", {}, {}, None)
+    path = "/users/PUSER01/contact_methods"
+    problems = request_problems("pagerduty", "GET", path, {}, {}, None)
     assert problems == [
-        "no operation GET /users/PUSER01 in the pagerduty extract: add it to OPERATIONS in "
+        f"no operation GET {path} in the pagerduty extract: add it to OPERATIONS in "
         "scripts/extract_contracts.py and run that script"
     ]
 

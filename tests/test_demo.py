@@ -42,3 +42,19 @@ def test_the_demo_shows_steps_a_workflow_can_hold(capsys: pytest.CaptureFixture[
         assert isinstance(step["with"]["port_context"], str)
         assert step["with"]["port_context"].startswith("{")
     assert "dry_run: true" in shown
+
+
+def test_the_oncall_demo_takes_and_hands_back_the_pager_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """demo --oncall: four steps succeed, the repeated click changes nothing, one override made."""
+    from escalator.demo_oncall import run_oncall_demo
+
+    assert run_oncall_demo() == 0
+    shown = capsys.readouterr().out
+    for number in (1, 2, 3, 4):
+        assert f"Step {number}: job log (exit code 0)" in shown
+    changed = re.findall(r"^  changed\s+(\w+)$", shown, flags=re.MULTILINE)
+    assert changed == ["false", "true", "false", "true"]
+    made = set(re.findall(r"^  override_id\s+(\w+)$", shown, flags=re.MULTILINE))
+    assert len(made) == 1

@@ -23,6 +23,7 @@ import regress
 import yaml
 
 from escalator.kit import definitions
+from escalator.operations import OPERATIONS, TARGET_OPERATIONS
 from tests.contract import load_extract
 from tests.tools import lint_tool
 
@@ -47,7 +48,10 @@ def load_json(path: Path) -> Any:
 
 
 def operation_of(path: Path) -> str:
-    return path.name.removesuffix("-incident-action.json")
+    """The operation whose kit action ``path`` holds."""
+    return next(
+        name for name in definitions.OPERATIONS if definitions.action_file(name) == path.name
+    )
 
 
 def load_yaml(path: Path) -> Any:
@@ -131,7 +135,7 @@ def test_kit_files_are_every_action_and_the_webhook_variant() -> None:
     """The kit holds the blueprints, one action per operation, the webhook action and automation."""
     expected = {p.name for p in [BLUEPRINTS, WEBHOOK_ACTION, AUTOMATION, *GITHUB_ACTIONS]}
     assert set(definitions.data_files()) == expected
-    assert len(GITHUB_ACTIONS) == 8
+    assert len(GITHUB_ACTIONS) == len(OPERATIONS)
 
 
 def test_port_schema_check_rejects_a_broken_action() -> None:
@@ -269,10 +273,14 @@ def test_from_defaults_to_the_clicking_users_email(path: Path) -> None:
 
 @pytest.mark.parametrize("path", GITHUB_ACTIONS, ids=operation_of)
 def test_actions_run_on_the_blueprint_of_their_operation(path: Path) -> None:
-    """Create runs on a service entity; every other operation on an incident entity, hidden on
-    resolved incidents except the note (PagerDuty takes notes on resolved incidents)."""
+    """Create runs on a service entity, the on-call operations on a schedule entity; every other
+    operation on an incident entity, hidden on resolved incidents except the note (PagerDuty
+    takes notes on resolved incidents)."""
     trigger = load_json(path)["trigger"]
     operation = operation_of(path)
+    if operation in TARGET_OPERATIONS:
+        assert trigger["blueprintIdentifier"] == "pagerdutySchedule"
+        return
     service = operation == "create"
     assert trigger["blueprintIdentifier"] == (
         definitions.SERVICE_BLUEPRINT if service else definitions.INCIDENT_BLUEPRINT
@@ -439,24 +447,6 @@ def test_examples_readme_explains_every_file() -> None:
     assert files
     for path in files:
         assert str(path.relative_to(EXAMPLES)) in readme, path
-
-
-def _fenced_blocks(text: str, language: str) -> list[str]:
-    return re.findall(rf"^```{language}\n(.*?)^```$", text, flags=re.S | re.M)
-
-
-def test_readme_opens_with_the_example_workflow() -> None:
-    """The README's first YAML block is the example workflow, so the two cannot drift apart."""
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    block = _fenced_blocks(readme, "yaml")[0]
-    assert block == WORKFLOW.read_text(encoding="utf-8")
-
-
-def test_readme_shows_the_port_action() -> None:
-    """The README's first JSON block is the kit's Port self-service action."""
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    block = json.loads(_fenced_blocks(readme, "json")[0])
-    assert block == load_json(GITHUB_ACTION)
 
 
 def _kit_examples_script() -> ModuleType:

@@ -261,7 +261,7 @@ def test_a_title_cannot_forge_outputs(sandbox: Sandbox, tmp_path: Path) -> None:
     """A title holding a fake ``name<<DELIM`` block and ``name=value`` lines adds or changes no
     output."""
     incident_id, result = escalate(sandbox, tmp_path, FORGING_TITLE)
-    assert set(result.outputs) == set(OUTPUT_NAMES)
+    assert set(result.outputs) <= set(OUTPUT_NAMES)  # none added (other operations' may lack)
     assert result.outputs["incident_id"] == incident_id
     assert result.outputs["changed"] == "true"
     assert result.outputs["port_run_id"] == seed.DEMO_RUN_ID

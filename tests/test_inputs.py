@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 
 from escalator.errors import InputError
 from escalator.inputs import ActionInputs, parse_port_context, parse_port_reporting
-from escalator.operations import OPERATION_INPUTS, OPERATIONS, parse_inputs
+from escalator.operations import (
+    INCIDENT_OPERATIONS,
+    OPERATION_INPUTS,
+    OPERATIONS,
+    parse_inputs,
+)
 from escalator.terms import ACTION
 
 TOKEN = "pd-token-for-tests-1234"
@@ -31,6 +36,11 @@ VALID: dict[str, str] = {
     "service_id": "PSVCPAY",
     "details": "Since 09:00",
     "incident_key": "payments-1",
+    "schedule_id": "PSC7PAY",
+    "oncall_user": "carol@example.com",
+    "start": "2030-01-07T09:00:00Z",
+    "end": "4h",
+    "override_id": "PO7PAY1",
 }
 
 
@@ -47,6 +57,10 @@ def for_operation(chosen: str, **overrides: str) -> dict[str, str]:
     raw |= {name: VALID[name] for name in needed}
     if chosen == "escalate":
         raw["urgency"] = "high"
+    if not needed and "schedule_id" in OPERATION_INPUTS[chosen][1]:  # oncall: one target
+        raw["schedule_id"] = VALID["schedule_id"]
+    if "oncall_user" in OPERATION_INPUTS[chosen][1]:  # the user is oncall_user or from
+        raw["from"] = "alice@example.com"
     return raw | overrides
 
 
@@ -349,7 +363,8 @@ def test_the_not_applicable_matrix_is_the_issue_table() -> None:
     assert ("create", "incident_id") in refused
     assert ("create", "escalation_level") in refused
     assert ("escalate", "assignees") in refused
-    assert not any(name == "note" for _, name in refused)
+    assert not any(name == "note" for op, name in refused if op in INCIDENT_OPERATIONS)
+    assert ("override", "note") in refused
     assert ("create", "priority") not in refused
     assert ("resolve", "resolution") not in refused
 

@@ -45,7 +45,7 @@ POLICY = EscalationPolicy(id="PPLATFM", escalation_rules=[{}, {}, {}])
 
 
 def test_every_operation_of_the_interface_is_registered() -> None:
-    """The registry holds exactly the eight operations the action's operation input offers."""
+    """The registry holds exactly the operations the action's operation input offers."""
     assert set(OPERATIONS) == {
         "escalate",
         "acknowledge",
@@ -55,6 +55,9 @@ def test_every_operation_of_the_interface_is_registered() -> None:
         "snooze",
         "priority",
         "create",
+        "oncall",
+        "override",
+        "remove-override",
     }
 
 

@@ -1,11 +1,10 @@
-"""Checks that the repository's own files are valid: metadata, workflows, image, lock and docs.
+"""Checks that the repository's own files are valid: metadata, workflows, image and lock.
 
 The linters are the ones `scripts/bootstrap` installs next to the interpreter running the tests.
 """
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 import subprocess
@@ -21,7 +20,6 @@ from tests.tools import BIN, lint_tool, shell_scripts, shellcheck_on_path
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
 DOCKERFILE = REPO / "Dockerfile"
-README = REPO / "README.md"
 
 
 def run_tool(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -409,106 +407,6 @@ def test_release_builds_both_platforms_and_pins_the_image() -> None:
 def test_source_action_builds_from_the_dockerfile() -> None:
     """On main, action.yml builds from the Dockerfile; release commits use the prebuilt image."""
     assert action_metadata()["runs"] == {"using": "docker", "image": "Dockerfile"}
-
-
-# --- documents ---------------------------------------------------------------------------------
-
-
-def readme_table(heading: str) -> list[list[str]]:
-    text = README.read_text(encoding="utf-8")
-    section = re.search(rf"^## {heading}\n(.*?)(?=^## |\Z)", text, flags=re.S | re.M)
-    assert section, f"README has no '## {heading}' section"
-    rows = [
-        [cell.strip() for cell in line.strip().strip("|").split("|")]
-        for line in section.group(1).splitlines()
-        if line.startswith("|")
-    ]
-    assert len(rows) > 2, f"README's {heading} section has no table"
-    assert set("".join(rows[1])) <= set("-: "), "second row must be the separator"
-    return [rows[0], *rows[2:]]
-
-
-def test_readme_inputs_table_matches_action_yml() -> None:
-    """The README's inputs table lists action.yml's inputs in order, with required and default."""
-    header, *rows = readme_table("Inputs")
-    assert header == ["Input", "Required", "Default", "Description"]
-    inputs = action_metadata()["inputs"]
-    assert [row[0] for row in rows] == [f"`{name}`" for name in inputs]
-    for row, (name, spec) in zip(rows, inputs.items(), strict=True):
-        assert row[1] == ("yes" if spec.get("required") else "no"), name
-        default = str(spec.get("default", ""))
-        assert row[2] == (f"`{default}`" if default else "—"), name
-        assert row[3], name
-
-
-def test_readme_outputs_table_matches_action_yml() -> None:
-    """The README's outputs table lists action.yml's outputs in order, each described."""
-    header, *rows = readme_table("Outputs")
-    assert header == ["Output", "Description"]
-    outputs = action_metadata()["outputs"]
-    assert [row[0] for row in rows] == [f"`{name}`" for name in outputs]
-    assert all(row[1] for row in rows)
-
-
-def test_readme_has_the_sections_users_look_for() -> None:
-    """The README has every section the project promises, in a findable heading."""
-    headings = re.findall(r"^## (.+)$", README.read_text(encoding="utf-8"), flags=re.M)
-    for section in (
-        "Inputs",
-        "Outputs",
-        "Try it and test it",
-        "Port setup",
-        "Secrets",
-        "Regions",
-        "Using the outputs",
-        "Migrating from the chained workflow",
-        "Troubleshooting",
-        "Security",
-        "Releases and the prebuilt image",
-        "Non-goals",
-        "Development",
-    ):
-        assert any(heading.startswith(section) for heading in headings), section
-
-
-def code_messages() -> list[str]:
-    """The string literals of the action's code (sandbox and docstrings left out), each piece of
-    an f-string apart, with inputs rendered as the action names them."""
-    from escalator import terms
-
-    texts = []
-    for path in sorted((REPO / "escalator").rglob("*.py")):
-        if "sandbox" in path.parts:
-            continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
-        texts += [
-            terms.ACTION.render(node.value)
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Constant)
-            and isinstance(node.value, str)
-            and id(node) not in docstrings
-        ]
-    return texts
-
-
-def test_readme_troubleshooting_quotes_messages_the_code_writes() -> None:
-    """Each message quoted in the README's troubleshooting table is written by the code: every
-    piece between the `...` and `<...>` gaps, past a leading input name, is in a literal."""
-    header, *rows = readme_table("Troubleshooting")
-    assert header[0] == "The action says"
-    inputs = set(action_metadata()["inputs"])
-    corpus = code_messages()
-    checked = 0
-    for row in rows:
-        for quoted in re.findall(r"`([^`]+)`", row[0]):
-            for piece in re.split(r"\.\.\.|<[^>]+>", quoted):
-                name, colon, rest = piece.lstrip().partition(": ")
-                text = (rest if colon and name in inputs else piece).strip()
-                if len(text) >= 6:
-                    assert any(text in message for message in corpus), (quoted, text)
-                    checked += 1
-    assert checked >= len(rows)
 
 
 def test_license_is_mit_for_the_maintainers() -> None:

@@ -74,3 +74,18 @@ class NewIncident(TypedDict):
 
 class IncidentCreate(TypedDict):
     incident: NewIncident
+
+
+class OverrideItem(TypedDict):
+    """One override of ``POST /schedules/{id}/overrides``: ISO 8601 times with offsets."""
+
+    start: str
+    end: str
+    user: Reference
+    time_zone: NotRequired[str]
+
+
+class OverridesCreate(TypedDict):
+    """``POST /schedules/{id}/overrides``, the plural body (the singular one is deprecated)."""
+
+    overrides: list[OverrideItem]

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, StringConstraints
 from pydantic import ValidationInfo as Info
 
+from escalator.inputs.times import check_end, check_instant
+
 PAGERDUTY_REGIONS: Mapping[str, str] = {
     "us": "https://api.pagerduty.com",
     "eu": "https://api.eu.pagerduty.com",
@@ -179,3 +181,6 @@ RelationTarget = Annotated[str | list[str] | None, BeforeValidator(_relation_tar
 Relations = dict[PortIdentifier, RelationTarget]
 FieldPath = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")]
 PropertyMapping = Annotated[dict[PortIdentifier, FieldPath | None], BeforeValidator(load_json)]
+User = Annotated[str, AfterValidator(_assignee)]
+Instant = Annotated[str, AfterValidator(check_instant)]
+Until = Annotated[str, AfterValidator(check_end)]

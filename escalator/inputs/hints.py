@@ -85,6 +85,31 @@ HINTS: Mapping[str, Hint] = {
         "Give the email of a PagerDuty user, such as alice@example.com (in Port: the email of "
         "the user who runs the action).",
     ),
+    "schedule_id": Hint(
+        "a PagerDuty schedule ID",
+        "Copy the ID from the schedule's page in PagerDuty (the last part of its URL, such as "
+        "PSC7PAY), or run the Port action on a pagerdutySchedule entity.",
+    ),
+    "oncall_user": Hint(
+        "a PagerDuty user",
+        "Give the user's email exactly as it is in PagerDuty, or the user's ID (such as PXPGF42); "
+        "empty: the {from} user.",
+    ),
+    "start": Hint(
+        "a date and time",
+        "Give an ISO 8601 date and time with an offset, such as 2026-12-06T21:00:00Z, or leave "
+        "it empty for now.",
+    ),
+    "end": Hint(
+        "a date and time or a duration",
+        "Give an ISO 8601 date and time with an offset (2026-12-07T01:00:00Z) or a duration after "
+        "{start} (30m, 4h, 2d, 1h30m), at most 90 days after {start}.",
+    ),
+    "override_id": Hint(
+        "a PagerDuty override ID",
+        "Give the ID an override run gave as its output, or leave it empty to remove "
+        "{oncall_user}'s overrides that cover {start}.",
+    ),
     "pagerduty_token": Hint(
         "a PagerDuty API key",
         "Set {pagerduty_token} to a PagerDuty REST API key (kept in a secret), pasted without "

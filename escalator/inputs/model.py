@@ -8,7 +8,7 @@ fields are valid, and raises :class:`InputError` directly.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
@@ -20,6 +20,7 @@ from escalator.inputs.fields import (
     Assignees,
     Email,
     IncidentKey,
+    Instant,
     Level,
     Line,
     OperationName,
@@ -32,9 +33,12 @@ from escalator.inputs.fields import (
     Seconds,
     Secret,
     SnoozeSeconds,
+    Until,
     Urgency,
+    User,
 )
 from escalator.inputs.hints import hint_for
+from escalator.inputs.port_context import PortContext
 
 DEFAULT_BLUEPRINT = "pagerdutyIncident"
 DEFAULT_SERVICE_BLUEPRINT = "pagerdutyService"
@@ -56,6 +60,16 @@ class InputRule(Protocol):
 
     def check_inputs(self, inputs: ActionInputs) -> None:
         """Raise :class:`InputError` for what its inputs cannot be together."""
+        ...
+
+
+@runtime_checkable
+class FillsFromContext(Protocol):
+    """An operation that reads its own inputs from ``port_context`` (an action on an entity that
+    is neither an incident nor a service): the parse fills only the inputs left empty."""
+
+    def context_inputs(self, context: PortContext) -> Mapping[str, tuple[str, str]]:
+        """Input name to (value, the ``port_context`` key it came from)."""
         ...
 
 
@@ -114,6 +128,11 @@ class ActionInputs(PortReporting):
     service_id: PagerDutyId | None = None
     details: str | None = None
     incident_key: IncidentKey | None = None
+    schedule_id: PagerDutyId | None = None
+    oncall_user: User | None = None
+    start: Instant | None = None
+    end: Until | None = None
+    override_id: PagerDutyId | None = None
     from_email: Email | None = Field(None, alias="from")
     #: required by every operation that calls the REST API (:attr:`InputRule.needs_rest_token`)
     pagerduty_token: Secret | None = None

@@ -17,6 +17,7 @@ from escalator.inputs.hints import operation_hint
 from escalator.inputs.model import (
     DEFAULT_SERVICE_BLUEPRINT,
     ActionInputs,
+    FillsFromContext,
     InputRule,
     PortReporting,
 )
@@ -63,8 +64,12 @@ def parse_inputs(
     values["port_context_given"] = "port_context" in values
     context = parse_port_context(values.pop("port_context", ""))
     rule = operations.get(str(values["operation"]).lower())
-    on_service = rule is not None and rule.runs_on_service
-    sources = _fill_from_context(values, context, on_service=on_service)
+    if isinstance(rule, FillsFromContext):
+        values["port_run_id"] = context.run_id
+        sources = _fill_own(values, rule.context_inputs(context))
+    else:
+        on_service = rule is not None and rule.runs_on_service
+        sources = _fill_from_context(values, context, on_service=on_service)
     try:
         return _validate(ActionInputs, values, insecure_http_hosts, sources, operations)
     except InputError as error:
@@ -91,6 +96,17 @@ def parse_port_reporting(
     if reporting.dry_run or not reporting.port_enabled or not reporting.port_run_id:
         return None
     return reporting
+
+
+def _fill_own(values: dict[str, Any], found: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+    """Fill the inputs left empty with what an operation found in ``port_context`` (value and
+    the key it came from); returns the keys each was taken from."""
+    sources: dict[str, str] = {}
+    for name, (value, source) in found.items():
+        if name not in values and value:
+            values[name] = value
+            sources[name] = source
+    return sources
 
 
 def _fill_from_context(

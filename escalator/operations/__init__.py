@@ -17,8 +17,11 @@ from escalator.operations.base import Described, Operation
 from escalator.operations.create import Create
 from escalator.operations.escalate import Escalate
 from escalator.operations.note import Note
+from escalator.operations.oncall import Oncall
+from escalator.operations.override import Override
 from escalator.operations.priority import SetPriority
 from escalator.operations.reassign import Reassign
+from escalator.operations.remove_override import RemoveOverride
 from escalator.operations.resolve import Resolve
 from escalator.operations.snooze import Snooze
 from escalator.operations.target import TargetOperation
@@ -39,7 +42,7 @@ INCIDENT_OPERATIONS: Mapping[str, Operation] = {
     )
 }
 #: The operations on a schedule, a service or an event (:mod:`escalator.operations.target`).
-_TARGETS: tuple[TargetOperation[Any, Any], ...] = ()
+_TARGETS: tuple[TargetOperation[Any, Any], ...] = (Oncall(), Override(), RemoveOverride())
 TARGET_OPERATIONS: Mapping[str, TargetOperation[Any, Any]] = {
     operation.name: operation for operation in _TARGETS
 }

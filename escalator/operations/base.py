@@ -35,6 +35,8 @@ class Field(enum.Enum):
     NOTE = "Note"
     SNOOZE = "Snoozed for"
     INCIDENT = "Incident"
+    ONCALL = "On call"
+    OVERRIDE = "Override"
 
 
 def shown(field: Field, incident: Incident | None) -> str:

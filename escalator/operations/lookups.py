@@ -23,7 +23,9 @@ def ascii_fold(text: str) -> str:
     return text.translate(_ASCII_LOWER)
 
 
-def resolve_users(pagerduty: PagerDutyClient, assignees: Sequence[str]) -> tuple[User, ...]:
+def resolve_users(
+    pagerduty: PagerDutyClient, assignees: Sequence[str], *, input_name: str = "assignees"
+) -> tuple[User, ...]:
     """The users named by email (matched exactly, ignoring ASCII case; several users with one email
     are refused) or by ID (used as they are).
 
@@ -43,14 +45,14 @@ def resolve_users(pagerduty: PagerDutyClient, assignees: Sequence[str]) -> tuple
         }
         if not matches:
             raise InputError(
-                "assignees",
+                input_name,
                 f"no PagerDuty user has the email {assignee!r} (users whose name or email only "
                 "contains it do not count).",
                 hint="Give each user's email exactly as it is in PagerDuty, or the user's ID.",
             )
         if len(matches) > 1:
             raise InputError(
-                "assignees",
+                input_name,
                 f"{len(matches)} PagerDuty users have the email {assignee!r} "
                 f"({', '.join(sorted(matches))}); none was chosen.",
                 hint="Give the user's ID instead of the email.",

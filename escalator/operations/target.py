@@ -81,6 +81,9 @@ class EntityDraft:
     title: str
     properties: Mapping[str, object] = field(default_factory=dict)
     relations: Mapping[str, str | list[str] | None] = field(default_factory=dict)
+    #: upserted only when Port has the blueprint (one Port's integration makes): without it the
+    #: run says so and succeeds
+    optional: bool = False
 
 
 class TargetReads(Protocol):

@@ -32,6 +32,9 @@ OUTPUT_NAMES: tuple[str, ...] = (
     "responder",
     "changed",
     "incident",
+    "oncall",
+    "oncall_email",
+    "override_id",
     "port_entity_identifier",
     "port_run_id",
 )

@@ -116,6 +116,7 @@ class PagerDutyApi:
             ("GET", re.compile(r"/escalation_policies"), self._list_policies),
             ("GET", re.compile(r"/escalation_policies/([^/]+)"), self._get_policy),
             ("GET", re.compile(r"/users"), self._list_users),
+            ("GET", re.compile(r"/users/([^/]+)"), self._get_user),
         ]
         self.schedules = Schedules(state, lambda: dt.datetime.now(dt.UTC))
         self.services = Services(state)
@@ -405,6 +406,13 @@ class PagerDutyApi:
         if policy is None:
             raise fail(404, "Escalation Policy Not Found", 2100)
         return Reply(200, {"escalation_policy": copy.deepcopy(policy)})
+
+    def _get_user(self, request: Request, args: list[str]) -> Reply:
+        """``GET /users/{id}``: the user; unknown: 404."""
+        user = self.pd["users"].get(args[0])
+        if user is None:
+            raise fail(404, "Not Found", 2100)
+        return Reply(200, {"user": copy.deepcopy(user)})
 
     def _list_users(self, request: Request, args: list[str]) -> Reply:
         """``GET /users``: the users whose name or email contains ``query`` (ignoring case),

@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from escalator.clients.models import PortBlueprint
 from escalator.clients.port import PortClient
-from escalator.errors import EscalatorError, PartlyApplied, ReportingError
+from escalator.errors import EscalatorError, PartlyApplied, PortError, ReportingError
 from escalator.http import Deadline
 from escalator.inputs import ActionInputs
 from escalator.operations.target import Clients, TargetOperation, TargetPlan
@@ -139,8 +139,17 @@ class TargetRunner(Generic[S, R]):
         if draft is not None and blueprint is not None:
             try:
                 read = blueprint.result()
+            except PortError as exc:
+                if not (draft.optional and exc.status == 404):
+                    raise self._reporting_error(exc, "the Port entity was not updated") from exc
+                self.console.notice(
+                    f"Port has no {draft.blueprint} blueprint: no entity was upserted.",
+                    title="Port entity skipped",
+                )
+                draft = None
             except EscalatorError as exc:
                 raise self._reporting_error(exc, "the Port entity was not updated") from exc
+        if draft is not None and blueprint is not None:
             entity, warnings = shape(draft, read)
             entity = outcome.entity = redacted(entity, self.console.redact)
             outcome.entity_blueprint = draft.blueprint

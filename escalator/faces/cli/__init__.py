@@ -44,6 +44,10 @@ def _main(argv: Sequence[str] | None, env: Mapping[str, str] | None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     settle(parser, args, extra)
+    if args.command == "demo" and args.oncall:
+        from escalator.demo_oncall import run_oncall_demo
+
+        return run_oncall_demo(dry_run=args.dry_run, path=env.get("PATH", "/usr/bin:/bin"))
     if args.command == "demo":
         from escalator.demo import run_demo
 

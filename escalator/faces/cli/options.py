@@ -66,6 +66,25 @@ OPTIONS: Mapping[str, Option] = {
         "KEY",
         "de-duplication key (default: port-<run id> when --port-context has a run)",
     ),
+    "schedule_id": Option(
+        ("-s", "--schedule", "--schedule-id"),
+        "ID",
+        "PagerDuty schedule, such as PSC7PAY (default: the schedule entity in --port-context)",
+    ),
+    "oncall_user": Option(
+        ("--user", "--oncall-user"),
+        "USER",
+        "PagerDuty user (email or user ID) to put on call or take off (default: --from)",
+    ),
+    "start": Option(("--start",), "TIME", "ISO 8601 date and time with an offset (default: now)"),
+    "end": Option(
+        ("--end",),
+        "TIME",
+        "ISO 8601 date and time with an offset, or a duration after --start (4h)",
+    ),
+    "override_id": Option(
+        ("--override", "--override-id"), "ID", "the override to remove (default: the user's now)"
+    ),
     "port_context": Option(
         ("--port-context",), "JSON", "the JSON a Port action sends (run_id, entity, blueprint...)"
     ),
@@ -156,6 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
         "job log, the outputs, the job summary and what changed in PagerDuty and Port.",
     )
     demo.add_argument("--dry-run", action="store_true", help="run the action with dry_run: true")
+    demo.add_argument(
+        "--oncall",
+        action="store_true",
+        help="show the on-call operations on a schedule instead (oncall, override...)",
+    )
     commands.add_parser(
         "port-setup",
         help="create or update the blueprints and self-service actions in Port",
