@@ -70,6 +70,12 @@ CASES: dict[str, dict[str, str]] = {
     "escalate": {"escalation_policy_id": "PPLATFM", "urgency": "low"},
     "acknowledge": {},
     "note": {"note": "Rolled back the release"},
+    "override": {  # the demo user takes the pager of a seeded schedule for 4 hours
+        "end": "4h",
+        "port_context": json.dumps(
+            {"blueprint": "pagerdutySchedule", "entity": "PSC7PAY", "run_id": seed.DEMO_RUN_ID}
+        ),
+    },
     "escalate+finish": {
         "operation": "escalate",
         "escalation_policy_id": "PPLATFM",
