@@ -220,9 +220,12 @@ def _run_step(
         print(process.stderr.rstrip())
     _heading(f"Step {number}: step outputs")
     outputs = read_outputs((workspace / "github_output").read_text(encoding="utf-8"))
+    masked = [line for line in process.stdout.splitlines() if line.startswith("::add-mask::")]
     for name, value in outputs.items():
         if name == "incident":
             value = f"<{len(value)} bytes of incident JSON>"
+        elif value and f"::add-mask::{value}" in masked:
+            value = "*** (masked)"
         print(f"  {name:24} {value}")
     _heading(f"Step {number}: job summary (Markdown)")
     print((workspace / "step_summary.md").read_text(encoding="utf-8").rstrip())

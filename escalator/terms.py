@@ -42,6 +42,8 @@ INPUT_NAMES: tuple[str, ...] = (
     "service_id",
     "details",
     "incident_key",
+    "service_name",
+    "description",
     "from",
     "schedule_id",
     "oncall_user",

@@ -117,10 +117,9 @@ def test_each_subcommand_takes_exactly_its_operations_inputs(operation: str) -> 
     needed, accepted = OPERATION_INPUTS[operation]
     dests = {action.dest for action in subcommand(operation)._actions} - {"help", "json"}
     shared = {*COMMON, "finish_port_run", "dry_run"}
-    extra = {"port_service_blueprint"} if operation == "create" else set()
     # the positional's option form (``note --note``) is the same input, merged after parsing
     option_form = {OPTION_FORM} if OPERATIONS[operation].positional else set()
-    assert dests == {*needed, *accepted, *shared, *extra, *option_form}
+    assert dests == {*needed, *accepted, *shared, *OPERATIONS[operation].cli_extra, *option_form}
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)

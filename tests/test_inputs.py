@@ -41,6 +41,8 @@ VALID: dict[str, str] = {
     "start": "2030-01-07T09:00:00Z",
     "end": "4h",
     "override_id": "PO7PAY1",
+    "service_name": "Payments",
+    "description": "Card payments",
 }
 
 
@@ -365,6 +367,7 @@ def test_the_not_applicable_matrix_is_the_issue_table() -> None:
     assert ("escalate", "assignees") in refused
     assert not any(name == "note" for op, name in refused if op in INCIDENT_OPERATIONS)
     assert ("override", "note") in refused
+    assert ("create-service", "incident_id") in refused
     assert ("create", "priority") not in refused
     assert ("resolve", "resolution") not in refused
 

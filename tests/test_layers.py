@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import ast
 import sys
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from escalator import errors, terms
-from escalator.operations import OPERATIONS
+from escalator.operations import INCIDENT_OPERATIONS, OPERATIONS
 
 PACKAGE = Path(__file__).resolve().parents[1] / "escalator"
 MAX_MODULE_LINES = 300
@@ -23,15 +24,7 @@ MAX_FUNCTION_LINES = 40
 #: Functions that are argument tables (one add_argument per option), kept whole on purpose.
 ARGUMENT_TABLES = {("kit/cli.py", "build_parser"), ("faces/cli/options.py", "_add_operation")}
 #: Still over the limits, to be split; this list may only shrink.
-NOT_YET_SPLIT = {
-    ("http/transport.py", ""),
-    ("http/transport.py", "_attempt"),
-    ("http/transport.py", "request"),
-    ("clients/port.py", ""),
-    ("faces/action.py", "run"),
-    ("faces/cli/operation.py", "run_operation"),
-    ("report/entity.py", "build_entity"),
-}
+NOT_YET_SPLIT: set[tuple[str, str]] = set()
 #: Operation names that are also input names or PagerDuty fields: counted only in comparisons.
 SHARED_WORDS = {"note", "priority"}
 
@@ -89,6 +82,67 @@ def test_an_operation_name_is_written_in_three_modules_at_most(name: str) -> Non
 def test_only_its_own_module_compares_with_an_operation_name(name: str) -> None:
     """No module but the operation's own compares a value with its name."""
     assert compared_in(name) <= {own_module(name)}
+
+
+#: The operation interface: the protocols an operation meets and the use case calls, by module.
+INTERFACE = {
+    "operations/base.py": ("Described", "Operation", "Gather"),
+    "operations/target.py": ("TargetOperation", "TargetReads"),
+}
+
+
+def loose_annotations(tree: ast.Module, classes: tuple[str, ...]) -> list[str]:
+    """Where a signature or attribute of ``classes`` in ``tree`` says ``Any`` or ``object``, as
+    ``Class.member``; each class must be there."""
+    found, seen = [], set()
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef) or node.name not in classes:
+            continue
+        seen.add(node.name)
+        for member in node.body:
+            annotations: list[ast.expr | None] = []
+            if isinstance(member, ast.AnnAssign):
+                annotations, name = [member.annotation], getattr(member.target, "id", "")
+            elif isinstance(member, ast.FunctionDef):
+                args = member.args
+                every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+                annotations = [a.annotation for a in every if a is not None] + [member.returns]
+                name = member.name
+            for annotation in filter(None, annotations):
+                words = {getattr(n, "id", getattr(n, "attr", "")) for n in ast.walk(annotation)}
+                if words & {"Any", "object"}:
+                    found.append(f"{node.name}.{name}")
+    assert seen == set(classes)
+    return found
+
+
+def test_the_operation_interface_says_no_any_or_object() -> None:
+    """The protocols an operation meets (its words, its gather and plan, its reads) have no
+    ``Any`` or ``object`` in their signatures; and this check finds one."""
+    found = []
+    for relative, classes in INTERFACE.items():
+        tree = ast.parse((PACKAGE / relative).read_text(encoding="utf-8"))
+        found += loose_annotations(tree, classes)
+    assert found == []
+    mistake = ast.parse(
+        "class Operation(Protocol):\n"
+        "    kind: ClassVar[object]\n"
+        "    def gather(self, inputs: I, *args: Any) -> R: ...\n"
+        "    def plan(self, request: R) -> Plan: ...\n"
+    )
+    assert loose_annotations(mistake, ("Operation",)) == ["Operation.kind", "Operation.gather"]
+
+
+@pytest.mark.parametrize("name", sorted(INCIDENT_OPERATIONS))
+def test_an_incident_operation_plans_on_the_request_it_gathers(name: str) -> None:
+    """Each incident operation declares its request type: what ``gather`` returns is what its
+    plan takes, and neither is ``Any``."""
+    operation = type(INCIDENT_OPERATIONS[name])
+    planner = operation.plan_on if hasattr(operation, "plan_on") else operation.plan
+    gathered = typing.get_type_hints(operation.gather)["return"]
+    planned = typing.get_type_hints(planner)["request"]
+    assert gathered == planned
+    assert gathered is not typing.Any
 
 
 def test_no_global_statement() -> None:

@@ -58,6 +58,7 @@ def test_every_operation_of_the_interface_is_registered() -> None:
         "oncall",
         "override",
         "remove-override",
+        "create-service",
     }
 
 

@@ -104,6 +104,8 @@ def test_the_first_run_log_says_the_subject_and_the_ask(name: str) -> None:
     }
     if "schedule_id" in operation.accepts:  # one target only: the schedule
         del raw["service_id"]
+    if "service_name" in operation.needs:  # create-service: a policy with the name, alone
+        raw |= {"service_name": "Payments", "escalation_policy_id": "PPAYMNT"}
     needed = {*operation.needs, *operation.accepts, "operation", "pagerduty_token"}
     inputs = parse_inputs({key: value for key, value in raw.items() if key in needed})
     log = start_log(inputs, operation)

@@ -89,3 +89,27 @@ class OverridesCreate(TypedDict):
     """``POST /schedules/{id}/overrides``, the plural body (the singular one is deprecated)."""
 
     overrides: list[OverrideItem]
+
+
+class NewService(TypedDict):
+    """The ``service`` of ``POST /services``: what was asked, PagerDuty's defaults for the rest."""
+
+    type: Literal["service"]
+    name: str
+    escalation_policy: Reference
+    description: NotRequired[str]
+
+
+class ServiceCreate(TypedDict):
+    service: NewService
+
+
+class NewIntegration(TypedDict):
+    """The ``integration`` of ``POST /services/{id}/integrations``."""
+
+    type: Literal["events_api_v2_inbound_integration"]
+    name: str
+
+
+class IntegrationCreate(TypedDict):
+    integration: NewIntegration

@@ -110,7 +110,17 @@ def run(
         target = build_target_runner(inputs, console, outputs, github)
         return run_target(target, outputs, job_summary, on_done)
     runner = build_runner(inputs, console, outputs, github)
-    outcome = runner.outcome
+    return run_incident(runner, outputs, job_summary, on_done)
+
+
+def run_incident(
+    runner: Runner[Any],
+    outputs: OutputWriter,
+    job_summary: SummaryWriter,
+    on_done: Callable[[Outcome, EscalatorError | None], None] | None = None,
+) -> int:
+    """Run an operation on one incident, and report it."""
+    inputs, console, outcome = runner.inputs, runner.console, runner.outcome
     try:
         with console.group(_group_title(inputs)):
             say_port_scope(inputs, console)
@@ -135,7 +145,7 @@ def run(
 
 def build_runner(
     inputs: ActionInputs, console: Console, outputs: OutputWriter, github: GitHubContext
-) -> Runner:
+) -> Runner[Any]:
     """The use case with its clients, built here and handed in."""
     deadline, pagerduty, port, job_link = connect(inputs, console, github)
     return Runner(

@@ -5,8 +5,10 @@
 - :mod:`escalator.http.body`: reading a body within the time left and a size cap;
 - :mod:`escalator.http.network`: the proxy and CA bundle, read explicitly from the environment;
 - :mod:`escalator.http.interim`: connections that read past interim (1xx) answers;
-- :mod:`escalator.http.transport`: one session per service, the one retry loop, and the
-  translation of ``requests`` failures into the project's errors.
+- :mod:`escalator.http.answer`: an answer read whole, and the JSON of bodies;
+- :mod:`escalator.http.attempt`: one attempt, and why ``requests`` got no answer;
+- :mod:`escalator.http.transport`: one session per service, the one retry loop, and no answer
+  turned into the project's errors.
 
 The clients never import ``requests``; they call :meth:`Transport.request` with a :class:`Policy`.
 """

@@ -80,6 +80,11 @@ HINTS: Mapping[str, Hint] = {
     "incident_key": Hint(
         "an incident key", "Give a key of at most 255 characters on one line, or leave it empty."
     ),
+    "service_name": Hint(
+        "a service name of 1 to 255 characters in one line",
+        "Give the PagerDuty service's name in a line, such as Payments.",
+    ),
+    "description": Hint("text", "Give the service's description as text, or leave it empty."),
     "from": Hint(
         "an email address",
         "Give the email of a PagerDuty user, such as alice@example.com (in Port: the email of "

@@ -32,6 +32,7 @@ from escalator.inputs.fields import (
     RunId,
     Seconds,
     Secret,
+    ServiceName,
     SnoozeSeconds,
     Until,
     Urgency,
@@ -133,6 +134,8 @@ class ActionInputs(PortReporting):
     start: Instant | None = None
     end: Until | None = None
     override_id: PagerDutyId | None = None
+    service_name: ServiceName | None = None
+    description: str | None = None
     from_email: Email | None = Field(None, alias="from")
     #: required by every operation that calls the REST API (:attr:`InputRule.needs_rest_token`)
     pagerduty_token: Secret | None = None

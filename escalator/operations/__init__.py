@@ -15,6 +15,7 @@ from escalator.inputs.model import ActionInputs
 from escalator.operations.acknowledge import Acknowledge
 from escalator.operations.base import Described, Operation
 from escalator.operations.create import Create
+from escalator.operations.create_service import CreateServiceOperation
 from escalator.operations.escalate import Escalate
 from escalator.operations.note import Note
 from escalator.operations.oncall import Oncall
@@ -28,7 +29,7 @@ from escalator.operations.target import TargetOperation
 
 #: The operations on one incident, in the order the faces and the kit show them (the first is the
 #: default ``operation``).
-INCIDENT_OPERATIONS: Mapping[str, Operation] = {
+INCIDENT_OPERATIONS: Mapping[str, Operation[Any]] = {
     operation.name: operation
     for operation in (
         Escalate(),
@@ -42,7 +43,12 @@ INCIDENT_OPERATIONS: Mapping[str, Operation] = {
     )
 }
 #: The operations on a schedule, a service or an event (:mod:`escalator.operations.target`).
-_TARGETS: tuple[TargetOperation[Any, Any], ...] = (Oncall(), Override(), RemoveOverride())
+_TARGETS: tuple[TargetOperation[Any, Any], ...] = (
+    Oncall(),
+    Override(),
+    RemoveOverride(),
+    CreateServiceOperation(),
+)
 TARGET_OPERATIONS: Mapping[str, TargetOperation[Any, Any]] = {
     operation.name: operation for operation in _TARGETS
 }

@@ -12,7 +12,7 @@ import enum
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import ClassVar, ParamSpec, Protocol, TypeVar
 
 from escalator.clients.models import Incident
 from escalator.clients.pagerduty import PagerDutyClient
@@ -21,6 +21,8 @@ from escalator.inputs import ActionInputs
 from escalator.operations.writes import AddNote
 
 T = TypeVar("T")
+R = TypeVar("R")
+P = ParamSpec("P")
 
 
 class Field(enum.Enum):
@@ -37,6 +39,8 @@ class Field(enum.Enum):
     INCIDENT = "Incident"
     ONCALL = "On call"
     OVERRIDE = "Override"
+    SERVICE = "Service"
+    INTEGRATION = "Integration"
 
 
 def shown(field: Field, incident: Incident | None) -> str:
@@ -169,7 +173,7 @@ class Gather(Protocol):
 
     pagerduty: PagerDutyClient
 
-    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]: ...
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]: ...
 
 
 @dataclass(frozen=True)
@@ -219,8 +223,8 @@ class Described(Protocol):
         ...
 
 
-class Operation(Described, Protocol):
-    """An operation on one incident, as the use case runs it (see
+class Operation(Described, Protocol[R]):
+    """An operation on one incident, as the use case runs it, with its typed request ``R`` (see
     :class:`escalator.operations.target.TargetOperation` for the others)."""
 
     #: False only for create: there is no incident to read before
@@ -239,11 +243,11 @@ class Operation(Described, Protocol):
         in it goes through ``redact``."""
         ...
 
-    def gather(self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None) -> Any:
+    def gather(self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None) -> R:
         """Read what the plan needs besides the incident (users, priorities, the policy...) and
         return the operation's typed request. Input errors found here are raised here."""
         ...
 
-    def plan(self, incident: Incident | None, request: Any) -> Plan:
+    def plan(self, incident: Incident | None, request: R) -> Plan:
         """Pure: the plan for ``incident`` (None for a create) given ``request``."""
         ...

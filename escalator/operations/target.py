@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import ClassVar, Generic, ParamSpec, Protocol, TypeVar
 
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.errors import PagerDutyError
@@ -22,6 +22,7 @@ from escalator.operations.base import Change, Described
 S = TypeVar("S")
 R = TypeVar("R")
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class TargetWrite(Protocol[S]):
         ...
 
     def send(self, clients: Clients, current: S | None) -> S | None:
-        """Send it once; the target as PagerDuty now holds it (None: ``current`` still holds)."""
+        """Send it once; the target as PagerDuty now holds it (None: ``current`` still holds;
+        ``current`` itself: nothing needed sending, the write does not count as sent)."""
         ...
 
     def rechecks(self, error: PagerDutyError) -> bool:
@@ -91,7 +93,7 @@ class TargetReads(Protocol):
 
     clients: Clients
 
-    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]: ...
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]: ...
 
 
 class TargetOperation(Described, Protocol[S, R]):

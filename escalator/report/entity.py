@@ -112,26 +112,7 @@ def build_entity(
     warnings: list[str] = []
     mapping = dict(property_mapping or {})
     declared = blueprint.properties if blueprint else {name: {} for name in GUIDE_PROPERTIES}
-    document = incident.as_json()
-
-    properties: dict[str, Any] = {}
-    for name, schema in declared.items():
-        if name in mapping:
-            path = mapping[name]
-            if path is None:
-                continue
-            value = field_at(document, path)
-        elif name in KNOWN_PROPERTIES:
-            value = KNOWN_PROPERTIES[name](incident)
-            if value is None and name in UNKNOWN_WHEN_NONE:
-                continue
-        else:
-            continue
-        problem = schema_problem(value, schema) if value is not None else None
-        if problem:
-            warnings.append(f"Port property '{name}' left out: {problem}.")
-            continue
-        properties[name] = value
+    properties = _properties(incident, declared, mapping, warnings)
     for name in mapping:
         if name not in declared:
             warnings.append(
@@ -147,6 +128,43 @@ def build_entity(
         relations=relations,
     )
     return entity, warnings
+
+
+def _properties(
+    incident: Incident,
+    declared: Mapping[str, Mapping[str, Any]],
+    mapping: Mapping[str, str | None],
+    warnings: list[str],
+) -> dict[str, Any]:
+    """The ``declared`` properties the incident gives, each checked against its schema (one
+    that does not fit is left out, with a warning)."""
+    document = incident.as_json()
+    properties: dict[str, Any] = {}
+    for name, schema in declared.items():
+        found = _property(incident, document, name, mapping)
+        if found is None:
+            continue
+        value = found[0]
+        problem = schema_problem(value, schema) if value is not None else None
+        if problem:
+            warnings.append(f"Port property '{name}' left out: {problem}.")
+            continue
+        properties[name] = value
+    return properties
+
+
+def _property(
+    incident: Incident, document: Any, name: str, mapping: Mapping[str, str | None]
+) -> tuple[Any] | None:
+    """``(value,)`` of property ``name``: by the mapping's path, else by its known name; None
+    when it is not sent (mapped to null, unknown, or not known for this incident)."""
+    if name in mapping:
+        path = mapping[name]
+        return None if path is None else (field_at(document, path),)
+    if name in KNOWN_PROPERTIES:
+        value = KNOWN_PROPERTIES[name](incident)
+        return None if value is None and name in UNKNOWN_WHEN_NONE else (value,)
+    return None
 
 
 def _relations(

@@ -35,6 +35,8 @@ OUTPUT_NAMES: tuple[str, ...] = (
     "oncall",
     "oncall_email",
     "override_id",
+    "service_id",
+    "routing_key",
     "port_entity_identifier",
     "port_run_id",
 )

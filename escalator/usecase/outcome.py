@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from escalator.clients.models import Incident, PortBlueprint, PortEntity
 from escalator.inputs import ActionInputs
@@ -14,7 +15,7 @@ class Outcome:
     """The run so far: the incident before and after, the plan, what was sent, what Port got."""
 
     inputs: ActionInputs
-    operation: Operation
+    operation: Operation[Any]
     before: Incident | None = None
     after: Incident | None = None
     plan: Plan | None = None

@@ -13,13 +13,12 @@ face and handed in.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from escalator.clients.models import Incident
+from escalator.clients.models import Incident, PortBlueprint
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.clients.port import PortClient
 from escalator.errors import EscalatorError, PartlyApplied, ReportingError
@@ -29,20 +28,20 @@ from escalator.operations.base import Operation, Plan
 from escalator.usecase.apply import apply_write
 from escalator.usecase.incident_entity import FULL_READ, IncidentEntity
 from escalator.usecase.outcome import Outcome
-from escalator.usecase.port_run import PortRun
+from escalator.usecase.rounds import Rounds
 from escalator.usecase.wording import IncidentWords
 from escalator.workflow import Console
 
-T = TypeVar("T")
+R = TypeVar("R")
 
 
-class Runner:
+class Runner(Rounds[Outcome, R, Plan, PortBlueprint]):
     """Runs ``operation`` with ``inputs`` through the clients it is given."""
 
     def __init__(
         self,
         inputs: ActionInputs,
-        operation: Operation,
+        operation: Operation[R],
         *,
         pagerduty: PagerDutyClient,
         port: PortClient | None,
@@ -52,86 +51,44 @@ class Runner:
         run_url: str = "",
         on_applied: Callable[[Outcome], None] = lambda _outcome: None,
     ) -> None:
-        self.inputs = inputs
-        self.operation = operation
-        self.pagerduty = pagerduty
-        self.port = port
-        self.console = console
-        self.deadline = deadline
-        self.job_link = job_link
-        self.run_url = run_url
-        self.on_applied = on_applied
-        self.outcome = Outcome(inputs=inputs, operation=operation)
-        self.port_run = (
-            PortRun(
-                port,
-                self.outcome,
-                words=IncidentWords(self.outcome),
-                console=console,
-                deadline=deadline,
-                submit=self.submit,
-                run_url=run_url,
-            )
-            if port is not None
-            else None
+        outcome = Outcome(inputs=inputs, operation=operation)
+        super().__init__(
+            outcome,
+            words=IncidentWords(outcome),
+            port=port,
+            console=console,
+            deadline=deadline,
+            job_link=job_link,
+            run_url=run_url,
         )
+        self.inputs, self.operation, self.pagerduty = inputs, operation, pagerduty
+        self.deadline, self.on_applied = deadline, on_applied
         self.entity = IncidentEntity(
             pagerduty, self.outcome, console=console, submit=self.submit, warn=self._warn
         )
-        self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="escalator")
-
-    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
-        """Run ``fn`` beside the caller (the operations' lookups use it too)."""
-        return self._pool.submit(fn, *args, **kwargs)
-
-    def execute(self) -> Outcome:
-        """Run the operation and report it; on failure tell Port why, then raise the error
-        (:attr:`outcome` holds what was done either way)."""
-        try:
-            request, job_link = self.read()
-            plan = self.plan(request)
-            blueprint = self.apply(plan)
-            self.outcome.run_link = self._job_link(job_link)
-            self.report(blueprint)
-            if self.port_run is not None:
-                self.port_run.flush()
-        except EscalatorError as error:
-            if self.port_run is not None:
-                self.port_run.fail(error)
-            raise
-        finally:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-        return self.outcome
 
     # --- the rounds ---------------------------------------------------------------------------
 
-    def read(self) -> tuple[Any, Future[str] | None]:
+    def read(self) -> tuple[R, Future[str] | None]:
         """Round 1: the Port token, the incident and the operation's lookups, together."""
-        inputs, operation = self.inputs, self.operation
-        token = self.submit(self.port.authenticate) if self.port else None
-        job_link = self.submit(self.job_link) if self.job_link else None
-        incident = (
-            self.submit(
-                self.pagerduty.get_incident,
-                inputs.incident_id or "",
-                include=FULL_READ,
-            )
-            if operation.reads_incident
-            else None
-        )
-        try:
-            request = operation.gather(inputs, self, incident)
-        finally:
-            if token is not None and self.port_run is not None:
-                token.result()  # credentials rejected: stop before anything is written
-                self.port_run.start_log()
+        (incident, request), job_link = self._read_beside(self._gather)
         if incident is not None:
             before = incident.result()
             self.outcome.before = before
             self.console.info(_describe("Incident", before))
         return request, job_link
 
-    def plan(self, request: Any) -> Plan:
+    def _gather(self) -> tuple[Future[Incident] | None, R]:
+        """The incident read (unless the operation reads none) beside the operation's lookups."""
+        inputs, operation = self.inputs, self.operation
+        incident = (
+            self.submit(self.pagerduty.get_incident, inputs.incident_id or "", include=FULL_READ)
+            if operation.reads_incident
+            else None
+        )
+        return incident, operation.gather(inputs, self, incident)
+
+    def plan(self, request: R) -> Plan:
         """The operation's pure plan, with the note (if any) added after its change."""
         before = self.outcome.before
         plan = self.operation.plan(before, request)
@@ -143,7 +100,7 @@ class Runner:
         self.outcome.plan = plan
         return plan
 
-    def apply(self, plan: Plan) -> Future[Any] | None:
+    def apply(self, plan: Plan) -> Future[PortBlueprint] | None:
         """Round 2: the writes, in order, with the Port blueprint read beside them."""
         port = self.port
         blueprint = (
@@ -169,7 +126,7 @@ class Runner:
         self.on_applied(outcome)
         return blueprint
 
-    def report(self, blueprint: Future[Any] | None) -> None:
+    def report(self, blueprint: Future[PortBlueprint] | None) -> None:
         """Round 3: the entity, then the Port run told (:class:`PortRun`)."""
         outcome, inputs, port_run = self.outcome, self.inputs, self.port_run
         if port_run is None or blueprint is None or outcome.incident is None:
@@ -193,7 +150,7 @@ class Runner:
     # --- steps --------------------------------------------------------------------------------
 
     def _send(
-        self, plan: Plan, current: Incident | None, blueprint: Future[Any] | None
+        self, plan: Plan, current: Incident | None, blueprint: Future[PortBlueprint] | None
     ) -> Incident | None:
         """The plan's writes, in order, each exactly once; the incident as it then is."""
         outcome = self.outcome
@@ -226,29 +183,12 @@ class Runner:
             )
         elif plan.sends_nothing:
             self.console.info("Dry run: the incident already is as asked; nothing to send.")
-        for write in plan.writes:
-            body = json.dumps(write.body(), sort_keys=True)
-            self.console.info(f"Dry run: would send {write.request_line} {body}")
+        self._show_dry_run(plan.writes)
 
-    def _job_link(self, job_link: Future[str] | None) -> str:
-        if job_link is None:
-            return self.run_url
-        try:
-            return job_link.result() or self.run_url
-        except EscalatorError as exc:
-            self._warn(f"Could not find this job's URL: {exc.render(self.console.terms)}")
-            return self.run_url
-
-    def _reporting_error(self, cause: EscalatorError, not_done: str) -> EscalatorError:
-        if self.outcome.done:
-            plan = self.outcome.plan
-            done = "found already open" if plan and plan.found else self.operation.done
-            return ReportingError(cause, not_done=not_done, done=done)
-        return cause
-
-    def _warn(self, text: str) -> None:
-        self.outcome.warnings.append(text)
-        self.console.warning(text)
+    def _reported(self, cause: EscalatorError, not_done: str) -> EscalatorError:
+        plan = self.outcome.plan
+        done = "found already open" if plan and plan.found else self.operation.done
+        return ReportingError(cause, not_done=not_done, done=done)
 
 
 def _describe(head: str, incident: Incident) -> str:

@@ -8,10 +8,9 @@ together. Nothing is written before every read is done and the plan holds.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Generic, TypeVar
+from concurrent.futures import Future
+from typing import TypeVar
 
 from escalator.clients.models import PortBlueprint
 from escalator.clients.port import PortClient
@@ -21,16 +20,16 @@ from escalator.inputs import ActionInputs
 from escalator.operations.target import Clients, TargetOperation, TargetPlan
 from escalator.report.target_entity import shape
 from escalator.usecase.apply import apply_write
-from escalator.usecase.port_run import PortRun, redacted
+from escalator.usecase.port_run import redacted
+from escalator.usecase.rounds import Rounds
 from escalator.usecase.target_outcome import TargetOutcome
 from escalator.workflow import Console
 
 S = TypeVar("S")
 R = TypeVar("R")
-T = TypeVar("T")
 
 
-class TargetRunner(Generic[S, R]):
+class TargetRunner(Rounds[TargetOutcome[S], R, TargetPlan[S], PortBlueprint]):
     """Runs ``operation`` with ``inputs`` through the clients it is given."""
 
     def __init__(
@@ -46,58 +45,22 @@ class TargetRunner(Generic[S, R]):
         run_url: str = "",
         on_applied: Callable[[TargetOutcome[S]], None] = lambda _outcome: None,
     ) -> None:
-        self.inputs, self.operation, self.clients = inputs, operation, clients
-        self.port, self.console, self.job_link = port, console, job_link
-        self.run_url, self.on_applied = run_url, on_applied
-        self.outcome: TargetOutcome[S] = TargetOutcome(inputs=inputs, operation=operation)
-        self.port_run = (
-            PortRun(
-                port,
-                self.outcome,
-                words=self.outcome,
-                console=console,
-                deadline=deadline,
-                submit=self.submit,
-                run_url=run_url,
-            )
-            if port is not None
-            else None
+        outcome: TargetOutcome[S] = TargetOutcome(inputs=inputs, operation=operation)
+        super().__init__(
+            outcome,
+            words=outcome,
+            port=port,
+            console=console,
+            deadline=deadline,
+            job_link=job_link,
+            run_url=run_url,
         )
-        self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="escalator")
-
-    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
-        """Run ``fn`` beside the caller (the operations' reads use it too)."""
-        return self._pool.submit(fn, *args, **kwargs)
-
-    def execute(self) -> TargetOutcome[S]:
-        """Run the operation and report it; on failure tell Port why, then raise the error."""
-        try:
-            request, job_link = self.read()
-            plan = self.plan(request)
-            blueprint = self.apply(plan)
-            self.outcome.run_link = self._job_link(job_link)
-            self.report(blueprint)
-            if self.port_run is not None:
-                self.port_run.flush()
-        except EscalatorError as error:
-            if self.port_run is not None:
-                self.port_run.fail(error)
-            raise
-        finally:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-        return self.outcome
+        self.inputs, self.operation, self.clients = inputs, operation, clients
+        self.on_applied = on_applied
 
     def read(self) -> tuple[R, Future[str] | None]:
         """Round 1: the Port token and the operation's reads, together."""
-        token = self.submit(self.port.authenticate) if self.port else None
-        job_link = self.submit(self.job_link) if self.job_link else None
-        try:
-            request = self.operation.gather(self.inputs, self)
-        finally:
-            if token is not None and self.port_run is not None:
-                token.result()  # credentials rejected: stop before anything is written
-                self.port_run.start_log()
-        return request, job_link
+        return self._read_beside(lambda: self.operation.gather(self.inputs, self))
 
     def plan(self, request: R) -> TargetPlan[S]:
         """The operation's pure plan; the target as read said in the log."""
@@ -117,9 +80,7 @@ class TargetRunner(Generic[S, R]):
         if self.inputs.dry_run:
             if plan.sends_nothing:
                 self.console.info(f"Dry run: the {self.operation.target} already is as asked.")
-            for write in plan.writes:
-                body = json.dumps(write.body(), sort_keys=True)
-                self.console.info(f"Dry run: would send {write.request_line} {body}")
+            self._show_dry_run(plan.writes)
         else:
             if plan.sends_nothing:
                 self.console.info(f"Nothing to send: the {self.operation.target} already is so.")
@@ -178,9 +139,9 @@ class TargetRunner(Generic[S, R]):
                     raise
                 applied = [sent.request_line for sent in outcome.sent]
                 raise PartlyApplied(error, applied=applied, failed=write.request_line) from error
+            if ours and not (landed is current and current is not None):
+                outcome.sent.append(write)  # (``current`` itself back: nothing was sent)
             current = landed if landed is not None else current
-            if ours:
-                outcome.sent.append(write)
         self._mask(current)
         if current is not None and plan.writes:
             self.console.info(f"Now: {self.operation.said(current)}.")
@@ -194,22 +155,7 @@ class TargetRunner(Generic[S, R]):
         for name in self.operation.secret_outputs:
             self.console.add_secret(outputs.get(name))
 
-    def _job_link(self, job_link: Future[str] | None) -> str:
-        if job_link is None:
-            return self.run_url
-        try:
-            return job_link.result() or self.run_url
-        except EscalatorError as exc:
-            self._warn(f"Could not find this job's URL: {exc.render(self.console.terms)}")
-            return self.run_url
-
-    def _reporting_error(self, cause: EscalatorError, not_done: str) -> EscalatorError:
-        if self.outcome.done:
-            return ReportingError(
-                cause, not_done=not_done, done=self.operation.done, what=self.operation.target
-            )
-        return cause
-
-    def _warn(self, text: str) -> None:
-        self.outcome.warnings.append(text)
-        self.console.warning(text)
+    def _reported(self, cause: EscalatorError, not_done: str) -> EscalatorError:
+        return ReportingError(
+            cause, not_done=not_done, done=self.operation.done, what=self.operation.target
+        )

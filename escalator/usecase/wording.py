@@ -8,13 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from escalator.inputs import ActionInputs
-from escalator.operations.base import Field, Operation
+from escalator.operations.base import Described, Field
 from escalator.usecase.outcome import Outcome
 
 LABEL_LIMIT = 100
 
 
-def start_log(inputs: ActionInputs, operation: Operation) -> str:
+def start_log(inputs: ActionInputs, operation: Described) -> str:
     """The first Port run log: 'Escalating PagerDuty incident Q1: urgency high.'"""
     what = operation.asked(inputs)
     return f"{operation.doing} {operation.subject(inputs)}" + (f": {what}." if what else ".")

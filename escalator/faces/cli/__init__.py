@@ -12,7 +12,8 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from escalator.faces.cli.options import build_parser, settle
+from escalator.faces.cli.options import build_parser
+from escalator.faces.cli.usage import settle
 from escalator.operations import OPERATIONS
 from escalator.terms import SECRET_ENV
 
@@ -48,6 +49,10 @@ def _main(argv: Sequence[str] | None, env: Mapping[str, str] | None) -> int:
         from escalator.demo_oncall import run_oncall_demo
 
         return run_oncall_demo(dry_run=args.dry_run, path=env.get("PATH", "/usr/bin:/bin"))
+    if args.command == "demo" and args.create_service:
+        from escalator.demo_service import run_service_demo
+
+        return run_service_demo(dry_run=args.dry_run, path=env.get("PATH", "/usr/bin:/bin"))
     if args.command == "demo":
         from escalator.demo import run_demo
 

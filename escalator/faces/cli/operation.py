@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from escalator.errors import EscalatorError
 from escalator.inputs import INPUT_NAMES
@@ -20,6 +20,9 @@ from escalator.operations import OPERATIONS
 from escalator.terms import SECRET_ENV, Terms
 from escalator.usecase.outcome import Outcome
 from escalator.usecase.target_outcome import TargetOutcome
+
+if TYPE_CHECKING:
+    from escalator.workflow import Console
 
 
 def cli_terms(operation: str) -> Terms:
@@ -50,7 +53,6 @@ def raw_inputs(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, st
 def run_operation(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Run the operation of ``args`` as the action would, with tokens from the environment."""
     from escalator.faces.action import insecure_http_hosts, run
-    from escalator.report.summary import OUTPUT_NAMES
     from escalator.step_files import OutputWriter, SummaryWriter
     from escalator.workflow import Console
 
@@ -71,20 +73,9 @@ def run_operation(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     def done(outcome: Outcome | TargetOutcome[Any] | None, error: EscalatorError | None) -> None:
         errors.extend([error] if error else [])
-        if not args.json:
-            return
-        document: dict[str, object] = {name: outputs.written.get(name, "") for name in OUTPUT_NAMES}
-        document |= {k: v for k, v in outputs.written.items() if k not in document}
-        document["incident"] = json.loads(outputs.written.get("incident") or "null")
-        document["changed"] = outputs.written.get("changed") == "true"
-        document["ok"] = error is None
-        document["operation"] = args.command
-        document["dry_run"] = bool(args.dry_run)
-        document["warnings"] = outcome.warnings if outcome else []
-        if error is not None:
-            said = error.render(console.terms)
-            document["error"] = {"title": said.title, "message": said.message, "hint": said.hint}
-        print(console.redact(json.dumps(document, indent=2, sort_keys=True)))
+        if args.json:
+            document = json_document(args, outputs.written, console, outcome, error)
+            print(console.redact(json.dumps(document, indent=2, sort_keys=True)))
 
     status = run(
         raw,
@@ -95,3 +86,28 @@ def run_operation(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         on_done=done,
     )
     return errors[0].exit_code if errors else status
+
+
+def json_document(
+    args: argparse.Namespace,
+    written: Mapping[str, str],
+    console: Console,
+    outcome: Outcome | TargetOutcome[Any] | None,
+    error: EscalatorError | None,
+) -> dict[str, object]:
+    """What ``--json`` prints: the step outputs ``written``, typed, with the run's warnings and
+    its error (rendered in the console's terms); the caller redacts it."""
+    from escalator.report.summary import OUTPUT_NAMES
+
+    document: dict[str, object] = {name: written.get(name, "") for name in OUTPUT_NAMES}
+    document |= {k: v for k, v in written.items() if k not in document}
+    document["incident"] = json.loads(written.get("incident") or "null")
+    document["changed"] = written.get("changed") == "true"
+    document["ok"] = error is None
+    document["operation"] = args.command
+    document["dry_run"] = bool(args.dry_run)
+    document["warnings"] = outcome.warnings if outcome else []
+    if error is not None:
+        said = error.render(console.terms)
+        document["error"] = {"title": said.title, "message": said.message, "hint": said.hint}
+    return document

@@ -9,9 +9,7 @@ are never options: they are read from the environment (:data:`escalator.terms.SE
 from __future__ import annotations
 
 import argparse
-import difflib
-import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from escalator import __version__
@@ -85,6 +83,12 @@ OPTIONS: Mapping[str, Option] = {
     "override_id": Option(
         ("--override", "--override-id"), "ID", "the override to remove (default: the user's now)"
     ),
+    "service_name": Option(
+        ("--name", "--service-name"),
+        "NAME",
+        "the PagerDuty service's name (found, not created again, when it exists)",
+    ),
+    "description": Option(("--description",), "TEXT", "the new service's description"),
     "port_context": Option(
         ("--port-context",), "JSON", "the JSON a Port action sends (run_id, entity, blueprint...)"
     ),
@@ -180,6 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show the on-call operations on a schedule instead (oncall, override...)",
     )
+    demo.add_argument(
+        "--create-service",
+        action="store_true",
+        help="run the kit's Create Service action twice instead (the second finds the service)",
+    )
     commands.add_parser(
         "port-setup",
         help="create or update the blueprints and self-service actions in Port",
@@ -241,68 +250,3 @@ def _add_operation(
 def _add_option(group: argparse._ArgumentGroup, input_name: str) -> None:
     option = OPTIONS[input_name]
     group.add_argument(*option.flags, dest=input_name, metavar=option.metavar, help=option.help)
-
-
-def subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
-    """The parser of subcommand ``name`` of ``parser`` (from :func:`build_parser`)."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            chosen: argparse.ArgumentParser = action.choices[name]
-            return chosen
-    raise KeyError(name)
-
-
-def settle(parser: argparse.ArgumentParser, args: argparse.Namespace, extra: Sequence[str]) -> None:
-    """Refuse what the subcommand of ``args`` does not take, with its own usage and a hint, and
-    take its main input from the positional or from its option form, exactly one of them."""
-    command = args.command
-    if command not in OPERATIONS:
-        if extra:
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
-        return
-    sub = subcommand(parser, command)
-    if extra:
-        sub.error(f"unrecognized arguments: {' '.join(extra)}\n{unknown_hint(sub, command, extra)}")
-    positional = OPERATIONS[command].positional
-    if positional is None:
-        return
-    flag = OPTIONS[positional.input].flags[0]
-    given, option = getattr(args, positional.input), getattr(args, OPTION_FORM, None)
-    if given not in (None, []) and option is not None:
-        sub.error(f"give {positional.metavar} once: as an argument or as {flag}, not both")
-    if given in (None, []):
-        if option is None:
-            sub.error(f"the following arguments are required: {positional.metavar} (or {flag})")
-        setattr(args, positional.input, option)
-
-
-def unknown_hint(sub: argparse.ArgumentParser, command: str, extra: Sequence[str]) -> str:
-    """What to type instead of the first argument ``escalator <command>`` does not take."""
-    first = extra[0]
-    if first.startswith("-"):
-        flag = first.split("=", 1)[0]
-        known = [text for action in sub._actions for text in action.option_strings]
-        close = difflib.get_close_matches(flag, known, n=1, cutoff=0.6)
-        if close:
-            return f"hint: did you mean {close[0]}?"
-        every = [text for option in OPTIONS.values() for text in option.flags]
-        meant = flag if flag in every else next(iter(difflib.get_close_matches(flag, every, 1)), "")
-        users = [name for name in OPTIONS if meant in OPTIONS[name].flags]
-        takers = [op for op, o in OPERATIONS.items() if set(users) & {*o.needs, *o.accepts}]
-        if takers:
-            said = f"{meant} is" if meant == flag else f"did you mean {meant}? It is"
-            return f"hint: {said} for {', '.join(takers)}, not {command}; see its --help."
-        return f"hint: see escalator {command} --help for its options."
-    texts = [
-        OPTIONS[name].flags[0]
-        for name in (*OPERATIONS[command].needs, *OPERATIONS[command].accepts)
-        if OPTIONS[name].metavar == "TEXT"
-    ]
-    if OPERATIONS[command].positional is not None:
-        return "hint: quote text with spaces, as one argument."
-    if texts:
-        return (
-            f"hint: escalator {command} takes no argument here; give text with an option, "
-            f"quoted: {' or '.join(f'{flag} {shlex.quote(first)}' for flag in texts)}."
-        )
-    return f"hint: escalator {command} takes no argument here; see escalator {command} --help."
