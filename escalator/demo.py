@@ -118,6 +118,7 @@ SECRET_NAMES = {
     "pagerduty_token": "PAGERDUTY_API_KEY",
     "port_client_id": "PORT_CLIENT_ID",
     "port_client_secret": "PORT_CLIENT_SECRET",
+    "routing_key": "PAGERDUTY_ROUTING_KEY",
 }
 
 
@@ -240,7 +241,7 @@ def _show_step(number: int, operation: str, inputs: dict[str, str]) -> None:
     for name, value in inputs.items():
         if name in SECRET_NAMES:
             print(f"    {name}: ${{{{ secrets.{SECRET_NAMES[name]} }}}}")
-        elif not name.endswith("_api_url"):  # shown below: only the sandbox needs them
+        elif not name.endswith("_url"):  # shown below: only the sandbox needs them
             print(f"    {name}: {_yaml_scalar(value)}")
     print(
         f"  (sandbox: PagerDuty at {inputs['pagerduty_api_url']}, Port at {inputs['port_api_url']})"

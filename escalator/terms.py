@@ -44,6 +44,11 @@ INPUT_NAMES: tuple[str, ...] = (
     "incident_key",
     "service_name",
     "description",
+    "routing_key",
+    "event_action",
+    "dedup_key",
+    "severity",
+    "source",
     "from",
     "schedule_id",
     "oncall_user",
@@ -53,6 +58,7 @@ INPUT_NAMES: tuple[str, ...] = (
     "pagerduty_token",
     "pagerduty_region",
     "pagerduty_api_url",
+    "pagerduty_events_url",
     "port_client_id",
     "port_client_secret",
     "port_region",
@@ -72,6 +78,7 @@ SECRET_ENV: Mapping[str, tuple[str, ...]] = {
     "port_client_id": ("PORT_CLIENT_ID",),
     "port_client_secret": ("PORT_CLIENT_SECRET",),
     "github_token": ("GITHUB_TOKEN",),
+    "routing_key": ("PAGERDUTY_ROUTING_KEY",),
 }
 
 #: Boolean inputs: a flag on the command line (``--dry-run``, ``--no-dry-run``).

@@ -98,6 +98,7 @@ def sandbox_inputs(sandbox: Sandbox) -> dict[str, str]:
     return {
         "pagerduty_token": seed.PAGERDUTY_TOKEN,
         "pagerduty_api_url": sandbox.pagerduty_url,
+        "pagerduty_events_url": sandbox.events_url,
         "port_client_id": seed.PORT_CLIENT_ID,
         "port_client_secret": seed.PORT_CLIENT_SECRET,
         "port_api_url": sandbox.port_url,

@@ -580,11 +580,13 @@ def test_an_incident_outside_the_closed_sets_is_the_projects_error(
 
 
 def test_policies_are_named_values() -> None:
-    """Every retry policy is a named value with rules; only reads and upserts repeat blindly."""
+    """Every retry policy is a named value with rules; only reads, upserts and alert events (a
+    dedup key groups a repeat) repeat blindly."""
     assert {p for p in Policy if p.rules.idempotent} == {
         Policy.TOKEN,
         Policy.READ,
         Policy.UPSERT,
+        Policy.EVENT,
     }
     assert all(p.rules.statuses >= {408, 429} for p in Policy)
     assert 503 not in Policy.WRITE.rules.statuses

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from escalator.demo import STEPS, run_demo
+from escalator.demo_events import ROUTING_KEY, run_events_demo
 
 
 def test_the_demo_escalates_acknowledges_and_resolves_the_incident(
@@ -58,3 +59,19 @@ def test_the_oncall_demo_takes_and_hands_back_the_pager_once(
     assert changed == ["false", "true", "false", "true"]
     made = set(re.findall(r"^  override_id\s+(\w+)$", shown, flags=re.MULTILINE))
     assert len(made) == 1
+
+
+def test_the_events_demo_triggers_once_resolves_and_posts_a_change_event(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """escalator demo --events: four steps succeed, one incident opened then resolved, the second
+    click grouped, one change event; the routing key is shown as its secret's name only."""
+    assert run_events_demo() == 0
+    shown = capsys.readouterr().out
+    for number in (1, 2, 3, 4):
+        assert f"Step {number}: job log (exit code 0)" in shown
+    assert len(re.findall(r"  incident #\d+ \w+: resolved", shown)) == 1
+    assert "event trigger port-r_SbxDemoRun0001: grouped" in shown
+    assert "change event on PSVCPAY: Deployed payments-api 2.4.2" in shown
+    assert "routing_key: ${{ secrets.PAGERDUTY_ROUTING_KEY }}" in shown
+    assert ROUTING_KEY not in shown

@@ -145,7 +145,7 @@ def test_inputs_script_rewrites_only_its_tables(
     assert text.startswith("# Head\n\n")
     assert text.endswith("\n\nTail.\n")
     assert "| stale |" not in text
-    assert "| `pagerduty_token` | yes | — |" in text
+    assert "| `pagerduty_token` | no | — |" in text  # each operation says whether it needs it
     assert script.main(["--check"]) == 0
 
 

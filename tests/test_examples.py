@@ -34,6 +34,7 @@ KIT = REPO / "escalator" / "kit" / "data"
 
 GITHUB_ACTION = KIT / definitions.action_file("escalate")
 WEBHOOK_ACTION = KIT / "escalate-incident-webhook-action.json"
+EVENT_WEBHOOK_ACTION = KIT / "trigger-event-webhook-action.json"
 AUTOMATION = KIT / "sync-incident-automation.json"
 BLUEPRINTS = KIT / "blueprints.json"
 WORKFLOW = EXAMPLES / definitions.DEFAULT_WORKFLOW
@@ -136,7 +137,8 @@ def test_the_schema_check_covers_the_kit() -> None:
 
 def test_kit_files_are_every_action_and_the_webhook_variant() -> None:
     """The kit holds the blueprints, one action per operation, the webhook action and automation."""
-    expected = {p.name for p in [BLUEPRINTS, WEBHOOK_ACTION, AUTOMATION, *GITHUB_ACTIONS]}
+    variants = [WEBHOOK_ACTION, EVENT_WEBHOOK_ACTION, AUTOMATION]
+    expected = {p.name for p in [BLUEPRINTS, *variants, *GITHUB_ACTIONS]}
     assert set(definitions.data_files()) == expected
     assert len(GITHUB_ACTIONS) == len(OPERATIONS)
 
@@ -266,8 +268,15 @@ def test_port_user_inputs_all_reach_the_workflow(path: Path) -> None:
 
 @pytest.mark.parametrize("path", GITHUB_ACTIONS, ids=operation_of)
 def test_from_defaults_to_the_clicking_users_email(path: Path) -> None:
-    """`from` is a required Port user input defaulting to the email of the user who runs it."""
-    inputs = load_json(path)["trigger"]["userInputs"]
+    """`from` is a required Port user input defaulting to the email of the user who runs it (an
+    Events API action, which needs none, sends the clicking user's email to the workflow)."""
+    action = load_json(path)
+    inputs = action["trigger"]["userInputs"]
+    if not OPERATIONS[operation_of(path)].needs_rest_token:
+        sent = action["invocationMethod"]["workflowInputs"]["from"]
+        assert sent == "{{ .trigger.by.user.email }}"
+        assert "from" not in inputs["properties"]
+        return
     assert inputs["properties"]["from"]["format"] == "user"
     assert inputs["properties"]["from"]["default"] == {"jqQuery": ".user.email"}
     assert "from" in inputs["required"]
@@ -282,7 +291,9 @@ def test_actions_run_on_the_blueprint_of_their_operation(path: Path) -> None:
     trigger = load_json(path)["trigger"]
     operation = operation_of(path)
     if operation in TARGET_OPERATIONS:
-        assert trigger["blueprintIdentifier"] == "pagerdutySchedule"
+        on_service = OPERATIONS[operation].runs_on_service
+        expected = definitions.SERVICE_BLUEPRINT if on_service else "pagerdutySchedule"
+        assert trigger["blueprintIdentifier"] == expected
         return
     service = operation == "create"
     assert trigger["blueprintIdentifier"] == (
@@ -290,7 +301,7 @@ def test_actions_run_on_the_blueprint_of_their_operation(path: Path) -> None:
     )
     hides_resolved = {"property": "status", "operator": "!=", "value": "resolved"}
     rules = trigger.get("condition", {}).get("rules", [])
-    assert (hides_resolved in rules) is (operation not in ("note", "create"))
+    assert (hides_resolved in rules) is (operation != "note" and not service)
 
 
 def test_assignees_are_port_users_joined_with_commas() -> None:
@@ -492,3 +503,16 @@ def test_kit_examples_script_refreshes_and_reports(
         "missing: examples/port/note-incident-action.json",
         "differs from the kit: examples/port/blueprints.json",
     ]
+
+
+#: GitHub refuses a workflow whose workflow_dispatch declares more inputs than this.
+WORKFLOW_DISPATCH_INPUT_LIMIT = 25
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yml")), ids=lambda p: p.name)
+def test_an_example_workflow_declares_no_more_inputs_than_github_takes(path: Path) -> None:
+    """An example workflow declares at most the 25 workflow_dispatch inputs GitHub accepts."""
+    workflow = load_yaml(path)
+    triggers = workflow.get("on", workflow.get(True))
+    inputs = triggers["workflow_dispatch"]["inputs"]
+    assert 0 < len(inputs) <= WORKFLOW_DISPATCH_INPUT_LIMIT, len(inputs)

@@ -43,7 +43,12 @@ VALID: dict[str, str] = {
     "override_id": "PO7PAY1",
     "service_name": "Payments",
     "description": "Card payments",
+    "event_action": "trigger",
+    "dedup_key": "port-r_1",
+    "severity": "warning",
+    "source": "db-1",
 }
+ROUTING_KEY = "a3f1c9e27b4d4e5f8c6a0b1d2e3f4a5b"
 
 
 def inputs(**overrides: str) -> dict[str, str]:
@@ -55,7 +60,7 @@ def inputs(**overrides: str) -> dict[str, str]:
 def for_operation(chosen: str, **overrides: str) -> dict[str, str]:
     """The raw inputs of a valid run of operation ``chosen``, with ``overrides``."""
     needed, _ = OPERATION_INPUTS[chosen]
-    raw = {"operation": chosen, "pagerduty_token": TOKEN}
+    raw = {"operation": chosen, "pagerduty_token": TOKEN, "routing_key": ROUTING_KEY}
     raw |= {name: VALID[name] for name in needed}
     if chosen == "escalate":
         raw["urgency"] = "high"
@@ -63,6 +68,8 @@ def for_operation(chosen: str, **overrides: str) -> dict[str, str]:
         raw["schedule_id"] = VALID["schedule_id"]
     if "oncall_user" in OPERATION_INPUTS[chosen][1]:  # the user is oncall_user or from
         raw["from"] = "alice@example.com"
+    if chosen == "trigger":
+        raw["title"] = VALID["title"]  # to trigger (acknowledge and resolve need a dedup_key)
     return raw | overrides
 
 
@@ -368,6 +375,8 @@ def test_the_not_applicable_matrix_is_the_issue_table() -> None:
     assert not any(name == "note" for op, name in refused if op in INCIDENT_OPERATIONS)
     assert ("override", "note") in refused
     assert ("create-service", "incident_id") in refused
+    assert ("trigger", "note") in refused
+    assert ("escalate", "dedup_key") in refused
     assert ("create", "priority") not in refused
     assert ("resolve", "resolution") not in refused
 

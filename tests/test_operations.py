@@ -59,6 +59,8 @@ def test_every_operation_of_the_interface_is_registered() -> None:
         "override",
         "remove-override",
         "create-service",
+        "trigger",
+        "change-event",
     }
 
 

@@ -61,10 +61,12 @@ def test_the_first_registered_operation_is_the_default() -> None:
     assert parsed.operation == "escalate"
 
 
-@pytest.mark.parametrize("name", sorted(OPERATIONS))
+REST_OPERATIONS = sorted(name for name, op in OPERATIONS.items() if op.needs_rest_token)
+
+
+@pytest.mark.parametrize("name", REST_OPERATIONS)
 def test_an_operation_that_calls_the_rest_api_still_needs_the_token(name: str) -> None:
-    """Each operation of today requires pagerduty_token, with the message it always had."""
-    assert OPERATIONS[name].needs_rest_token
+    """Each operation on the REST API requires pagerduty_token, with the message it always had."""
     with pytest.raises(InputError) as caught:
         parse_inputs({"operation": name, "incident_id": "Q1", "urgency": "high"})
     assert caught.value.input == "pagerduty_token"
@@ -81,6 +83,17 @@ def test_the_faces_and_kit_take_each_operation_from_its_module(name: str) -> Non
     assert operation.example in (subcommand.epilog or "")
     assert definitions.action_file(name) == operation.kit_action
     assert definitions.action_template(name)["identifier"]
+
+
+@pytest.mark.parametrize("name", sorted(set(OPERATIONS) - set(REST_OPERATIONS)))
+def test_an_events_operation_runs_without_the_rest_token_but_not_without_its_key(name: str) -> None:
+    """trigger and change-event parse with no pagerduty_token, and require routing_key."""
+    raw = {"operation": name, "title": "T"}
+    key = {"routing_key": "a3f1c9e27b4d4e5f8c6a0b1d2e3f4a5b"}
+    assert parse_inputs(raw | key).pagerduty_token is None
+    with pytest.raises(InputError) as caught:
+        parse_inputs(raw)
+    assert caught.value.input == "routing_key"
 
 
 @pytest.mark.parametrize("name", sorted(OPERATIONS))
@@ -101,12 +114,13 @@ def test_the_first_run_log_says_the_subject_and_the_ask(name: str) -> None:
         "schedule_id": "PSC7PAY",
         "oncall_user": "bob@example.com",
         "end": "4h",
+        "routing_key": "a3f1c9e27b4d4e5f8c6a0b1d2e3f4a5b",
     }
     if "schedule_id" in operation.accepts:  # one target only: the schedule
         del raw["service_id"]
     if "service_name" in operation.needs:  # create-service: a policy with the name, alone
         raw |= {"service_name": "Payments", "escalation_policy_id": "PPAYMNT"}
-    needed = {*operation.needs, *operation.accepts, "operation", "pagerduty_token"}
+    needed = {*operation.needs, *operation.accepts, "operation", "pagerduty_token", "routing_key"}
     inputs = parse_inputs({key: value for key, value in raw.items() if key in needed})
     log = start_log(inputs, operation)
     assert log.startswith(f"{operation.doing} {operation.subject(inputs)}")

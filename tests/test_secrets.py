@@ -215,6 +215,7 @@ def test_inputs_model_never_shows_credentials() -> None:
         "urgency": "high",
         **REAL_SHAPED_CREDENTIALS,
         "github_token": "ghs_Github0Token1Secret2Value3",
+        "routing_key": "a3f1c9e27b4d4e5f8c6a0b1d2e3f4a5b",
     }
     inputs = parse_inputs(raw)
     shown = {

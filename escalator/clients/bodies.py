@@ -6,7 +6,7 @@ the client sends that body, so what is shown is what is sent.
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict
+from typing import Literal, NotRequired, TypedDict, get_args
 
 
 class Reference(TypedDict):
@@ -113,3 +113,51 @@ class NewIntegration(TypedDict):
 
 class IntegrationCreate(TypedDict):
     integration: NewIntegration
+
+
+class EventLink(TypedDict):
+    """A link shown on an Events API v2 event: ``{"href", "text"}``."""
+
+    href: str
+    text: str
+
+
+class EventPayload(TypedDict):
+    """The ``payload`` of an alert event (a trigger's only)."""
+
+    summary: str
+    source: str
+    severity: Literal["critical", "error", "warning", "info"]
+    custom_details: NotRequired[dict[str, object]]
+
+
+#: What an alert event does to the alert of its dedup key.
+EventAction = Literal["trigger", "acknowledge", "resolve"]
+EVENT_ACTIONS: tuple[EventAction, ...] = get_args(EventAction)
+
+
+class AlertEvent(TypedDict):
+    """``POST /v2/enqueue`` of the Events API v2: trigger, acknowledge or resolve by dedup key."""
+
+    routing_key: str
+    event_action: EventAction
+    dedup_key: str
+    payload: NotRequired[EventPayload]
+    links: NotRequired[list[EventLink]]
+
+
+class ChangePayload(TypedDict):
+    """The ``payload`` of a change event."""
+
+    summary: str
+    source: str
+    timestamp: str
+    custom_details: NotRequired[dict[str, object]]
+
+
+class ChangeEvent(TypedDict):
+    """``POST /v2/change/enqueue`` of the Events API v2."""
+
+    routing_key: str
+    payload: ChangePayload
+    links: NotRequired[list[EventLink]]

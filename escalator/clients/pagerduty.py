@@ -135,15 +135,16 @@ class PagerDutyClient:
             raise error_for(PagerDutyError, response, "POST", "/incidents", read)
         return self._incident(response, "POST", "/incidents", None)
 
-    def find_open_incidents(self, *, incident_key: str, service_id: str) -> list[Incident]:
-        """Open incidents (triggered or acknowledged) of a service holding ``incident_key``,
-        exactly: an answer's incident of another service or key is left out."""
+    def find_open_incidents(self, *, incident_key: str, service_id: str | None) -> list[Incident]:
+        """Open incidents (triggered or acknowledged) of a service (None: of any) holding
+        ``incident_key``, exactly: an answer's incident of another service or key is left out."""
         params: dict[str, str | list[str]] = {
             "incident_key": incident_key,
-            "service_ids[]": [service_id],
             "statuses[]": ["triggered", "acknowledged"],
             "date_range": "all",
         }
+        if service_id is not None:
+            params["service_ids[]"] = [service_id]
         response = self.transport.request(Policy.READ, "GET", "/incidents", params=params)
         if not response.ok:
             raise error_for(PagerDutyError, response, "GET", "/incidents", read_error)
@@ -154,8 +155,7 @@ class PagerDutyClient:
             incident
             for incident in listed
             if incident.incident_key == incident_key
-            and incident.service is not None
-            and incident.service.id == service_id
+            and (service_id is None or (incident.service and incident.service.id == service_id))
             and incident.status in ("triggered", "acknowledged")
         ]
 

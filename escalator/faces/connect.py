@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from escalator.clients.events import EventsClient
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.clients.port import PortClient
 from escalator.context import GitHubContext
@@ -38,6 +39,15 @@ def connect(
             return find_job_url(github, token, deadline)
 
     return deadline, pagerduty, port, job_link
+
+
+def events_client(inputs: ActionInputs, deadline: Deadline) -> EventsClient | None:
+    """The Events API v2 client, for an operation given a routing key (None otherwise)."""
+    if inputs.routing_key is None or inputs.pagerduty_events_url is None:
+        return None
+    return EventsClient.connect(
+        inputs.pagerduty_events_url, deadline=deadline, environ=network_env(os.environ)
+    )
 
 
 def port_client(inputs: PortReporting, console: Console, deadline: Deadline) -> PortClient:

@@ -9,7 +9,7 @@ from typing import Any
 
 from escalator.context import GitHubContext
 from escalator.errors import ErrorText, EscalatorError
-from escalator.faces.connect import connect, say_port_scope
+from escalator.faces.connect import connect, events_client, say_port_scope
 from escalator.inputs import ActionInputs
 from escalator.operations import TARGET_OPERATIONS
 from escalator.operations.target import Clients
@@ -42,7 +42,7 @@ def run_target(
             text.message + (f"\nHow to fix: {text.hint}" if text.hint else ""), title=text.title
         )
     finally:
-        runner.clients.pagerduty.close()
+        runner.clients.close()
         if runner.port is not None:
             runner.port.close()
     write_outputs(outputs, target_summary.target_port_outputs(outcome))
@@ -69,7 +69,7 @@ def build_target_runner(
     return TargetRunner(
         inputs,
         operation,
-        clients=Clients(pagerduty=pagerduty),
+        clients=Clients(pagerduty=pagerduty, events=events_client(inputs, deadline)),
         port=port,
         console=console,
         deadline=deadline,

@@ -51,6 +51,11 @@ class Policy(StrEnum):
     RUN_LOG = "run_log"
     #: a Port run update: never repeated once Port may have applied it
     RUN_UPDATE = "run_update"
+    #: an Events API v2 alert event: its dedup key makes a repeat harmless (PagerDuty groups it)
+    EVENT = "event"
+    #: an Events API v2 change event: 429 and 5xx say it was not ingested; with no answer at
+    #: all it may have been, and it has no key to deduplicate it, so it is not sent again
+    CHANGE_EVENT = "change_event"
 
     @property
     def rules(self) -> RetryRules:
@@ -101,6 +106,8 @@ RULES: Mapping[Policy, RetryRules] = {
     Policy.WRITE: RetryRules(statuses=NOT_APPLIED, idempotent=False),
     Policy.RUN_LOG: RetryRules(statuses=NOT_APPLIED, idempotent=False, attempts=3),
     Policy.RUN_UPDATE: RetryRules(statuses=NOT_APPLIED, idempotent=False, attempts=3),
+    Policy.EVENT: _SAFE,
+    Policy.CHANGE_EVENT: RetryRules(statuses=TRANSIENT, idempotent=False),
 }
 
 

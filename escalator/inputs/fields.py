@@ -16,11 +16,16 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, StringConstraints
 from pydantic import ValidationInfo as Info
 
+from escalator.clients.bodies import EventAction
 from escalator.inputs.times import check_end, check_instant
 
 PAGERDUTY_REGIONS: Mapping[str, str] = {
     "us": "https://api.pagerduty.com",
     "eu": "https://api.eu.pagerduty.com",
+}
+PAGERDUTY_EVENTS_REGIONS: Mapping[str, str] = {
+    "us": "https://events.pagerduty.com",
+    "eu": "https://events.eu.pagerduty.com",
 }
 PORT_REGIONS: Mapping[str, str] = {
     "eu": "https://api.port.io",
@@ -57,6 +62,17 @@ def _header_safe(secret: SecretStr) -> SecretStr:
     value = secret.get_secret_value()
     if not (value.isascii() and value.isprintable() and value == value.strip()):
         raise ValueError("contains spaces, line breaks, control or non-ASCII characters")
+    return secret
+
+
+def _routing_key(secret: SecretStr) -> SecretStr:
+    """An Events API v2 integration key: 32 letters and digits (the value is never quoted)."""
+    value = secret.get_secret_value()
+    if not (len(value) == 32 and value.isascii() and value.isalnum()):
+        raise ValueError(
+            "is not an Events API v2 integration key (32 letters and digits; the value is not "
+            "shown)"
+        )
     return secret
 
 
@@ -169,6 +185,10 @@ Line = Annotated[str, AfterValidator(_one_line)]
 IncidentKey = Annotated[str, StringConstraints(max_length=255), AfterValidator(_one_line)]
 ServiceName = Annotated[str, StringConstraints(max_length=255), AfterValidator(_one_line)]
 Urgency = Annotated[Literal["high", "low"], BeforeValidator(_lower)]
+RoutingKey = Annotated[SecretStr, AfterValidator(_routing_key)]
+EventActionInput = Annotated[EventAction, BeforeValidator(_lower)]
+Severity = Annotated[Literal["critical", "error", "warning", "info"], BeforeValidator(_lower)]
+EventSource = Annotated[str, StringConstraints(max_length=255), AfterValidator(_one_line)]
 OperationName = Annotated[str, BeforeValidator(_lower), AfterValidator(_known_operation)]
 Region = Annotated[Literal["us", "eu"], BeforeValidator(_lower)]
 Level = Annotated[int, Field(ge=1, le=100)]

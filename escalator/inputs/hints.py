@@ -85,6 +85,23 @@ HINTS: Mapping[str, Hint] = {
         "Give the PagerDuty service's name in a line, such as Payments.",
     ),
     "description": Hint("text", "Give the service's description as text, or leave it empty."),
+    "routing_key": Hint(
+        "an Events API v2 integration key",
+        "Set {routing_key} from a secret to the Integration Key of the service's Events API v2 "
+        "integration (PagerDuty: the service > Integrations): 32 letters and digits.",
+    ),
+    "event_action": Hint("an event action", "Use trigger, acknowledge or resolve."),
+    "dedup_key": Hint(
+        "a dedup key",
+        "Give the trigger's key (at most 255 characters on one line); acknowledge and resolve "
+        "need it, a trigger defaults to port-<Port run id>.",
+    ),
+    "severity": Hint("a severity", "Use critical, error, warning or info."),
+    "source": Hint(
+        "a source",
+        "Name the affected system in a line of at most 255 characters, or leave it empty for "
+        "the Port entity.",
+    ),
     "from": Hint(
         "an email address",
         "Give the email of a PagerDuty user, such as alice@example.com (in Port: the email of "
@@ -127,6 +144,12 @@ HINTS: Mapping[str, Hint] = {
         "a PagerDuty API URL",
         "Give the API's base URL over https, such as https://api.pagerduty.com (plain http only "
         "to 127.0.0.1 or localhost: the sandbox), without credentials, query or fragment.",
+    ),
+    "pagerduty_events_url": Hint(
+        "a PagerDuty Events API URL",
+        "Give the Events API's base URL over https, such as https://events.pagerduty.com (plain "
+        "http only to 127.0.0.1 or localhost: the sandbox), without credentials, query or "
+        "fragment.",
     ),
     "port_client_id": Hint(
         "a Port client ID",

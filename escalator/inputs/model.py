@@ -14,11 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validat
 
 from escalator.errors import InputError
 from escalator.inputs.fields import (
+    PAGERDUTY_EVENTS_REGIONS,
     PAGERDUTY_REGIONS,
     PORT_REGIONS,
     ApiUrl,
     Assignees,
     Email,
+    EventActionInput,
+    EventSource,
     IncidentKey,
     Instant,
     Level,
@@ -29,10 +32,12 @@ from escalator.inputs.fields import (
     PropertyMapping,
     Region,
     Relations,
+    RoutingKey,
     RunId,
     Seconds,
     Secret,
     ServiceName,
+    Severity,
     SnoozeSeconds,
     Until,
     Urgency,
@@ -77,11 +82,12 @@ class FillsFromContext(Protocol):
 _FIELDS: Mapping[str, str] = {"from": "from_email", "snooze_duration": "snooze_seconds"}
 
 
-def _region_url(data: Any, service: str, regions: Mapping[str, str]) -> Any:
-    """Fill ``<service>_api_url`` from the region when it is not given; a given URL wins."""
+def _region_url(data: Any, service: str, regions: Mapping[str, str], url: str | None = None) -> Any:
+    """Fill ``url`` (``<service>_api_url`` by default) from the region when it is not given; a
+    given URL wins."""
     if not isinstance(data, dict):
         return data
-    url, region = f"{service}_api_url", f"{service}_region"
+    url, region = url or f"{service}_api_url", f"{service}_region"
     if data.get(url):
         return data  # the region is still checked, so a typo in it is not passed over
     chosen = str(data.get(region, next(iter(regions)))).lower()
@@ -129,6 +135,11 @@ class ActionInputs(PortReporting):
     service_id: PagerDutyId | None = None
     details: str | None = None
     incident_key: IncidentKey | None = None
+    routing_key: RoutingKey | None = None
+    event_action: EventActionInput | None = None
+    dedup_key: IncidentKey | None = None
+    severity: Severity | None = None
+    source: EventSource | None = None
     schedule_id: PagerDutyId | None = None
     oncall_user: User | None = None
     start: Instant | None = None
@@ -141,6 +152,8 @@ class ActionInputs(PortReporting):
     pagerduty_token: Secret | None = None
     pagerduty_region: Region = "us"
     pagerduty_api_url: ApiUrl
+    #: filled from the region (None: a region that names none, with pagerduty_api_url given)
+    pagerduty_events_url: ApiUrl | None = None
     port_blueprint: PortIdentifier = DEFAULT_BLUEPRINT
     port_service_blueprint: PortIdentifier = DEFAULT_SERVICE_BLUEPRINT
     port_relations: Relations = {}
@@ -154,7 +167,10 @@ class ActionInputs(PortReporting):
     @model_validator(mode="before")
     @classmethod
     def _pagerduty_url(cls, data: Any) -> Any:
-        return _region_url(data, "pagerduty", PAGERDUTY_REGIONS)
+        events = _region_url(data, "pagerduty", PAGERDUTY_EVENTS_REGIONS, "pagerduty_events_url")
+        if isinstance(data, dict) and isinstance(events, dict) and "pagerduty_region" in data:
+            events = {**events, "pagerduty_region": data["pagerduty_region"]}
+        return _region_url(events, "pagerduty", PAGERDUTY_REGIONS)
 
     @model_validator(mode="after")
     def _check_combinations(self, info: ValidationInfo) -> ActionInputs:

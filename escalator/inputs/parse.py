@@ -68,8 +68,7 @@ def parse_inputs(
         values["port_run_id"] = context.run_id
         sources = _fill_own(values, rule.context_inputs(context))
     else:
-        on_service = rule is not None and rule.runs_on_service
-        sources = _fill_from_context(values, context, on_service=on_service)
+        sources = _fill_from_context(values, context, rule)
     try:
         return _validate(ActionInputs, values, insecure_http_hosts, sources, operations)
     except InputError as error:
@@ -110,9 +109,10 @@ def _fill_own(values: dict[str, Any], found: Mapping[str, tuple[str, str]]) -> d
 
 
 def _fill_from_context(
-    values: dict[str, Any], context: PortContext, *, on_service: bool
+    values: dict[str, Any], context: PortContext, rule: InputRule | None
 ) -> dict[str, str]:
-    """Fill the inputs left empty from ``context``; returns the keys each was taken from."""
+    """Fill the inputs left empty from ``context`` (only those ``rule`` takes, for an operation
+    run on a service); returns the keys each was taken from."""
     sources: dict[str, str] = {}
 
     def fill(name: str, value: object, source: str) -> None:
@@ -121,16 +121,19 @@ def _fill_from_context(
             sources[name] = source
 
     values["port_run_id"] = context.run_id
-    if not on_service:
+    if rule is None or not rule.runs_on_service:
         fill("incident_id", context.entity, "port_context.entity")
         fill("port_blueprint", context.blueprint, "port_context.blueprint")
         values["port_relations"] = context.relations
         return sources
     # an operation run on a service entity: what it makes gets its own blueprint and relations.
+    takes = (*rule.needs, *rule.accepts)
     service_blueprint = values.get("port_service_blueprint", DEFAULT_SERVICE_BLUEPRINT)
-    if context.blueprint == service_blueprint:
+    if context.blueprint == service_blueprint and "service_id" in takes:
         fill("service_id", context.entity, "port_context.entity")
-    if context.run_id:
+    if "source" in takes:
+        fill("source", context.entity, "port_context.entity")
+    if context.run_id and "incident_key" in takes:
         fill("incident_key", f"port-{context.run_id}", "port_context.run_id")
     return sources
 

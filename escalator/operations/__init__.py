@@ -14,6 +14,7 @@ from escalator.inputs import parse_inputs as parse_with
 from escalator.inputs.model import ActionInputs
 from escalator.operations.acknowledge import Acknowledge
 from escalator.operations.base import Described, Operation
+from escalator.operations.change_event import ChangeEventOperation
 from escalator.operations.create import Create
 from escalator.operations.create_service import CreateServiceOperation
 from escalator.operations.escalate import Escalate
@@ -26,6 +27,7 @@ from escalator.operations.remove_override import RemoveOverride
 from escalator.operations.resolve import Resolve
 from escalator.operations.snooze import Snooze
 from escalator.operations.target import TargetOperation
+from escalator.operations.trigger import Trigger
 
 #: The operations on one incident, in the order the faces and the kit show them (the first is the
 #: default ``operation``).
@@ -48,6 +50,8 @@ _TARGETS: tuple[TargetOperation[Any, Any], ...] = (
     Override(),
     RemoveOverride(),
     CreateServiceOperation(),
+    Trigger(),
+    ChangeEventOperation(),
 )
 TARGET_OPERATIONS: Mapping[str, TargetOperation[Any, Any]] = {
     operation.name: operation for operation in _TARGETS

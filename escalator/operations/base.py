@@ -41,6 +41,7 @@ class Field(enum.Enum):
     OVERRIDE = "Override"
     SERVICE = "Service"
     INTEGRATION = "Integration"
+    EVENT = "Event"
 
 
 def shown(field: Field, incident: Incident | None) -> str:

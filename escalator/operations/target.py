@@ -14,6 +14,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import ClassVar, Generic, ParamSpec, Protocol, TypeVar
 
+from escalator.clients.events import EventsClient
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.errors import PagerDutyError
 from escalator.inputs import ActionInputs
@@ -31,7 +32,14 @@ class Clients:
 
     #: PagerDuty's REST API (its token may be empty for an operation that needs none)
     pagerduty: PagerDutyClient
-    # An Events API v2 client is added here, as ``events: EventsClient | None = None``.
+    #: PagerDuty's Events API v2 (None: the run's inputs name no Events API URL)
+    events: EventsClient | None = None
+
+    def close(self) -> None:
+        """Close every client's connections."""
+        self.pagerduty.close()
+        if self.events is not None:
+            self.events.close()
 
 
 class TargetWrite(Protocol[S]):
@@ -92,6 +100,8 @@ class TargetReads(Protocol):
     """What an operation may use to read before planning: its clients and a pool."""
 
     clients: Clients
+    #: the GitHub workflow run around this run ('' outside GitHub)
+    run_url: str
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]: ...
 

@@ -39,6 +39,7 @@ OUTPUT_NAMES: tuple[str, ...] = (
     "routing_key",
     "port_entity_identifier",
     "port_run_id",
+    "dedup_key",
 )
 #: Outputs whose values come from closed sets: never redacted by substring.
 PLAIN_OUTPUTS = frozenset({"operation", "changed", "incident_number", "incident_status", "urgency"})

@@ -53,6 +53,10 @@ def _main(argv: Sequence[str] | None, env: Mapping[str, str] | None) -> int:
         from escalator.demo_service import run_service_demo
 
         return run_service_demo(dry_run=args.dry_run, path=env.get("PATH", "/usr/bin:/bin"))
+    if args.command == "demo" and args.events:
+        from escalator.demo_events import run_events_demo
+
+        return run_events_demo(dry_run=args.dry_run, path=env.get("PATH", "/usr/bin:/bin"))
     if args.command == "demo":
         from escalator.demo import run_demo
 

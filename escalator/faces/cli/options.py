@@ -64,6 +64,23 @@ OPTIONS: Mapping[str, Option] = {
         "KEY",
         "de-duplication key (default: port-<run id> when --port-context has a run)",
     ),
+    "event_action": Option(
+        ("--event-action",), "ACTION", "trigger (default), acknowledge or resolve"
+    ),
+    "dedup_key": Option(
+        ("--dedup-key",),
+        "KEY",
+        "the alert's de-duplication key (default: port-<run id>, else one made for the run)",
+    ),
+    "severity": Option(("--severity",), "SEVERITY", "critical, error (default), warning or info"),
+    "source": Option(
+        ("--source",), "TEXT", "the affected system (default: the entity in --port-context)"
+    ),
+    "pagerduty_events_url": Option(
+        ("--pagerduty-events-url",),
+        "URL",
+        "PagerDuty Events API v2 base URL (instead of the region's)",
+    ),
     "schedule_id": Option(
         ("-s", "--schedule", "--schedule-id"),
         "ID",
@@ -145,6 +162,7 @@ environment:
   PAGERDUTY_TOKEN (or PAGERDUTY_API_KEY)  PagerDuty REST API key (required)
   PORT_CLIENT_ID, PORT_CLIENT_SECRET      Port credentials (without them Port is skipped)
   GITHUB_TOKEN                            optional: links the Port run to the GitHub job
+  PAGERDUTY_ROUTING_KEY                   Events API v2 integration key (trigger, change-event)
   (tokens are read from the environment, never from options)
 
 against the sandbox (escalator sandbox --port 8080 prints its credentials), add:
@@ -172,6 +190,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve the loopback PagerDuty and Port sandbox; prints its demo credentials",
         add_help=False,
     )
+    _add_demo(commands)
+    commands.add_parser(
+        "port-setup",
+        help="create or update the blueprints and self-service actions in Port",
+        add_help=False,
+    )
+    return parser
+
+
+def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``escalator demo``: the incident operations, or one of the other families instead."""
     demo = commands.add_parser(
         "demo",
         help="run the action against the sandbox as the GitHub runner would",
@@ -179,22 +208,22 @@ def build_parser() -> argparse.ArgumentParser:
         "job log, the outputs, the job summary and what changed in PagerDuty and Port.",
     )
     demo.add_argument("--dry-run", action="store_true", help="run the action with dry_run: true")
-    demo.add_argument(
+    which = demo.add_mutually_exclusive_group()
+    which.add_argument(
+        "--events",
+        action="store_true",
+        help="the Events API v2 instead: trigger, trigger again, resolve, a change event",
+    )
+    which.add_argument(
         "--oncall",
         action="store_true",
         help="show the on-call operations on a schedule instead (oncall, override...)",
     )
-    demo.add_argument(
+    which.add_argument(
         "--create-service",
         action="store_true",
         help="run the kit's Create Service action twice instead (the second finds the service)",
     )
-    commands.add_parser(
-        "port-setup",
-        help="create or update the blueprints and self-service actions in Port",
-        add_help=False,
-    )
-    return parser
 
 
 def _add_operation(

@@ -1,0 +1,82 @@
+"""``escalator demo --events``: the Events API v2 operations against the embedded sandbox.
+
+Four runs, as clicks in Port on the payments-api service would make them: "Trigger Alert" opens
+an incident keyed by the Port run, the same run clicked again adds nothing, "resolve" with that
+key resolves it, and a deploy posts a change event. Each runs ``entrypoint.py`` as the GitHub
+runner would (``escalator.demo._run_step``); the routing key is shown as the secret it is.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from escalator.clients.bodies import EVENT_ACTIONS
+from escalator.demo import _run_step
+from escalator.operations.change_event import ChangeEventOperation
+from escalator.operations.trigger import Trigger
+from escalator.sandbox import Sandbox, seed
+from escalator.sandbox.services import SEEDED_INTEGRATIONS
+
+SERVICE = "PSVCPAY"
+ROUTING_KEY = next(key for service, _, key in SEEDED_INTEGRATIONS if service == SERVICE)
+RUN_KEY = f"port-{seed.DEMO_RUN_ID}"
+RESOLVE = EVENT_ACTIONS[-1]
+ALERT = {"title": "Card payments failing", "severity": "critical"}
+STEPS: tuple[tuple[str, dict[str, str]], ...] = (
+    (Trigger.name, ALERT),
+    (Trigger.name, ALERT),
+    (Trigger.name, {"event_action": RESOLVE, "dedup_key": RUN_KEY}),
+    (
+        ChangeEventOperation.name,
+        {"title": "Deployed payments-api 2.4.2", "details": '{"version": "2.4.2"}'},
+    ),
+)
+
+
+def run_events_demo(*, dry_run: bool = False, path: str = "/usr/bin:/bin") -> int:
+    """Run the event steps against a fresh sandbox; the first failing step's exit code, or 0."""
+    with Sandbox() as sandbox, tempfile.TemporaryDirectory(prefix="escalator-demo-") as tmp:
+        code = 0
+        for number, (operation, asked) in enumerate(STEPS, start=1):
+            workspace = Path(tmp) / f"step-{number}"
+            workspace.mkdir()
+            inputs = _inputs(sandbox, operation, asked, dry_run)
+            code = _run_step(number, operation, inputs, workspace, path)
+            if code != 0:
+                break
+        pd = sandbox.state()["pagerduty"]
+        print("\n== What PagerDuty holds")
+        for incident in pd["incidents"].values():
+            if incident["incident_key"] == RUN_KEY:
+                number, status = incident["incident_number"], incident["status"]
+                print(f"  incident #{number} {incident['id']}: {status}")
+        for event in pd["events"]:
+            print(f"  event {event['event_action']} {event['dedup_key']}: {event['outcome']}")
+        for change in pd["change_events"]:
+            print(f"  change event on {change['service']}: {change['summary']}")
+        return code
+
+
+def _inputs(
+    sandbox: Sandbox, operation: str, asked: dict[str, str], dry_run: bool
+) -> dict[str, str]:
+    """The step's inputs, as the kit's Port action and workflow pass them (the second trigger is
+    the same Port run clicked again)."""
+    context = {"blueprint": "pagerdutyService", "entity": SERVICE, "run_id": seed.DEMO_RUN_ID}
+    if asked.get("event_action"):
+        context.pop("run_id")  # another click: the demo's Port run is the trigger's
+    return {
+        "operation": operation,
+        **asked,
+        "routing_key": ROUTING_KEY,
+        "port_context": json.dumps(context),
+        "pagerduty_token": seed.PAGERDUTY_TOKEN,
+        "port_client_id": seed.PORT_CLIENT_ID,
+        "port_client_secret": seed.PORT_CLIENT_SECRET,
+        "pagerduty_api_url": sandbox.pagerduty_url,
+        "pagerduty_events_url": sandbox.events_url,
+        "port_api_url": sandbox.port_url,
+        "dry_run": "true" if dry_run else "false",
+    }
