@@ -76,6 +76,14 @@ CASES: dict[str, dict[str, str]] = {
             {"blueprint": "pagerdutySchedule", "entity": "PSC7PAY", "run_id": seed.DEMO_RUN_ID}
         ),
     },
+    "trigger": {  # an alert on payments-api through the Events API v2, from its service entity
+        "routing_key": "a3f1c9e27b4d4e5f8c6a0b1d2e3f4a5b",
+        "title": "Disk full on db-1",
+        "severity": "critical",
+        "port_context": json.dumps(
+            {"blueprint": "pagerdutyService", "entity": "PSVCPAY", "run_id": seed.DEMO_RUN_ID}
+        ),
+    },
     "escalate+finish": {
         "operation": "escalate",
         "escalation_policy_id": "PPLATFM",
@@ -254,6 +262,7 @@ class Bench:
             port_client_id=seed.PORT_CLIENT_ID,
             port_client_secret=seed.PORT_CLIENT_SECRET,
             port_api_url=self.sandbox.port_url,
+            pagerduty_events_url=self.sandbox.events_url,
             **{"from": seed.FROM_EMAIL},
         )
         values.update({"operation": operation, **CASES[operation]})
