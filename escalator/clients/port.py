@@ -68,7 +68,9 @@ class PortClient:
             base_url,
             headers={"Accept": "application/json"},
             deadline=deadline,
-            hint_unreachable="Check {port_api_url} / {port_region} and the runner's network.",
+            hint_unreachable="Check {port_api_url} / {port_region} and {machine}'s network; "
+            "against the sandbox, set {port_api_url} to the Port URL it prints "
+            "(http://127.0.0.1:<port>/port).",
             environ=environ,
         )
         return cls(transport, client_id=client_id, client_secret=client_secret, on_token=on_token)
