@@ -409,7 +409,9 @@ class Sandbox:
         # Port's limit holds for the sandbox's life (a reset does not restore it).
         self._port = port_service.PortApi(lambda: self._state, port_rate_limit, rate_window)
         self._events = events_service.EventsApi(
-            lambda: self._state, self._pagerduty.incidents, pagerduty.RateLimiter(events_rate_limit)
+            lambda: self._state,
+            self._pagerduty.incidents,
+            pagerduty.RateLimiter(events_rate_limit, window=rate_window),
         )
 
     @staticmethod

@@ -17,7 +17,6 @@ from escalator.clients.port import PortClient
 from escalator.errors import EscalatorError, PortError, ReportingError
 from escalator.http import Deadline
 from escalator.inputs import ActionInputs
-from escalator.neutral import port_text
 from escalator.operations.base import Described
 from escalator.usecase.run_log import RunLogger
 from escalator.workflow import Console
@@ -168,7 +167,7 @@ class PortRun:
         self.port.update_run(
             run_id,
             status=status,
-            status_label=port_text(self.console.redact(self.words.status_label())),
+            status_label=self.console.redact(self.words.status_label()),
             link=self.outcome.run_link or self.run_url or None,
         )
 
