@@ -155,7 +155,7 @@ def test_inputs_script_rewrites_only_its_tables(
 def test_every_operation_has_its_row_in_docs_operations() -> None:
     """docs/operations.md has one row per operation of the registry, in its order, naming the
     inputs the operation requires, and no row for an operation the registry lacks."""
-    header, *rows = table(OPERATIONS_PAGE, "Incident operations")
+    header, *rows = table(OPERATIONS_PAGE, "Operations")
     assert header[0] == "operation"
     assert [row[0] for row in rows] == [f"`{name}`" for name in OPERATIONS]
     for row in rows:
