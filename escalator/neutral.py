@@ -3,8 +3,9 @@
 Text from PagerDuty (titles, names, notes) and from inputs reaches places that read more into it
 than words: the runner obeys ``##[command]`` anywhere in a line, a terminal obeys ESC and CSI
 sequences, bidi controls reorder what a reader sees, and a raw line break forges a log line.
-Every operation that shows such text passes it through :func:`inert` (the job log) or
-:func:`port_text` (a Port run log or status label).
+Two places apply them, whoever wrote the text: the console's one write to the job log
+(:func:`inert`, :mod:`escalator.workflow`) and the Port client's run log and run update
+(:func:`port_text`, :mod:`escalator.clients.port`).
 """
 
 from __future__ import annotations

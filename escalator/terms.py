@@ -84,6 +84,9 @@ SECRET_ENV: Mapping[str, tuple[str, ...]] = {
 #: Boolean inputs: a flag on the command line (``--dry-run``, ``--no-dry-run``).
 FLAG_INPUTS: tuple[str, ...] = ("finish_port_run", "dry_run")
 
+#: Words that differ by face rather than name an input: ``{machine}`` is where the run happens.
+FACE_WORDS: Mapping[str, tuple[str, str]] = {"machine": ("the runner", "this machine")}
+
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)((?:\.[A-Za-z0-9_]+)*)(?:=([^{}\n]*))?\}")
 
 
@@ -142,6 +145,8 @@ class Terms:
 
         def replace(match: re.Match[str]) -> str:
             name, path, value = match.group(1), match.group(2), match.group(3)
+            if name in FACE_WORDS and not path and value is None:
+                return FACE_WORDS[name][self.cli]
             if name not in INPUT_NAMES:
                 return match.group(0)
             if value is not None:

@@ -1,6 +1,7 @@
 """Benchmark one escalation against the sandbox, beside the seed-shaped chain it replaces.
 
     .venv/bin/python scripts/benchmark.py [--runs 15] [--latency 0.1] [--json] [--skip-size]
+        [--operations escalate,acknowledge,...|all]
 
 What it does, in one invocation and against one sandbox:
 
@@ -13,7 +14,9 @@ What it does, in one invocation and against one sandbox:
 2. runs, alternating with it, the seed-shaped chain: five processes of ``baseline_step.py``
    (log, PUT, log, upsert, log), strictly one after the other, each Port step with its own token;
 3. repeats both with ``--latency`` seconds added by the sandbox to every request;
-4. measures the installed size of the runtime dependencies (a throwaway venv built from
+4. with ``--operations``, runs each other operation of :data:`CASES` as well, in the same rounds
+   (the first one listed is the one the targets and the text's main table are about);
+5. measures the installed size of the runtime dependencies (a throwaway venv built from
    ``requirements.txt``; cached; ``--skip-size`` to skip).
 
 Every count comes from the sandbox's journal: requests, tokens, run logs, connections per service
@@ -58,6 +61,36 @@ from escalator.sandbox import Sandbox, seed  # noqa: E402  # after the path is s
 SEED_CHAIN_SECONDS = 0.52  # the seed workflow in five Node processes (docs: API facts, section 5)
 SIZE_CACHE = Path(tempfile.gettempdir()) / "escalate-action-benchmark"
 SERVICES = ("pagerduty", "port")
+#: The operations the benchmark can run beside the chain: each one's inputs over the shared ones
+#: (the sandbox's demo incident and run, its credentials and URLs, action.yml's defaults). The
+#: sandbox is reset before every run, so each run changes the seeded state alike. Adding an
+#: operation is a line here.
+#: A case is named after its operation unless its inputs name one.
+CASES: dict[str, dict[str, str]] = {
+    "escalate": {"escalation_policy_id": "PPLATFM", "urgency": "low"},
+    "acknowledge": {},
+    "note": {"note": "Rolled back the release"},
+    "override": {  # the demo user takes the pager of a seeded schedule for 4 hours
+        "end": "4h",
+        "port_context": json.dumps(
+            {"blueprint": "pagerdutySchedule", "entity": "PSC7PAY", "run_id": seed.DEMO_RUN_ID}
+        ),
+    },
+    "trigger": {  # an alert on payments-api through the Events API v2, from its service entity
+        "routing_key": "a3f1c9e27b4d4e5f8c6a0b1d2e3f4a5b",
+        "title": "Disk full on db-1",
+        "severity": "critical",
+        "port_context": json.dumps(
+            {"blueprint": "pagerdutyService", "entity": "PSVCPAY", "run_id": seed.DEMO_RUN_ID}
+        ),
+    },
+    "escalate+finish": {
+        "operation": "escalate",
+        "escalation_policy_id": "PPLATFM",
+        "urgency": "low",
+        "finish_port_run": "true",
+    },
+}
 TARGETS = {
     "requests": 8,  # 7, plus the blueprint read that shapes the entity
     "tokens": 1,
@@ -208,8 +241,9 @@ class Bench:
         shutil.copy2(ROOT / "entrypoint.py", self.action_dir / "entrypoint.py")
         compileall.compile_dir(self.action_dir / "escalator", quiet=1)
 
-    def action_env(self) -> dict[str, str]:
-        """What the runner gives the container: every input (defaults too) and GITHUB_*."""
+    def action_env(self, operation: str = "escalate") -> dict[str, str]:
+        """What the runner gives the container for the case ``operation`` (a key of
+        :data:`CASES`): every input (defaults too) and GITHUB_*."""
         for name in ("output", "summary", "env", "event.json"):
             (self.runner_files / name).write_text("{}" if name == "event.json" else "")
         metadata = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
@@ -223,15 +257,15 @@ class Bench:
                     "relations": {},
                 }
             ),
-            escalation_policy_id="PPLATFM",
-            urgency="low",
             pagerduty_token=seed.PAGERDUTY_TOKEN,
             pagerduty_api_url=self.sandbox.pagerduty_url,
             port_client_id=seed.PORT_CLIENT_ID,
             port_client_secret=seed.PORT_CLIENT_SECRET,
             port_api_url=self.sandbox.port_url,
+            pagerduty_events_url=self.sandbox.events_url,
             **{"from": seed.FROM_EMAIL},
         )
+        values.update({"operation": operation, **CASES[operation]})
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(self.workdir / "home"),
@@ -286,10 +320,10 @@ class Bench:
         self.sandbox.reset()  # the incident back on its first policy: every run writes
         self.sandbox.clear_journal()
 
-    def action(self) -> Escalation:
-        """One escalation by the action, as the runner starts it."""
+    def action(self, operation: str = "escalate") -> Escalation:
+        """One run of ``operation`` by the action, as the runner starts it."""
         self._fresh()
-        env = self.action_env()
+        env = self.action_env(operation)
         process = run_process(
             [self.python, str(self.action_dir / "entrypoint.py")], env, self.workspace
         )
@@ -376,23 +410,34 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     return {name: spread([pick(run) for run in runs]) for name, pick in METRICS.items()}
 
 
-def phase(bench: Bench, runs: int, latency: float) -> dict[str, Any]:
-    """``runs`` escalations by each side, alternating, with ``latency`` added to every request."""
+def phase(
+    bench: Bench, runs: int, latency: float, operations: Sequence[str] = ("escalate",)
+) -> dict[str, Any]:
+    """``runs`` rounds with ``latency`` added to every request: in each, one run of every
+    operation by the action, then one of the chain. ``action`` is the first operation's."""
     bench.sandbox.set_faults([], latency)
-    action: list[dict[str, Any]] = []
+    by_operation: dict[str, list[dict[str, Any]]] = {name: [] for name in operations}
     baseline: list[dict[str, Any]] = []
     for _ in range(runs):
-        action.append(bench.action().as_dict())
+        for name, done in by_operation.items():
+            done.append(bench.action(name).as_dict())
         baseline.append(bench.baseline().as_dict())
     bench.sandbox.clear_faults()
-    action_summary = summarise(action)
     baseline_summary = summarise(baseline)
+    measured = {}
+    for name, done in by_operation.items():
+        summary = summarise(done)
+        ratio = summary["wall_s"]["median"] / baseline_summary["wall_s"]["median"]
+        measured[name] = {"summary": summary, "runs": done, "wall_ratio": ratio}
+    first = measured[operations[0]]
     return {
         "latency_s": latency,
         "runs": runs,
-        "action": {"summary": action_summary, "runs": action},
+        "operation": operations[0],
+        "action": {"summary": first["summary"], "runs": first["runs"]},
         "baseline": {"summary": baseline_summary, "runs": baseline},
-        "wall_ratio": action_summary["wall_s"]["median"] / baseline_summary["wall_s"]["median"],
+        "wall_ratio": first["wall_ratio"],
+        "operations": measured,
     }
 
 
@@ -519,7 +564,7 @@ def targets(report: dict[str, Any]) -> list[tuple[str, str, bool]]:
     )
     return [
         (
-            "requests per escalation <= 8",
+            f"requests per escalation <= {TARGETS['requests']}",
             f"{a1['requests']['max']:g}",
             a1["requests"]["max"] <= TARGETS["requests"],
         ),
@@ -590,6 +635,7 @@ def render(report: dict[str, Any]) -> str:
                 "so round trips are read from the pass with latency)"
             )
         lines.append(f"wall time ratio action/chain: {result['wall_ratio']:.2f}")
+        lines.extend(operation_lines(result))
         lines.append("")
     plain = report["phases"][0]
     lines.append(
@@ -618,6 +664,35 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def operation_lines(result: dict[str, Any]) -> list[str]:
+    """One line per operation measured in the phase ``result`` (none when only one was)."""
+    measured = result.get("operations", {})
+    if len(measured) < 2:
+        return []
+    lines = ["each operation beside the same chain (medians):"]
+    for name, figures in measured.items():
+        s = figures["summary"]
+        lines.append(
+            f"  {name:14} wall {s['wall_s']['median']:.3f} s, ratio {figures['wall_ratio']:.2f}, "
+            f"first request {s['first_request_s']['median']:.3f} s, "
+            f"{s['requests']['median']:g} requests, {s['tokens']['median']:g} Port token(s), "
+            f"{s['critical_round_trips']['median']:g} round trips (critical path)"
+        )
+    return lines
+
+
+def operations_asked(text: str) -> list[str]:
+    """The ``--operations`` list: names of :data:`CASES`, comma-separated, or ``all``."""
+    names = list(CASES) if text == "all" else [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [name for name in names if name not in CASES]
+    if unknown or not names:
+        raise SystemExit(
+            f"--operations: {', '.join(unknown) or 'none given'}: choose from {', '.join(CASES)} "
+            "(comma-separated) or all"
+        )
+    return names
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -627,6 +702,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.1,
         help="seconds the sandbox adds to every request in the second pass (0.1)",
+    )
+    parser.add_argument(
+        "--operations",
+        default="escalate",
+        help=f"operations to run beside the chain, comma-separated, or all ({', '.join(CASES)}); "
+        "the first is the one the targets are about (escalate)",
     )
     parser.add_argument(
         "--json",
@@ -663,6 +744,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.runs < 1:
         raise SystemExit("--runs must be at least 1")
+    operations = operations_asked(args.operations)
     if args.server_nodelay:
         from escalator.sandbox import server
 
@@ -679,7 +761,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     with tempfile.TemporaryDirectory(prefix="escalate-bench-") as tmp, Sandbox() as sandbox:
         bench = Bench(sandbox, args.python, Path(tmp))
-        report["phases"] = [phase(bench, args.runs, 0.0), phase(bench, args.runs, args.latency)]
+        report["phases"] = [
+            phase(bench, args.runs, 0.0, operations),
+            phase(bench, args.runs, args.latency, operations),
+        ]
     if not args.skip_size:
         report["installed_size"] = installed_size(args.size_cache)
     report["targets"] = [

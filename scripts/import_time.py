@@ -3,7 +3,10 @@
 
 Each run is a fresh interpreter that imports the action's entry module the way entrypoint.py
 does (with its environment) and reports the wall and CPU time of that import alone. Runs of the
-two trees alternate, so a busy machine slows both alike; the figures are medians.
+two trees alternate, so a busy machine slows both alike; the figures are medians. Both trees are
+compiled first, as the image compiles the package: otherwise a tree whose bytecode is missing or
+stale (a fresh worktree, or ``PYTHONDONTWRITEBYTECODE`` set) pays for compiling its modules on
+every run, and the comparison measures that instead.
 
     .venv/bin/python scripts/import_time.py [--against REV] [--runs N]
 
@@ -13,6 +16,7 @@ Nothing here is a test: it prints figures.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import statistics
@@ -79,6 +83,9 @@ def main() -> int:
             )  # fmt: skip
             trees[args.against] = old
         try:
+            for root in trees.values():
+                if root is not None:
+                    compileall.compile_dir(root / "escalator", quiet=1)
             figures: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
             for _ in range(args.runs):
                 for name, root in trees.items():

@@ -300,7 +300,8 @@ def _cases() -> list[Case]:
             "404-html-body",
             [{"status": 404, "body": "<html>Not Found</html>"}],
             True,
-            _pagerduty_failure("answered 404", "incident_id"),
+            # not PagerDuty's answer: the URL is named, not the incident
+            _pagerduty_failure("answered 404", "pagerduty_api_url"),
         ),
         Case(
             "pd_read",

@@ -145,3 +145,50 @@ def test_the_text_report_prints_the_measured_figures() -> None:
         assert f"wall time ratio action/chain: {phase['wall_ratio']:.2f}" in text
     assert "targets (reported, not enforced):" in text
     assert result["machine"]["cpu"] in text
+
+
+@pytest.mark.slow
+def test_each_operation_asked_runs_beside_the_chain_and_sends_its_own_requests() -> None:
+    """--operations runs every operation listed in each round; the first is the phase's action."""
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--runs",
+            "1",
+            "--latency",
+            "0",
+            "--json",
+            "--skip-size",
+            "--operations",
+            "acknowledge,note",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=REPO,
+    )
+    assert completed.returncode == 0, completed.stderr
+    for phase in json.loads(completed.stdout)["phases"]:
+        assert list(phase["operations"]) == ["acknowledge", "note"]
+        assert phase["operation"] == "acknowledge"
+        assert phase["action"]["runs"] == phase["operations"]["acknowledge"]["runs"]
+        (ack,) = phase["operations"]["acknowledge"]["runs"]
+        (note,) = phase["operations"]["note"]["runs"]
+        assert [e["method"] for e in ack["journal"] if e["path"].startswith("/pagerduty")] == [
+            "GET",
+            "PUT",
+            "GET",
+        ]
+        assert any(e["method"] == "POST" and e["path"].endswith("/notes") for e in note["journal"])
+        assert not any(e["method"] == "PUT" for e in note["journal"])
+
+
+def test_an_operation_the_benchmark_does_not_know_is_refused() -> None:
+    """--operations names only operations of CASES; a typo says which ones there are."""
+    module = benchmark_module()
+    assert module.operations_asked("all") == list(module.CASES)
+    assert module.operations_asked("note, escalate") == ["note", "escalate"]
+    with pytest.raises(SystemExit, match="choose from escalate"):
+        module.operations_asked("escalte")

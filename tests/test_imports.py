@@ -103,3 +103,24 @@ def test_a_run_with_github_token_loads_pygithub_when_it_looks_up_the_job(
     modules = loaded_modules(PROBE, runner, str(REPO / "entrypoint.py"))
     assert {"github", "escalator.clients.github"} <= modules
     assert matching(modules, "escalator.sandbox", *TEST_ONLY_PACKAGES) == set()
+
+
+LAZY_MODELS = """
+import json, sys
+sys.path.insert(0, sys.argv[2])
+import escalator.faces.action
+from escalator.clients import models
+from escalator.inputs import model
+found = [*vars(models).items(), *vars(model).items()]
+built = {name: cls.__pydantic_complete__ for name, cls in found
+         if isinstance(cls, type) and hasattr(cls, "__pydantic_complete__")}
+with open(sys.argv[1], "w") as file:
+    json.dump({"exit": 0, "modules": [name for name, done in built.items() if done],
+               "checked": len(built)}, file)
+"""
+
+
+def test_importing_the_action_builds_no_pydantic_model(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The answer and input models are built when a run first uses them, not at import."""
+    runner = seed_runner(sandbox, tmp_path)
+    assert loaded_modules(LAZY_MODELS, runner, str(REPO)) == set()

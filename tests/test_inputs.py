@@ -177,8 +177,10 @@ def test_defaults_and_regions() -> None:
     assert eu.pagerduty_api_url == "https://api.eu.pagerduty.com"
     assert eu.port_api_url == "https://api.us.port.io"
     url = "http://127.0.0.1:9/pagerduty"
-    overridden = parse_inputs(inputs(pagerduty_region="apac", pagerduty_api_url=url))
+    overridden = parse_inputs(inputs(pagerduty_region="eu", pagerduty_api_url=url))
     assert overridden.pagerduty_api_url == url
+    with pytest.raises(InputError, match="pagerduty_region"):  # a typo is not passed over
+        parse_inputs(inputs(pagerduty_region="apac", pagerduty_api_url=url))
 
 
 @pytest.mark.parametrize(

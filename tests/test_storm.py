@@ -1,5 +1,6 @@
 """The storm, bounded: many runs at once against services that rate limit them per second all
-succeed within their deadline, and no write is applied twice (``scripts/storm.py``)."""
+succeed within their deadline, and no write is applied twice (``scripts/storm.py``), for the
+incident escalations and for the writes beside them (overrides, services, alert events)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 import sys
 import time
 from types import ModuleType
+from typing import Any
 
 import pytest
 import requests
@@ -44,6 +46,66 @@ def test_twelve_runs_at_once_all_succeed_under_a_rate_limit(
     assert found is not None, printed
     assert int(found[2]) > 0  # the limit was hit: the storm is a storm
     assert time.monotonic() - started < 60
+
+
+@pytest.mark.parametrize("operation", ["override", "create-service", "trigger", "mix"])
+def test_eight_runs_of_a_new_write_at_once_all_succeed_under_a_rate_limit(
+    operation: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """8 runs at once of an override (each its own window and user), a service creation (each
+    its own name), an alert (each its own dedup key) or all four in turn, 10 requests/s per
+    service and 10 events/s: every run succeeds, no write lands twice, and 429s were answered."""
+    started = time.monotonic()
+    code = _storm_script().main(["--operation", operation, "--runs", "8", "--timeout", "60"])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "successes    8/8" in printed
+    assert "duplicated writes 0" in printed
+    found = re.search(r"requests +(\d+) \((\d+) answered 429\)", printed)
+    assert found is not None, printed
+    assert int(found[2]) > 0  # the limit was hit: the storm is a storm
+    assert time.monotonic() - started < 60
+
+
+def _state(**pagerduty: Any) -> dict[str, Any]:
+    return {"pagerduty": pagerduty}
+
+
+def test_the_storm_counts_a_write_that_landed_twice() -> None:
+    """Two overrides of one run's window, two services of one name (in another case) and two
+    incidents of one dedup key are each reported as duplicated, and the run as not done."""
+    storm = _storm_script()
+    window = ("2030-01-01T10:00:00Z", "2030-01-01T11:00:00Z")
+    override = {"user": {"id": "PXPGF42"}, "start": window[0], "end": window[1]}
+    state = _state(
+        users={"PXPGF42": {"id": "PXPGF42", "email": "alice@example.com"}},
+        overrides={"PSC7PAY": [override, dict(override)]},
+        services={
+            "P1": {"name": "Storm service 001", "integrations": []},
+            "P2": {"name": "storm SERVICE 001", "integrations": []},
+        },
+        incidents={"Q1": {"incident_key": "k-1"}, "Q2": {"incident_key": "k-1"}},
+    )
+    checks = [
+        (storm.overridden, f"PSC7PAY alice@example.com {window[0]} {window[1]}"),
+        (storm.service_created, "Storm service 001"),
+        (storm.triggered, "k-1"),
+    ]
+    for check, key in checks:
+        landed, twice = check(storm.Target("x", "r_1", key, {}), state)
+        assert not landed
+        assert len(twice) == 1, twice
+        assert "x2" in twice[0], twice
+
+
+def test_an_unknown_storm_operation_is_refused_by_name(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--operation with a name that is not a storm's stops before any run, naming the choices."""
+    with pytest.raises(SystemExit) as stopped:
+        _storm_script().main(["--operation", "escalate,snooze", "--runs", "1"])
+    assert stopped.value.code == 2
+    assert "create-service" in capsys.readouterr().err
 
 
 def test_port_answers_429_with_retry_after_past_its_rate() -> None:

@@ -18,7 +18,7 @@ Urgency = Literal["high", "low"]
 
 
 class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
 
 class Reference(_Lenient):
@@ -141,7 +141,7 @@ class PortBlueprint(_Lenient):
 class PortEntity(BaseModel):
     """An entity to upsert into Port."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     identifier: str
     title: str

@@ -57,7 +57,7 @@ class PagerDutyClient:
             headers={"Accept": ACCEPT}
             | ({"Authorization": f"Token token={token}"} if token else {}),
             deadline=deadline,
-            hint_unreachable="Check {pagerduty_api_url} / {pagerduty_region} and the runner's "
+            hint_unreachable="Check {pagerduty_api_url} / {pagerduty_region} and {machine}'s "
             "network.",
             environ=environ,
         )

@@ -128,6 +128,23 @@ ERROR_RULES: Mapping[int | str, ErrorRule] = {
 }
 
 
+#: A 404 whose body is not a PagerDuty error: the base URL is not PagerDuty's REST API.
+NOT_PAGERDUTY = ErrorRule(
+    "the answer is not PagerDuty's: {pagerduty_api_url} does not look like PagerDuty's REST API.",
+    "Check {pagerduty_api_url}: PagerDuty's REST API base URL (https://api.pagerduty.com, "
+    "https://api.eu.pagerduty.com), or the sandbox's http://127.0.0.1:<port>/pagerduty; or leave "
+    "it empty and set {pagerduty_region}.",
+)
+
+
+def not_pagerduty(response: HttpResponse) -> bool:
+    """A 404 without PagerDuty's error object: another service (or none) answered."""
+    body = response.body
+    return response.status == 404 and not (
+        isinstance(body, dict) and isinstance(body.get("error"), dict)
+    )
+
+
 def read_error(response: HttpResponse, path: str) -> Reading:
     """What a PagerDuty error answer means: by the error code first (more precise than the
     status), then by the status."""
@@ -156,18 +173,20 @@ def read_error(response: HttpResponse, path: str) -> Reading:
         rule = ErrorRule(rule.message, _WRITE_HINTS[path.rsplit("/", 1)[1]])
     if status == 404 and not path.startswith("/incidents/"):
         rule = ErrorRule("the requested object was not found.", rule.hint)
+    if not_pagerduty(response):
+        rule = NOT_PAGERDUTY
     words = "; ".join(part for part in (server_message, details) if part)
     return Reading(rule, said=words, code=code)
 
 
 def read_create_error(response: HttpResponse, path: str, *, service_id: str) -> Reading:
-    """What PagerDuty's refusal of ``POST /incidents`` means: the service unknown or disabled,
-    the creation rate limit, priorities not enabled; else as :func:`read_error`."""
+    """What PagerDuty's refusal of ``POST /incidents`` means (service, limit, priorities...)."""
     reading = read_error(response, path)
     said = reading.said.lower()
-    rule: ErrorRule | None = None
     if response.status == 429:
         rule = _creation_rate_limited(response.headers)
+    elif reading.rule is NOT_PAGERDUTY:
+        return reading
     elif ("service" in said and "not found" in said) or response.status == 404:
         rule = ErrorRule(
             f"no PagerDuty service has the ID {clip(service_id, 40)} given in {{service_id}}.",
@@ -197,7 +216,7 @@ def read_create_error(response: HttpResponse, path: str, *, service_id: str) -> 
             "Check {service_id}, {escalation_policy_id}, {assignees}, {priority} and {urgency} "
             "against PagerDuty's message.",
         )
-    if rule is None:
+    else:
         return reading
     return Reading(rule, said=reading.said, code=reading.code)
 
@@ -222,7 +241,7 @@ def _creation_rate_limited(headers: Mapping[str, str]) -> ErrorRule:
 def read_policy_error(response: HttpResponse, path: str) -> Reading:
     """As :func:`read_error`, except that a 404 means the escalation policy does not exist."""
     reading = read_error(response, path)
-    if response.status != 404:
+    if response.status != 404 or reading.rule is NOT_PAGERDUTY:
         return reading
     rule = ErrorRule("the escalation policy was not found.", ERROR_RULES[1014].hint)
     return Reading(rule, said=reading.said, code=reading.code)

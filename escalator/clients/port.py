@@ -3,7 +3,8 @@
 The access token is minted once per run (Port limits unauthenticated calls), checked to be usable
 as a header, and handed to ``on_token`` at once, so the caller can mask it before anything is
 printed. A 401 in the middle of a run mints a new token once and repeats the call. What an error
-answer means is read by :mod:`escalator.clients.port_errors`.
+answer means is read by :mod:`escalator.clients.port_errors`. Every run log and status label is
+made inert here (:func:`escalator.neutral.port_text`), whoever wrote it: one line, no controls.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from escalator.clients.models import PortBlueprint, PortEntity
 from escalator.clients.port_errors import ERROR_RULES, read_error
 from escalator.errors import PortError, UnexpectedResponse
 from escalator.http import Deadline, HttpResponse, Policy, Transport, parse_json_body
+from escalator.neutral import port_text
 
 __all__ = ["ERROR_RULES", "SERVICE", "PortClient", "read_error"]
 
@@ -68,7 +70,9 @@ class PortClient:
             base_url,
             headers={"Accept": "application/json"},
             deadline=deadline,
-            hint_unreachable="Check {port_api_url} / {port_region} and the runner's network.",
+            hint_unreachable="Check {port_api_url} / {port_region} and {machine}'s network; "
+            "against the sandbox, set {port_api_url} to the Port URL it prints "
+            "(http://127.0.0.1:<port>/port).",
             environ=environ,
         )
         return cls(transport, client_id=client_id, client_secret=client_secret, on_token=on_token)
@@ -169,10 +173,10 @@ class PortClient:
     # --- action runs --------------------------------------------------------------------------
 
     def add_run_log(self, run_id: str, message: str) -> None:
-        """``POST /v1/actions/runs/{run_id}/logs``. A 2xx status says Port stored it, whatever
-        its body."""
+        """``POST /v1/actions/runs/{run_id}/logs`` with ``message`` made inert (one line, no
+        controls, no legacy command). A 2xx status says Port stored it, whatever its body."""
         path = f"/v1/actions/runs/{_q(run_id)}/logs"
-        self._send(Policy.RUN_LOG, "POST", path, json_body={"message": message})
+        self._send(Policy.RUN_LOG, "POST", path, json_body={"message": port_text(message)})
 
     def update_run(
         self,
@@ -183,12 +187,12 @@ class PortClient:
         link: str | list[str] | None = None,
     ) -> None:
         """``PATCH /v1/actions/runs/{run_id}``: only the keys given are sent (each overwrites).
-        A 2xx status says Port applied it, whatever its body."""
+        The status label is made inert. A 2xx status says Port applied it, whatever its body."""
         body: dict[str, Any] = {}
         if status:
             body["status"] = status
         if status_label:
-            body["statusLabel"] = status_label
+            body["statusLabel"] = port_text(status_label)
         if link:
             body["link"] = link
         self._send(Policy.RUN_UPDATE, "PATCH", f"/v1/actions/runs/{_q(run_id)}", json_body=body)

@@ -72,7 +72,7 @@ def read_error(response: HttpResponse, path: str) -> Reading:
     status = response.status
     rule: ErrorRule | None = ERROR_RULES.get(code) if code else None
     if rule is None and status == 404:
-        rule = _not_found_rule(path)
+        rule = _not_found_rule(path, server_message)
     if rule is None:
         rule = ERROR_RULES.get(status) or (ERROR_RULES[500] if status >= 500 else None)
     rule = rule or ErrorRule("Port answered with an error.", "See Port's message above.")
@@ -87,9 +87,14 @@ def read_error(response: HttpResponse, path: str) -> Reading:
     return Reading(rule, said=server_message, code=code)
 
 
-def _not_found_rule(path: str) -> ErrorRule:
+#: Port's message for a run it does not hold (``Run with id "r_..." was not found``)
+_RUN_NOT_FOUND = re.compile(r"\brun\b[^.]*\bnot found", re.IGNORECASE)
+
+
+def _not_found_rule(path: str, said: str) -> ErrorRule:
     parts = path.split("/")
-    if path.startswith("/v1/blueprints/"):
+    run_missing = _RUN_NOT_FOUND.search(said) is not None
+    if path.startswith("/v1/blueprints/") and not run_missing:
         blueprint = parts[3] if len(parts) > 3 else "?"
         return ErrorRule(
             f"the blueprint '{blueprint}' does not exist in this Port organization.",
@@ -103,7 +108,7 @@ def _not_found_rule(path: str) -> ErrorRule:
             "Check {port_api_url} (Port's API base URL, such as https://api.port.io, without "
             "/v1) and {port_region}.",
         )
-    if path.startswith("/v1/actions/runs/"):
+    if path.startswith("/v1/actions/runs/") or run_missing:
         return ErrorRule(
             "the Port action run was not found.",
             'Check {port_context}: template the run as "run_id": "{{.run.id}}", and check '

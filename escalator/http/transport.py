@@ -185,7 +185,7 @@ class Transport:
             return ServiceUnavailable(
                 self.service,
                 f"{what}: {failure.problem}.",
-                hint="Check the API URL (https, the right host) and the runner's CA certificates.",
+                hint="Check the API URL (https, the right host) and {machine}'s CA certificates.",
             )
         return ServiceUnavailable(
             self.service, f"{what}: {failure.problem}, after every attempt.", hint=_NO_TIME_HINT

@@ -89,7 +89,7 @@ def _region_url(data: Any, service: str, regions: Mapping[str, str], url: str | 
         return data
     url, region = url or f"{service}_api_url", f"{service}_region"
     if data.get(url):
-        return {name: value for name, value in data.items() if name != region}
+        return data  # the region is still checked, so a typo in it is not passed over
     chosen = str(data.get(region, next(iter(regions)))).lower()
     return {**data, url: regions[chosen]} if chosen in regions else data
 

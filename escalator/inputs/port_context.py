@@ -9,7 +9,6 @@ allowed; any other key is a mistake, named with the closest known key.
 
 from __future__ import annotations
 
-import difflib
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
@@ -94,6 +93,8 @@ def _check_keys(scope: dict[str, Any]) -> None:
     for key in scope:
         if key in READ_KEYS or key in UNREAD_KEYS:
             continue
+        import difflib  # only for a key it does not know: not at start-up
+
         close = difflib.get_close_matches(str(key), READ_KEYS + UNREAD_KEYS, n=1, cutoff=0.6)
         if not close:
             close = [known for known in READ_KEYS if known.lower() == str(key).lower()]

@@ -33,6 +33,20 @@ from escalator.sandbox.wire import JSON, Reply, Request
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MAX_READ = 8 * 1024 * 1024
 SERVICES = ("pagerduty", "events", "port")
+#: What ``GET /__sandbox/`` lists (docs/sandbox.md says what each does).
+CONTROL_ENDPOINTS = (
+    "GET /__sandbox/journal",
+    "DELETE /__sandbox/journal",
+    "GET /__sandbox/state",
+    "POST /__sandbox/reset",
+    "GET /__sandbox/faults",
+    "POST /__sandbox/faults",
+    "DELETE /__sandbox/faults",
+    "POST /__sandbox/blueprint-shape",
+    "POST /__sandbox/priorities",
+    "POST /__sandbox/limits",
+    "POST /__sandbox/expire-snoozes",
+)
 
 
 class _Server(ThreadingHTTPServer):
@@ -395,7 +409,9 @@ class Sandbox:
         # Port's limit holds for the sandbox's life (a reset does not restore it).
         self._port = port_service.PortApi(lambda: self._state, port_rate_limit, rate_window)
         self._events = events_service.EventsApi(
-            lambda: self._state, self._pagerduty.incidents, pagerduty.RateLimiter(events_rate_limit)
+            lambda: self._state,
+            self._pagerduty.incidents,
+            pagerduty.RateLimiter(events_rate_limit, window=rate_window),
         )
 
     @staticmethod
@@ -585,6 +601,8 @@ class Sandbox:
         """Route a control request; raise ValueError on a bad body."""
         name = path.removeprefix("/__sandbox/").rstrip("/")
         options = body if isinstance(body, dict) else {}
+        if (name, method) == ("", "GET"):
+            return 200, {"ok": True, "endpoints": list(CONTROL_ENDPOINTS)}
         if (name, method) == ("journal", "GET"):
             return 200, {"journal": self.journal()}
         if (name, method) == ("journal", "DELETE"):

@@ -98,12 +98,19 @@ class IncidentEntity:
         if needs_assignee_emails(read, created) or wants_trigger_agent(read, created):
             self._expanded = self.submit(self.pagerduty.get_incident, created.id, include=FULL_READ)
 
-    def upsert_current(self, entity: PortEntity, port_run: PortRun) -> None:
-        """Upsert ``entity``, then read the incident again: while PagerDuty holds something else
-        (another run changed it, and its upsert may have landed before this one), upsert what
-        PagerDuty holds. The last upsert to land is then followed by a read that matched it."""
-        for _round in range(CONVERGE_ROUNDS):
-            port_run.upsert(entity)
+    def upsert_current(self, entity: PortEntity, port_run: PortRun) -> Callable[[], None]:
+        """Upsert ``entity`` tied to the run; returns the check that follows it, which the run's
+        final update need not wait for: :meth:`converge`."""
+        port_run.upsert(entity)
+        return lambda: self.converge(entity, port_run)
+
+    def converge(self, entity: PortEntity, port_run: PortRun) -> None:
+        """Read the incident again once ``entity`` is in Port: while PagerDuty holds something
+        else (another run changed it, and its upsert may have landed before this one), upsert
+        what PagerDuty holds, untied (that change is not this run's). The last upsert to land is
+        then followed by a read that matched it. Port holds this run's entity already, so what
+        fails here is a warning."""
+        for attempt in range(CONVERGE_ROUNDS):
             try:
                 latest = self.pagerduty.get_incident(entity.identifier, include=FULL_READ)
             except EscalatorError as exc:
@@ -113,6 +120,14 @@ class IncidentEntity:
             fresh = self.of(latest)
             if fresh == entity:
                 return
+            if attempt == CONVERGE_ROUNDS - 1:
+                break
             self.console.info("PagerDuty changed meanwhile: upserting what it holds now.")
             entity = self.outcome.entity = fresh
+            try:
+                port_run.port.upsert_entity(port_run.inputs.port_blueprint, entity, run_id=None)
+            except EscalatorError as exc:
+                said = exc.render(self.console.terms)
+                self.warn(f"Could not upsert what PagerDuty holds now: {said}")
+                return
         self.warn("The incident kept changing in PagerDuty; Port may lag behind it.")

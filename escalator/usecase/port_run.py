@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Protocol
+from typing import Any, Protocol
 
 from escalator.clients.models import PortEntity
 from escalator.clients.port import PortClient
 from escalator.errors import EscalatorError, PortError, ReportingError
 from escalator.http import Deadline
 from escalator.inputs import ActionInputs
-from escalator.neutral import port_text
 from escalator.operations.base import Described
 from escalator.usecase.run_log import RunLogger
 from escalator.workflow import Console
@@ -27,6 +26,8 @@ LOG_FLUSH_SECONDS = 5.0
 RUN_ENDED = "run_exhausted"
 #: what was not done, and why
 Failures = list[tuple[str, EscalatorError]]
+#: upserts the entity; returns the check to run after it (beside the run's final update), if any
+Upsert = Callable[[PortEntity], Callable[[], None] | None]
 
 
 class Told(Protocol):
@@ -67,7 +68,7 @@ class PortRun:
         words: RunWords,
         console: Console,
         deadline: Deadline,
-        submit: Callable[[Callable[[], None]], Future[None]],
+        submit: Callable[[Callable[[], Any]], Future[Any]],
         run_url: str = "",
     ) -> None:
         self.port = port
@@ -92,13 +93,12 @@ class PortRun:
         self.run_log = RunLogger(self.port, run_id, self.console.redact)
         self.run_log.send(self.words.start_log())
 
-    def report(
-        self, entity: PortEntity | None, upsert_current: Callable[[PortEntity], None]
-    ) -> Failures:
-        """Round 3: the entity upsert (by ``upsert_current``, which calls :meth:`upsert` until
-        Port holds what PagerDuty holds; none without an entity) and the run update, together;
-        the result log beside. Returns what was not done (an ended run that only matters as a
-        warning is left out)."""
+    def report(self, entity: PortEntity | None, upsert_current: Upsert) -> Failures:
+        """Round 3: the entity upsert (by ``upsert_current``, which calls :meth:`upsert`; none
+        without an entity) and the run update, together; the result log beside. Round 4: the
+        check ``upsert_current`` returns (Port holds what PagerDuty holds), beside the run's
+        final status when it is set. Returns what was not done (an ended run that only matters
+        as a warning is left out)."""
         inputs, outcome = self.inputs, self.outcome
         upsert = self.submit(lambda: upsert_current(entity)) if entity is not None else None
         run_update = None
@@ -107,12 +107,14 @@ class PortRun:
         if self.run_log is not None:
             self.run_log.send(self.words.result())
         errors: Failures = []
+        check: Callable[[], None] | None = None
         try:
             if upsert is not None:
-                upsert.result()
+                check = upsert.result()
                 outcome.entity_upserted = True
         except EscalatorError as exc:
             errors.append(("the Port entity was not updated", exc))
+        checking = self.submit(check) if check is not None else None
         if run_update is not None:
             try:
                 run_update.result()
@@ -124,6 +126,8 @@ class PortRun:
                 self.update("SUCCESS")
             except EscalatorError as exc:
                 errors.append(("the Port run was not finished", exc))
+        if checking is not None:
+            checking.result()  # warns, never raises
         return self._forgive_an_ended_run(errors)
 
     def fail(self, error: EscalatorError) -> None:
@@ -163,7 +167,7 @@ class PortRun:
         self.port.update_run(
             run_id,
             status=status,
-            status_label=port_text(self.console.redact(self.words.status_label())),
+            status_label=self.console.redact(self.words.status_label()),
             link=self.outcome.run_link or self.run_url or None,
         )
 

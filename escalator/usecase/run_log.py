@@ -1,7 +1,8 @@
 """Port run logs, sent in order from a background thread, off the critical path.
 
-Every text is redacted before it leaves (a service's message or an input can hold a secret) and
-made inert: one line, no control characters (a note's line breaks or ESC cannot forge a log line).
+Every text is redacted before it leaves (a service's message or an input can hold a secret); the
+Port client makes it inert: one line, no control characters (a note's line breaks or ESC cannot
+forge a log line).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections.abc import Callable
 
 from escalator.clients.port import PortClient
 from escalator.errors import EscalatorError
-from escalator.neutral import port_text
 
 
 class RunLogger:
@@ -28,8 +28,8 @@ class RunLogger:
         self._thread.start()
 
     def send(self, message: str) -> None:
-        """Queue ``message`` (redacted and inert now, before it can reach another thread)."""
-        self._queue.put(port_text(self.redact(message)))
+        """Queue ``message`` (redacted now, before it can reach another thread)."""
+        self._queue.put(self.redact(message))
 
     def flush(self, timeout: float) -> bool:
         """Wait, at most ``timeout`` seconds, for every queued log to be sent."""

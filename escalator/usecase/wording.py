@@ -24,6 +24,8 @@ def result(outcome: Outcome) -> str:
     """One line saying what was sent and what already held: the result log and the last line."""
     incident = outcome.incident
     plan = outcome.plan
+    if plan is not None and incident is None and outcome.inputs.dry_run:
+        return f"Dry run: would send {len(plan.writes)} request(s); nothing was sent."
     if incident is None or plan is None:
         return ""
     name = (

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from escalator.faces.cli.options import build_parser
+from escalator.faces.cli.usage import settle
 from escalator.operations import OPERATIONS
 from escalator.terms import SECRET_ENV
 
@@ -42,7 +43,8 @@ def _main(argv: Sequence[str] | None, env: Mapping[str, str] | None) -> int:
     if argv[:1] == ["port-setup"]:
         return _port_setup(argv[1:], env)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    settle(parser, args, extra)
     if args.command == "demo" and args.oncall:
         from escalator.demo_oncall import run_oncall_demo
 

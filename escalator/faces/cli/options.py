@@ -45,6 +45,9 @@ OPTIONS: Mapping[str, Option] = {
         ("--assignees",), "USERS", "PagerDuty users to assign: emails or user IDs, comma-separated"
     ),
     "note": Option(("--note",), "TEXT", "a note to add to the incident after the change"),
+    "snooze_duration": Option(
+        ("--duration", "--snooze-duration"), "DURATION", "seconds (1800) or 30m, 4h, 1h30m, 1d"
+    ),
     "resolution": Option(
         ("--resolution",), "TEXT", "why it was resolved: sent with the change and added as a note"
     ),
@@ -167,6 +170,10 @@ against the sandbox (escalator sandbox --port 8080 prints its credentials), add:
 """
 
 
+#: Where the option form of an operation's positional input lands before :func:`settle` merges it.
+OPTION_FORM = "positional_as_option"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``escalator``: the operations, ``sandbox``, ``demo`` and ``port-setup``."""
     parser = argparse.ArgumentParser(
@@ -233,16 +240,21 @@ def _add_operation(
     )
     positional = operation.positional
     if positional is not None:
+        # optional here: its option form (``note --note hello``) may be given instead
         parser.add_argument(
             positional.input,
             metavar=positional.metavar,
-            nargs="+" if positional.many else None,
-            help=positional.help,
+            nargs="*" if positional.many else "?",
+            help=f"{positional.help} (or {OPTIONS[positional.input].flags[0]})",
         )
     own = parser.add_argument_group(f"{name} options")
     for input_name in (*operation.needs, *operation.accepts):
-        if positional is None or input_name != positional.input:
-            option = OPTIONS[input_name]
+        option = OPTIONS[input_name]
+        if positional is not None and input_name == positional.input:
+            own.add_argument(
+                *option.flags, dest=OPTION_FORM, metavar=option.metavar, help=option.help
+            )
+        else:
             own.add_argument(
                 *option.flags, dest=input_name, metavar=option.metavar, help=option.help
             )
