@@ -36,7 +36,7 @@ COPY scripts/image_bytecode.py /tmp/image_bytecode.py
 RUN python /tmp/image_bytecode.py /action /stage \
     && rm -rf /tmp/image_bytecode.py \
       /action/escalator/sandbox /action/escalator/kit /action/escalator/faces/cli \
-      /action/escalator/demo.py /action/escalator/__main__.py \
+      /action/escalator/demo.py /action/escalator/demo_*.py /action/escalator/__main__.py \
     && mv /action /stage/action
 
 # --- the image: the base and one layer ---------------------------------------------------------

@@ -3,17 +3,15 @@
 Four runs, as clicks in Port on the payments-api service would make them: "Trigger Alert" opens
 an incident keyed by the Port run, the same run clicked again adds nothing, "resolve" with that
 key resolves it, and a deploy posts a change event. Each runs ``entrypoint.py`` as the GitHub
-runner would (``escalator.demo._run_step``); the routing key is shown as the secret it is.
+runner would (``escalator.demo_steps.run_steps``); the routing key is shown as the secret it is.
 """
 
 from __future__ import annotations
 
-import json
-import tempfile
-from pathlib import Path
+from collections.abc import Callable
 
 from escalator.clients.bodies import EVENT_ACTIONS
-from escalator.demo import _run_step
+from escalator.demo_steps import run_steps, step_inputs
 from escalator.operations.change_event import ChangeEventOperation
 from escalator.operations.trigger import Trigger
 from escalator.sandbox import Sandbox, seed
@@ -37,15 +35,12 @@ STEPS: tuple[tuple[str, dict[str, str]], ...] = (
 
 def run_events_demo(*, dry_run: bool = False, path: str = "/usr/bin:/bin") -> int:
     """Run the event steps against a fresh sandbox; the first failing step's exit code, or 0."""
-    with Sandbox() as sandbox, tempfile.TemporaryDirectory(prefix="escalator-demo-") as tmp:
-        code = 0
-        for number, (operation, asked) in enumerate(STEPS, start=1):
-            workspace = Path(tmp) / f"step-{number}"
-            workspace.mkdir()
-            inputs = _inputs(sandbox, operation, asked, dry_run)
-            code = _run_step(number, operation, inputs, workspace, path)
-            if code != 0:
-                break
+    with Sandbox() as sandbox:
+        steps = [
+            (operation, _inputs_for(sandbox, operation, asked, dry_run))
+            for operation, asked in STEPS
+        ]
+        code, _sent = run_steps(sandbox, steps, path)
         pd = sandbox.state()["pagerduty"]
         print("\n== What PagerDuty holds")
         for incident in pd["incidents"].values():
@@ -59,24 +54,16 @@ def run_events_demo(*, dry_run: bool = False, path: str = "/usr/bin:/bin") -> in
         return code
 
 
-def _inputs(
+def _inputs_for(
     sandbox: Sandbox, operation: str, asked: dict[str, str], dry_run: bool
-) -> dict[str, str]:
+) -> Callable[[int], dict[str, str]]:
     """The step's inputs, as the kit's Port action and workflow pass them (the second trigger is
     the same Port run clicked again)."""
     context = {"blueprint": "pagerdutyService", "entity": SERVICE, "run_id": seed.DEMO_RUN_ID}
     if asked.get("event_action"):
         context.pop("run_id")  # another click: the demo's Port run is the trigger's
-    return {
-        "operation": operation,
-        **asked,
-        "routing_key": ROUTING_KEY,
-        "port_context": json.dumps(context),
-        "pagerduty_token": seed.PAGERDUTY_TOKEN,
-        "port_client_id": seed.PORT_CLIENT_ID,
-        "port_client_secret": seed.PORT_CLIENT_SECRET,
-        "pagerduty_api_url": sandbox.pagerduty_url,
-        "pagerduty_events_url": sandbox.events_url,
-        "port_api_url": sandbox.port_url,
-        "dry_run": "true" if dry_run else "false",
-    }
+    caller = {"routing_key": ROUTING_KEY}
+    inputs = step_inputs(
+        sandbox, operation, asked, context, dry_run=dry_run, caller=caller, events=True
+    )
+    return lambda _number: inputs

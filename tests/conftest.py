@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import responses
 
 from escalator.sandbox import Sandbox
 
@@ -28,6 +29,13 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         path.touch()
         monkeypatch.setenv(name, str(path))
     return
+
+
+@pytest.fixture
+def wire() -> Iterator[responses.RequestsMock]:
+    """``responses`` on the wire; a request the test expected and the code never sent fails it."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,8 @@ Typical use, with the seed workflow's case::
 
 :func:`run_in_process` does the same through ``escalator.faces.action.main(env, stdout)`` in this
 process, for tests that need many quick runs. :func:`applied` and :func:`run_logs` read what the
-services hold from the sandbox's journal and state.
+services hold from the sandbox's journal and state; :func:`port_admin` changes Port's side as an
+admin would.
 
 Inputs are given by their ``action.yml`` names; ``from`` is a Python keyword, so ``from_`` is
 accepted for it. Unless overridden, the sandbox's credentials and URLs are filled in; pass ``""``
@@ -42,6 +43,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import requests
 import yaml
 
 from escalator.faces.action import input_env_name
@@ -295,6 +297,27 @@ def applied(journal: list[dict[str, Any]], method: str, pattern: str) -> list[di
 def run_logs(sandbox: Sandbox, run_id: str = seed.DEMO_RUN_ID) -> list[str]:
     """The messages of a Port run's logs, oldest first, as the sandbox holds them."""
     return [log["message"] for log in sandbox.state()["port"]["run_logs"].get(run_id, [])]
+
+
+def port_admin(
+    sandbox: Sandbox, method: str, path: str, body: Any = None, *, timeout: float = 5
+) -> requests.Response:
+    """One request to the sandbox's Port as an admin or another tool would send it, with the
+    demo credentials' token; the test fails unless Port accepts it."""
+    token = requests.post(
+        f"{sandbox.port_url}/v1/auth/access_token",
+        json={"clientId": seed.PORT_CLIENT_ID, "clientSecret": seed.PORT_CLIENT_SECRET},
+        timeout=timeout,
+    ).json()["accessToken"]
+    answer = requests.request(
+        method,
+        f"{sandbox.port_url}{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=timeout,
+    )
+    assert answer.ok, answer.text
+    return answer
 
 
 def longest_chain(entries: list[dict[str, Any]]) -> int:

@@ -6,7 +6,6 @@ import contextlib
 import json
 import re
 import socket
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +24,7 @@ from escalator.http.policy import server_wait
 from escalator.operations.writes import AddNote, CreateIncident, UpdateIncident
 from escalator.operations.writes import Snooze as SnoozeWrite
 from escalator.terms import ACTION
+from tests.clocks import StepClock
 
 PD = "https://api.pagerduty.com"
 PORT = "https://api.port.io"
@@ -42,40 +42,16 @@ INCIDENT = {
 }
 
 
-class FakeClock:
-    """A clock that never sleeps: waits are recorded instead."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def time(self) -> float:
-        return 1_700_000_000.0 + self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
-def wire() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
+def clock() -> StepClock:
+    return StepClock()
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-def pagerduty(clock: FakeClock, from_email: str | None = "me@example.com") -> PagerDutyClient:
+def pagerduty(clock: StepClock, from_email: str | None = "me@example.com") -> PagerDutyClient:
     return PagerDutyClient.connect(PD, TOKEN, from_email=from_email, deadline=Deadline(60, clock))
 
 
-def port(clock: FakeClock, tokens: list[str] | None = None) -> PortClient:
+def port(clock: StepClock, tokens: list[str] | None = None) -> PortClient:
     minted = tokens if tokens is not None else []
     return PortClient.connect(
         PORT,
@@ -86,7 +62,7 @@ def port(clock: FakeClock, tokens: list[str] | None = None) -> PortClient:
     )
 
 
-def test_read_sends_the_key_and_pins_v2(wire: responses.RequestsMock, clock: FakeClock) -> None:
+def test_read_sends_the_key_and_pins_v2(wire: responses.RequestsMock, clock: StepClock) -> None:
     """GET /incidents/{id} carries the key, the v2 Accept header and include[], and no From."""
     wire.get(
         f"{PD}/incidents/Q2LAR4ADCXC8IB",
@@ -107,7 +83,7 @@ def test_read_sends_the_key_and_pins_v2(wire: responses.RequestsMock, clock: Fak
 
 
 def test_write_sends_from_and_an_incident_reference(
-    wire: responses.RequestsMock, clock: FakeClock
+    wire: responses.RequestsMock, clock: StepClock
 ) -> None:
     """PUT /incidents/{id} carries From, JSON, and the change inside an incident_reference."""
     wire.put(
@@ -130,7 +106,7 @@ def test_write_sends_from_and_an_incident_reference(
     )
 
 
-def test_ids_are_quoted_into_the_path(wire: responses.RequestsMock, clock: FakeClock) -> None:
+def test_ids_are_quoted_into_the_path(wire: responses.RequestsMock, clock: StepClock) -> None:
     """An id is percent-encoded, so it can never add a path segment or a query."""
     wire.get(f"{PD}/incidents/A%2F..%3Fx%3D1", json={"incident": {**INCIDENT, "id": "A/..?x=1"}})
     pagerduty(clock).get_incident("A/..?x=1", include=())
@@ -170,7 +146,7 @@ def test_ids_are_quoted_into_the_path(wire: responses.RequestsMock, clock: FakeC
 )
 def test_pagerduty_errors_say_what_to_fix(
     wire: responses.RequestsMock,
-    clock: FakeClock,
+    clock: StepClock,
     status: int,
     body: dict[str, Any],
     expected: str,
@@ -187,7 +163,7 @@ def test_pagerduty_errors_say_what_to_fix(
 
 
 def test_rate_limit_is_retried_after_the_servers_wait(
-    wire: responses.RequestsMock, clock: FakeClock
+    wire: responses.RequestsMock, clock: StepClock
 ) -> None:
     """A 429 on a read is retried after the server's wait and its jitter (up to that wait again),
     and the answer after it is used."""
@@ -200,7 +176,7 @@ def test_rate_limit_is_retried_after_the_servers_wait(
 
 
 def test_a_5xx_on_a_write_is_not_retried_blindly(
-    wire: responses.RequestsMock, clock: FakeClock
+    wire: responses.RequestsMock, clock: StepClock
 ) -> None:
     """A 502 on a PUT is surfaced after one attempt: the caller reads before sending again."""
     wire.put(f"{PD}/incidents/PX1", status=502, body="bad gateway")
@@ -212,7 +188,7 @@ def test_a_5xx_on_a_write_is_not_retried_blindly(
     assert len(wire.calls) == 1
 
 
-def test_a_5xx_on_a_read_is_retried(wire: responses.RequestsMock, clock: FakeClock) -> None:
+def test_a_5xx_on_a_read_is_retried(wire: responses.RequestsMock, clock: StepClock) -> None:
     """A 503 on a GET is retried; the read succeeds on the next attempt."""
     wire.get(f"{PD}/incidents/PX1", status=503)
     wire.get(f"{PD}/incidents/PX1", json={"incident": {**INCIDENT, "id": "PX1"}})
@@ -255,7 +231,7 @@ def test_backoff_grows_with_jitter_from_the_first_retry() -> None:
 
 
 def test_waits_between_attempts_follow_the_backoff(
-    wire: responses.RequestsMock, clock: FakeClock
+    wire: responses.RequestsMock, clock: StepClock
 ) -> None:
     """Two 503s on a read are retried after growing, jittered waits; the third answer is used."""
     wire.get(f"{PD}/incidents/PX1", status=503)
@@ -268,7 +244,7 @@ def test_waits_between_attempts_follow_the_backoff(
 
 
 def test_no_retry_when_the_deadline_cannot_hold_it(
-    wire: responses.RequestsMock, clock: FakeClock
+    wire: responses.RequestsMock, clock: StepClock
 ) -> None:
     """A retry whose wait would pass the run's deadline is not attempted: the 429 is the answer."""
     wire.get(f"{PD}/incidents/PX1", status=429, headers={"ratelimit-reset": "30"}, json={})
@@ -279,7 +255,7 @@ def test_no_retry_when_the_deadline_cannot_hold_it(
     assert clock.slept == []
 
 
-def test_an_expired_deadline_stops_before_sending(clock: FakeClock) -> None:
+def test_an_expired_deadline_stops_before_sending(clock: StepClock) -> None:
     """Once the deadline has passed no request is sent at all."""
     client = pagerduty(clock)
     clock.now += 61
@@ -288,7 +264,7 @@ def test_an_expired_deadline_stops_before_sending(clock: FakeClock) -> None:
 
 
 def test_port_mints_one_token_and_uses_it_everywhere(
-    wire: responses.RequestsMock, clock: FakeClock
+    wire: responses.RequestsMock, clock: StepClock
 ) -> None:
     """One access token serves every Port call of a run, and is handed over to be masked."""
     wire.post(
@@ -350,7 +326,7 @@ def test_port_mints_one_token_and_uses_it_everywhere(
 
 
 def test_port_401_mid_run_refreshes_the_token_once(
-    wire: responses.RequestsMock, clock: FakeClock
+    wire: responses.RequestsMock, clock: StepClock
 ) -> None:
     """A 401 after the token was minted mints a new one and repeats the call once."""
     for token in ("at-1", "at-2"):
@@ -417,7 +393,7 @@ def test_port_401_mid_run_refreshes_the_token_once(
 )
 def test_port_errors_say_what_to_fix(
     wire: responses.RequestsMock,
-    clock: FakeClock,
+    clock: StepClock,
     method: str,
     path: str,
     status: int,
@@ -473,7 +449,7 @@ def test_a_blueprint_with_empty_parts_is_read() -> None:
 
 
 def test_the_client_refuses_a_blueprint_of_another_shape(
-    wire: responses.RequestsMock, clock: FakeClock
+    wire: responses.RequestsMock, clock: StepClock
 ) -> None:
     """get_blueprint raises the project's error for a schema that is a list."""
     wire.post(f"{PORT}/v1/auth/access_token", json={"ok": True, "accessToken": "at"})
@@ -484,7 +460,7 @@ def test_the_client_refuses_a_blueprint_of_another_shape(
 
 @pytest.mark.parametrize("token", ["tök€n-abcdef", "abc\ndef", "abc\r\nX-Evil: 1", "a b"])
 def test_a_token_that_cannot_be_a_header_is_refused_when_minted(
-    wire: responses.RequestsMock, clock: FakeClock, token: str
+    wire: responses.RequestsMock, clock: StepClock, token: str
 ) -> None:
     """A minted token that is not visible ASCII is refused, never sent, masked or quoted."""
     wire.post(f"{PORT}/v1/auth/access_token", json={"ok": True, "accessToken": token})
@@ -499,7 +475,7 @@ def test_a_token_that_cannot_be_a_header_is_refused_when_minted(
 
 @pytest.mark.parametrize("body", [[1], "str", 7, None, {"unexpected": True}])
 def test_a_2xx_run_log_or_update_counts_as_applied_whatever_its_json(
-    wire: responses.RequestsMock, clock: FakeClock, body: Any
+    wire: responses.RequestsMock, clock: StepClock, body: Any
 ) -> None:
     """A 2xx status says Port applied a run log or update, whatever JSON came with it."""
     wire.post(f"{PORT}/v1/auth/access_token", json={"ok": True, "accessToken": "at"})
@@ -521,7 +497,7 @@ def test_a_2xx_run_log_or_update_counts_as_applied_whatever_its_json(
     ],
 )
 def test_an_upsert_answer_that_says_it_failed_is_a_failure(
-    wire: responses.RequestsMock, clock: FakeClock, body: Any, expected: str
+    wire: responses.RequestsMock, clock: StepClock, body: Any, expected: str
 ) -> None:
     """A 2xx upsert answer with ok: false, or not an object, is the project's error."""
     wire.post(f"{PORT}/v1/auth/access_token", json={"ok": True, "accessToken": "at"})
@@ -543,7 +519,7 @@ def test_an_upsert_answer_that_says_it_failed_is_a_failure(
 )
 def test_the_incident_answered_must_be_the_one_asked_for(
     wire: responses.RequestsMock,
-    clock: FakeClock,
+    clock: StepClock,
     asked: str,
     answered: dict[str, Any],
     same: bool,
@@ -571,7 +547,7 @@ def test_the_incident_answered_must_be_the_one_asked_for(
     [{"status": "closed"}, {"urgency": "medium"}, {"status": 1}, {"id": None}],
 )
 def test_an_incident_outside_the_closed_sets_is_the_projects_error(
-    wire: responses.RequestsMock, clock: FakeClock, changed: dict[str, Any]
+    wire: responses.RequestsMock, clock: StepClock, changed: dict[str, Any]
 ) -> None:
     """A status or urgency PagerDuty does not document is refused at the boundary."""
     wire.get(f"{PD}/incidents/Q2LAR4ADCXC8IB", json={"incident": {**INCIDENT, **changed}})
@@ -632,7 +608,7 @@ def test_a_github_that_does_not_answer_is_left_at_the_deadline() -> None:
 
 @pytest.mark.parametrize("name", ["retry-after", "RETRY-AFTER", "Retry-After"])
 def test_wait_headers_are_found_whatever_their_case(
-    wire: responses.RequestsMock, clock: FakeClock, name: str
+    wire: responses.RequestsMock, clock: StepClock, name: str
 ) -> None:
     """Header names are case-insensitive (HTTP/2 sends them in lower case)."""
     wire.get(f"{PD}/incidents/PX1", status=429, headers={name: "3"})
@@ -643,7 +619,7 @@ def test_wait_headers_are_found_whatever_their_case(
 
 
 def test_a_missing_escalation_policy_says_so(
-    wire: responses.RequestsMock, clock: FakeClock
+    wire: responses.RequestsMock, clock: StepClock
 ) -> None:
     """A 404 on the policy read names the policy, not the incident, and says where its ID is."""
     wire.get(f"{PD}/escalation_policies/PNOPE", status=404, json={"error": {"code": 2100}})
@@ -663,7 +639,7 @@ WRITES = [
 
 @pytest.mark.parametrize("write", WRITES, ids=lambda write: type(write).__name__)
 def test_each_write_sends_exactly_the_body_the_dry_run_shows(
-    wire: responses.RequestsMock, clock: FakeClock, write: Any
+    wire: responses.RequestsMock, clock: StepClock, write: Any
 ) -> None:
     """What goes over the wire is the write's body(), the one the dry run and summary show."""
     method, path = write.request_line.split(" ", 1)

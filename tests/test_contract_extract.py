@@ -7,9 +7,7 @@ The extract is made by ``scripts/extract_contracts.py`` from the specifications 
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -19,22 +17,16 @@ import pytest
 
 from tests.contract import EXTRACT, request_problems, response_problems
 from tests.contract_samples import ANSWERS, REQUESTS, AnswerSample, RequestSample
+from tests.script_files import load_script
 
 REPO = Path(__file__).resolve().parents[1]
-SCRIPT = REPO / "scripts" / "extract_contracts.py"
 OPENAPI_FILES = {"pagerduty": "pagerduty.json", "port": "port.json"}
 
 
 @cache
 def script() -> ModuleType:
     """scripts/extract_contracts.py, imported."""
-    spec = importlib.util.spec_from_file_location("extract_contracts", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
-    spec.loader.exec_module(module)
-    return module
+    return load_script("extract_contracts.py", "extract_contracts")
 
 
 def extract(name: str) -> dict[str, Any]:

@@ -22,7 +22,13 @@ from escalator.operations.create_service import ServiceRequest, plan
 from escalator.operations.service_writes import AddEventsIntegration, CreateService, ServiceState
 from escalator.sandbox import Sandbox, seed
 from tests.contract import request_problems
-from tests.e2e import REAL_SHAPED_CREDENTIALS, RunResult, run_action, run_in_process
+from tests.e2e import (
+    REAL_SHAPED_CREDENTIALS,
+    RunResult,
+    port_admin,
+    run_action,
+    run_in_process,
+)
 from tests.secret_scan import captured, leaks, service_side
 
 NAME = "Payments"
@@ -102,19 +108,9 @@ def inputs(run_id: str | None = None, **more: str) -> dict[str, str]:
 
 def start_run(sandbox: Sandbox) -> str:
     """Start a run of the kit's Create Service action, as a click in Port does."""
-    import requests
-
-    token = requests.post(
-        f"{sandbox.port_url}/v1/auth/access_token",
-        json={"clientId": seed.PORT_CLIENT_ID, "clientSecret": seed.PORT_CLIENT_SECRET},
-        timeout=10,
-    ).json()["accessToken"]
-    answer = requests.post(
-        f"{sandbox.port_url}/v1/actions/pagerdutyService_create_service/runs",
-        json={"properties": {"service_name": NAME}},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
+    path = "/v1/actions/pagerdutyService_create_service/runs"
+    body = {"properties": {"service_name": NAME}}
+    answer = port_admin(sandbox, "POST", path, body, timeout=10)
     sandbox.clear_journal()
     return str(answer.json()["run"]["id"])
 

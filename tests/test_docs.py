@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
 
 from escalator.operations import OPERATION_INPUTS, OPERATIONS, parse_inputs
+from tests.script_files import load_script, run_script
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
@@ -109,23 +106,9 @@ def test_outputs_table_matches_action_yml() -> None:
         assert row[1] == " ".join(spec["description"].split())
 
 
-def inputs_doc_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("inputs_doc", REPO / "scripts" / "inputs_doc.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_inputs_page_is_what_the_script_writes() -> None:
     """scripts/inputs_doc.py --check passes: the page's tables are action.yml's."""
-    result = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "inputs_doc.py"), "--check"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_script("inputs_doc.py", "--check")
     assert result.returncode == 0, result.stderr
 
 
@@ -134,7 +117,7 @@ def test_inputs_script_rewrites_only_its_tables(
 ) -> None:
     """The script replaces a stale table between its markers, keeps the rest, and --check fails
     on the stale page."""
-    script = inputs_doc_script()
+    script = load_script("inputs_doc.py", "inputs_doc")
     page = tmp_path / "inputs.md"
     stale = f"# Head\n\n{script.BEGIN}\n| stale |\n{script.END}\n\nTail.\n"
     page.write_text(stale, encoding="utf-8")

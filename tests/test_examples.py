@@ -7,14 +7,11 @@ kept in `tests/contracts/port.json` (extracted from the official description by
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import subprocess
-import sys
 from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import jsonschema
@@ -25,6 +22,7 @@ import yaml
 from escalator.kit import definitions
 from escalator.operations import INCIDENT_OPERATIONS, OPERATIONS, TARGET_OPERATIONS
 from tests.contract import load_extract
+from tests.script_files import load_script, run_script
 from tests.tools import lint_tool
 
 REPO = Path(__file__).resolve().parent.parent
@@ -463,25 +461,9 @@ def test_examples_readme_explains_every_file() -> None:
         assert str(path.relative_to(EXAMPLES)) in readme, path
 
 
-def _kit_examples_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "kit_examples", REPO / "scripts" / "kit_examples.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_examples_port_is_the_kits_copy() -> None:
     """examples/port holds exactly the kit's files, byte for byte (scripts/kit_examples.py)."""
-    result = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "kit_examples.py"), "--check"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_script("kit_examples.py", "--check")
     assert result.returncode == 0, result.stderr
 
 
@@ -489,7 +471,7 @@ def test_kit_examples_script_refreshes_and_reports(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The script copies the kit, drops stale files, and names each file that differs."""
-    script = _kit_examples_script()
+    script = load_script("kit_examples.py", "kit_examples")
     examples = tmp_path / "port"
     examples.mkdir()
     monkeypatch.setattr(script, "EXAMPLES", examples)

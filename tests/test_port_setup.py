@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from escalator.faces.cli import main as cli_main
 from escalator.kit import cli as setup_cli
@@ -20,6 +19,7 @@ from escalator.kit import definitions
 from escalator.kit.plan import comparable, plan_action
 from escalator.sandbox import Sandbox, seed
 from tests.contract import request_problems
+from tests.e2e import port_admin
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs" / "port-setup.md"
@@ -98,19 +98,7 @@ def port_actions(sandbox: Sandbox) -> dict[str, Any]:
 
 def port_call(sandbox: Sandbox, method: str, path: str, body: Any) -> None:
     """Send one authenticated request to the sandbox's Port, as another tool would."""
-    token = requests.post(
-        f"{sandbox.port_url}/v1/auth/access_token",
-        json={"clientId": seed.PORT_CLIENT_ID, "clientSecret": seed.PORT_CLIENT_SECRET},
-        timeout=5,
-    ).json()["accessToken"]
-    answer = requests.request(
-        method,
-        sandbox.port_url + path,
-        json=body,
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=5,
-    )
-    assert answer.ok, answer.text
+    port_admin(sandbox, method, path, body)
 
 
 def kit_actions() -> dict[str, Any]:

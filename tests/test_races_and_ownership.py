@@ -15,7 +15,14 @@ import pytest
 import requests
 
 from escalator.sandbox import Sandbox, seed
-from tests.e2e import SEED_CASE, SEED_PORT_CONTEXT, RunResult, run_action, run_in_process
+from tests.e2e import (
+    SEED_CASE,
+    SEED_PORT_CONTEXT,
+    RunResult,
+    port_admin,
+    run_action,
+    run_in_process,
+)
 
 TRIGGERED = seed.DEMO_INCIDENT_ID
 INCIDENTS = "pagerdutyIncident"
@@ -23,20 +30,7 @@ INCIDENTS = "pagerdutyIncident"
 
 def port(sandbox: Sandbox, method: str, path: str, body: Any = None) -> Any:
     """Call the sandbox's Port as an admin would, with the demo credentials."""
-    token = requests.post(
-        f"{sandbox.port_url}/v1/auth/access_token",
-        json={"clientId": seed.PORT_CLIENT_ID, "clientSecret": seed.PORT_CLIENT_SECRET},
-        timeout=5,
-    ).json()["accessToken"]
-    answer = requests.request(
-        method,
-        f"{sandbox.port_url}{path}",
-        json=body,
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=5,
-    )
-    assert answer.ok, answer.text
-    return answer.json()
+    return port_admin(sandbox, method, path, body).json()
 
 
 def entity(sandbox: Sandbox, identifier: str) -> dict[str, Any]:

@@ -9,7 +9,6 @@ in, stands in for a new (private) GHCR package.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -17,11 +16,11 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from tests import release_env
+from tests.script_files import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "release.py"
@@ -38,17 +37,7 @@ GIT_ENV = {
 }
 
 
-def load_release() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("release_script", SCRIPT)
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-release = load_release()
+release = load_script("release.py", "release_script")
 
 
 def git(cwd: Path, *args: str) -> str:

@@ -5,40 +5,15 @@ goes through the clock the test controls."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
-import pytest
 import responses
 
 from escalator.http import Deadline, Policy, Transport
 from escalator.http.deadline import SystemClock, use_clock
 from escalator.http.policy import MAX_JITTER, PATIENT_FLOOR
+from tests.clocks import StepClock
 
 API = "https://api.example.test"
-
-
-class StepClock:
-    """A clock that never sleeps: each wait is recorded and moves the time on."""
-
-    def __init__(self) -> None:
-        self.now = 5000.0
-        self.slept: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def time(self) -> float:
-        return 1_700_000_000.0 + self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def wire() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
 
 
 def transport(clock: StepClock, seconds: float = 120.0) -> Transport:
@@ -49,7 +24,7 @@ def test_a_429_is_retried_past_four_attempts_while_the_deadline_allows(
     wire: responses.RequestsMock,
 ) -> None:
     """Ten 429s with Retry-After: 1 are waited out; the eleventh answer is the read's."""
-    clock = StepClock()
+    clock = StepClock(start=5000.0)
     for _ in range(10):
         wire.get(f"{API}/x", status=429, headers={"Retry-After": "1"})
     wire.get(f"{API}/x", json={"ok": True})
@@ -65,7 +40,7 @@ def test_a_429_on_a_write_is_retried_until_the_deadline_and_no_longer(
 ) -> None:
     """A write rate limited for good is sent again until the deadline leaves no room, then
     fails naming the deadline; it never outlives the deadline."""
-    clock = StepClock()
+    clock = StepClock(start=5000.0)
     started = clock.now
     wire.put(f"{API}/x", status=429, headers={"Retry-After": "5"})
     answer = transport(clock, seconds=60).request(Policy.WRITE, "PUT", "/x", json_body={})
@@ -78,7 +53,7 @@ def test_a_429_on_a_write_is_retried_until_the_deadline_and_no_longer(
 
 def test_a_503_on_a_read_is_retried_past_four_attempts(wire: responses.RequestsMock) -> None:
     """A 503 says "busy": a read is asked again beyond the four attempts of other failures."""
-    clock = StepClock()
+    clock = StepClock(start=5000.0)
     for _ in range(6):
         wire.get(f"{API}/x", status=503)
     wire.get(f"{API}/x", json={"ok": True})
@@ -88,7 +63,7 @@ def test_a_503_on_a_read_is_retried_past_four_attempts(wire: responses.RequestsM
 
 def test_other_failures_keep_four_attempts_between_503s(wire: responses.RequestsMock) -> None:
     """500s count against the four attempts even when 503s come between them."""
-    clock = StepClock()
+    clock = StepClock(start=5000.0)
     for status in (500, 503, 500, 503, 500, 503, 500):
         wire.get(f"{API}/x", status=status)
     answer = transport(clock).request(Policy.READ, "GET", "/x")
@@ -98,7 +73,7 @@ def test_other_failures_keep_four_attempts_between_503s(wire: responses.Requests
 
 def test_a_503_on_a_write_is_not_sent_again(wire: responses.RequestsMock) -> None:
     """A write's 503 may have been applied: it stays the answer, as before."""
-    clock = StepClock()
+    clock = StepClock(start=5000.0)
     wire.put(f"{API}/x", status=503)
     answer = transport(clock).request(Policy.WRITE, "PUT", "/x", json_body={})
     assert answer.status == 503
@@ -108,7 +83,7 @@ def test_a_503_on_a_write_is_not_sent_again(wire: responses.RequestsMock) -> Non
 
 def test_a_busy_service_is_never_asked_again_at_once(wire: responses.RequestsMock) -> None:
     """Retry-After: 0 still waits the floor, so a storm cannot spin."""
-    clock = StepClock()
+    clock = StepClock(start=5000.0)
     for _ in range(3):
         wire.get(f"{API}/x", status=429, headers={"Retry-After": "0"})
     wire.get(f"{API}/x", json={})
@@ -127,7 +102,7 @@ def test_the_jitter_of_a_long_wait_is_bounded() -> None:
 
 def test_a_deadline_takes_the_clock_set_for_its_thread() -> None:
     """use_clock sets the clock of the deadlines made in its block, in its thread only."""
-    clock = StepClock()
+    clock = StepClock(start=5000.0)
     seen: list[object] = []
     with use_clock(clock):
         inside = Deadline(10)
@@ -141,7 +116,7 @@ def test_a_deadline_takes_the_clock_set_for_its_thread() -> None:
 
 def test_the_run_shares_one_budget_across_requests(wire: responses.RequestsMock) -> None:
     """Two requests on one deadline: the first one's waits leave the second less time."""
-    clock = StepClock()
+    clock = StepClock(start=5000.0)
     wire.get(f"{API}/a", status=429, headers={"Retry-After": "20"})
     wire.get(f"{API}/a", json={})
     wire.get(f"{API}/b", status=429, headers={"Retry-After": "20"})

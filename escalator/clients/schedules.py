@@ -8,6 +8,7 @@ create answers 201 with one status per item; both documented shapes of that answ
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -111,6 +112,16 @@ def _fail(response: HttpResponse, method: str, path: str) -> PagerDutyError:
     return error_for(PagerDutyError, response, method, path, read_schedule_error)
 
 
+def _get(
+    pagerduty: PagerDutyClient, path: str, params: Mapping[str, str | list[str]] | None = None
+) -> HttpResponse:
+    """``GET path`` read once; a refusal raised as the schedule routes tell it."""
+    response = pagerduty.transport.request(Policy.READ, "GET", path, params=params)
+    if not response.ok:
+        raise _fail(response, "GET", path)
+    return response
+
+
 def list_oncalls(
     pagerduty: PagerDutyClient, *, schedule_id: str | None = None, policy_id: str | None = None
 ) -> list[Oncall]:
@@ -121,9 +132,7 @@ def list_oncalls(
     if policy_id:
         params["escalation_policy_ids[]"] = [policy_id]
     params["limit"] = "100"
-    response = pagerduty.transport.request(Policy.READ, "GET", "/oncalls", params=params)
-    if not response.ok:
-        raise _fail(response, "GET", "/oncalls")
+    response = _get(pagerduty, "/oncalls", params=params)
     return _parse_list(response, "GET", "/oncalls", "oncalls", Oncall)
 
 
@@ -133,27 +142,21 @@ def get_schedule(
     """``GET /schedules/{id}``, with its final entries from ``since`` to ``until`` when given."""
     path = f"/schedules/{quote(schedule_id, safe='')}"
     params = {"since": since, "until": until} if since and until else None
-    response = pagerduty.transport.request(Policy.READ, "GET", path, params=params)
-    if not response.ok:
-        raise _fail(response, "GET", path)
+    response = _get(pagerduty, path, params=params)
     return _parse(response, "GET", path, "schedule", Schedule)
 
 
 def get_user(pagerduty: PagerDutyClient, user_id: str) -> User:
     """``GET /users/{id}``: the user with their email."""
     path = f"/users/{quote(user_id, safe='')}"
-    response = pagerduty.transport.request(Policy.READ, "GET", path)
-    if not response.ok:
-        raise _fail(response, "GET", path)
+    response = _get(pagerduty, path)
     return _parse(response, "GET", path, "user", User)
 
 
 def get_service_policy(pagerduty: PagerDutyClient, service_id: str) -> str:
     """``GET /services/{id}``: the ID of the service's escalation policy."""
     path = f"/services/{quote(service_id, safe='')}"
-    response = pagerduty.transport.request(Policy.READ, "GET", path)
-    if not response.ok:
-        raise _fail(response, "GET", path)
+    response = _get(pagerduty, path)
     service = _parse(response, "GET", path, "service", Reference)
     policy = (service.model_extra or {}).get("escalation_policy")
     if not isinstance(policy, dict) or not isinstance(policy.get("id"), str):
@@ -169,9 +172,7 @@ def list_overrides(
     """``GET /schedules/{id}/overrides?since&until``: the overrides overlapping the window."""
     path = f"/schedules/{quote(schedule_id, safe='')}/overrides"
     params = {"since": since, "until": until}
-    response = pagerduty.transport.request(Policy.READ, "GET", path, params=params)
-    if not response.ok:
-        raise _fail(response, "GET", path)
+    response = _get(pagerduty, path, params=params)
     return _parse_list(response, "GET", path, "overrides", Override)
 
 

@@ -115,8 +115,7 @@ def get_service(pagerduty: PagerDutyClient, service_id: str) -> Service:
     params: dict[str, str | list[str]] = {"include[]": ["integrations"]}
     response = pagerduty.transport.request(Policy.READ, "GET", path, params=params)
     if not response.ok:
-        read = functools.partial(read_integration_error, service_id=service_id)
-        raise error_for(PagerDutyError, response, "GET", path, read)
+        raise _integration_failure(response, "GET", path, service_id)
     return _valid(Service, _key(response, "service", f"GET {path}"), path)
 
 
@@ -140,8 +139,7 @@ def add_integration(
         Policy.WRITE, "POST", path, json_body=body, headers=_JSON
     )
     if not response.ok:
-        read = functools.partial(read_integration_error, service_id=service_id)
-        raise error_for(PagerDutyError, response, "POST", path, read)
+        raise _integration_failure(response, "POST", path, service_id)
     integration = _valid(Integration, _key(response, "integration", f"POST {path}"), path)
     if integration.integration_key is None:
         return get_integration(pagerduty, service_id, integration.id)
@@ -155,14 +153,21 @@ def get_integration(
     path = f"/services/{quote(service_id, safe='')}/integrations/{quote(integration_id, safe='')}"
     response = pagerduty.transport.request(Policy.READ, "GET", path)
     if not response.ok:
-        read = functools.partial(read_integration_error, service_id=service_id)
-        raise error_for(PagerDutyError, response, "GET", path, read)
+        raise _integration_failure(response, "GET", path, service_id)
     integration = _valid(Integration, _key(response, "integration", f"GET {path}"), path)
     if integration.integration_key is None:
         raise UnexpectedResponse(
             _SERVICE, f"GET {path}: the integration has no integration_key.", hint=_SHAPE_HINT
         )
     return integration
+
+
+def _integration_failure(
+    response: HttpResponse, method: str, path: str, service_id: str
+) -> PagerDutyError:
+    """A refusal on a service's route, told as the integration routes read it."""
+    read = functools.partial(read_integration_error, service_id=service_id)
+    return error_for(PagerDutyError, response, method, path, read)
 
 
 def _document(response: HttpResponse, what: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from escalator.clients.models import Incident
 from escalator.errors import ErrorText
 from escalator.markdown import md, md_code, md_link
 from escalator.operations.base import Field, Plan, shown
+from escalator.report.sections import closing_lines, dry_run_lines, error_lines, links
 from escalator.usecase.outcome import Outcome
 
 Redact = Callable[[str], str]
@@ -117,9 +118,7 @@ def render(outcome: Outcome, *, redact: Redact, error: ErrorText | None = None) 
 
     lines = [_heading(outcome, error, cell), ""]
     if error is not None:
-        lines += [f"**Error:** {cell(error.message)}", ""]
-        if error.hint:
-            lines += [f"**How to fix:** {cell(error.hint)}", ""]
+        lines += error_lines(error, cell)
     incident = outcome.incident
     if incident is not None:
         number = f"#{incident.incident_number} " if incident.incident_number else ""
@@ -132,18 +131,8 @@ def render(outcome: Outcome, *, redact: Redact, error: ErrorText | None = None) 
         lines += _table(outcome, outcome.plan, cell)
         lines.append("")
         if outcome.inputs.dry_run and outcome.plan.writes:
-            lines += ["Would send to PagerDuty, in this order:", ""]
-            for write in outcome.plan.writes:
-                request = redact(f"{write.request_line} {json.dumps(write.body(), sort_keys=True)}")
-                lines.append(f"- {md_code(request)}")
-            lines.append("")
-    links = _links(outcome)
-    if links:
-        lines += [" · ".join(links), ""]
-    if outcome.warnings:
-        lines += ["**Warnings:**", ""]
-        lines += [f"- {cell(warning)}" for warning in outcome.warnings]
-        lines.append("")
+            lines += dry_run_lines(outcome.plan.writes, redact)
+    lines += closing_lines(_links(outcome), outcome.warnings, cell)
     return "\n".join(lines) + "\n"
 
 
@@ -153,9 +142,7 @@ def render_failure(outcome: Outcome | None, error: ErrorText, *, redact: Redact)
     if outcome is not None:
         return render(outcome, redact=redact, error=error)
     lines = [f"## ❌ Not started: {md(redact(error.title))}", ""]
-    lines += [f"**Error:** {md(redact(error.message))}", ""]
-    if error.hint:
-        lines += [f"**How to fix:** {md(redact(error.hint))}", ""]
+    lines += error_lines(error, lambda text: md(redact(str(text))))
     return "\n".join(lines) + "\n"
 
 
@@ -202,13 +189,7 @@ def _table(outcome: Outcome, plan: Plan, cell: Callable[[object], str]) -> list[
 
 def _links(outcome: Outcome) -> list[str]:
     inputs = outcome.inputs
-    links = []
-    if outcome.run_link:
-        links.append(md_link("Workflow job", outcome.run_link))
-    if inputs.port_run_id:
-        links.append(f"Port run {md_code(inputs.port_run_id)}")
-    if outcome.entity is not None and outcome.entity_upserted:
-        links.append(
-            f"Port entity {md_code(inputs.port_blueprint + '/' + outcome.entity.identifier)}"
-        )
-    return links
+    entity = outcome.entity
+    upserted = entity is not None and outcome.entity_upserted
+    where = f"{inputs.port_blueprint}/{entity.identifier}" if entity and upserted else None
+    return links(outcome.run_link, inputs.port_run_id, where)

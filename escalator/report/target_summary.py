@@ -5,12 +5,12 @@ declares, redacted first and escaped after, as for an incident (:mod:`escalator.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from escalator.errors import ErrorText
-from escalator.markdown import md, md_code, md_link
+from escalator.markdown import md
+from escalator.report.sections import closing_lines, dry_run_lines, error_lines, links
 from escalator.usecase.target_outcome import TargetOutcome
 
 Redact = Callable[[str], str]
@@ -46,9 +46,7 @@ def render_target(
 
     lines = [_heading(outcome, error, cell), ""]
     if error is not None:
-        lines += [f"**Error:** {cell(error.message)}", ""]
-        if error.hint:
-            lines += [f"**How to fix:** {cell(error.hint)}", ""]
+        lines += error_lines(error, cell)
     state = outcome.state
     rows = outcome.operation.summary_rows(state) if state is not None else []
     if rows:
@@ -57,17 +55,8 @@ def render_target(
         lines.append("")
     plan = outcome.plan
     if outcome.inputs.dry_run and plan is not None and plan.writes:
-        lines += ["Would send to PagerDuty, in this order:", ""]
-        for write in plan.writes:
-            request = redact(f"{write.request_line} {json.dumps(write.body(), sort_keys=True)}")
-            lines.append(f"- {md_code(request)}")
-        lines.append("")
-    links = _links(outcome)
-    if links:
-        lines += [" · ".join(links), ""]
-    if outcome.warnings:
-        lines += ["**Warnings:**", ""] + [f"- {cell(warning)}" for warning in outcome.warnings]
-        lines.append("")
+        lines += dry_run_lines(plan.writes, redact)
+    lines += closing_lines(_links(outcome), outcome.warnings, cell)
     return "\n".join(lines) + "\n"
 
 
@@ -88,12 +77,7 @@ def _heading(
 
 
 def _links(outcome: TargetOutcome[Any]) -> list[str]:
-    links = []
-    if outcome.run_link:
-        links.append(md_link("Workflow job", outcome.run_link))
-    if outcome.inputs.port_run_id:
-        links.append(f"Port run {md_code(outcome.inputs.port_run_id)}")
-    if outcome.entity is not None and outcome.entity_upserted:
-        where = f"{outcome.entity_blueprint}/{outcome.entity.identifier}"
-        links.append(f"Port entity {md_code(where)}")
-    return links
+    entity = outcome.entity
+    upserted = entity is not None and outcome.entity_upserted
+    where = f"{outcome.entity_blueprint}/{entity.identifier}" if entity and upserted else None
+    return links(outcome.run_link, outcome.inputs.port_run_id, where)

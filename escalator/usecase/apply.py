@@ -2,14 +2,22 @@
 
 An ambiguous failure is a timeout or reset after sending, a 5xx, or a 2xx whose body could not be
 read: PagerDuty may or may not have applied the write. The write's own ``landed`` check reads
-PagerDuty and says which.
+PagerDuty and says which. A write that fails after earlier writes of its plan were sent fails
+as :class:`~escalator.errors.PartlyApplied`, naming them (:func:`apply_in_plan`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-from escalator.errors import EscalatorError, OutcomeUnknown, PagerDutyError, UnexpectedResponse
+from escalator.errors import (
+    EscalatorError,
+    OutcomeUnknown,
+    PagerDutyError,
+    PartlyApplied,
+    UnexpectedResponse,
+)
 from escalator.workflow import Console
 
 WRITE_ATTEMPTS = 3
@@ -29,6 +37,34 @@ class Sendable(Protocol[C_contra, S]):
     def rechecks(self, error: PagerDutyError, /) -> bool: ...
 
     def landed(self, clients: C_contra, current: S | None, /) -> S | None: ...
+
+
+class Planned(Sendable[C_contra, S], Protocol[C_contra, S]):
+    """A write of a plan: sendable, and named by its request line."""
+
+    @property
+    def request_line(self) -> str: ...
+
+
+class Sent(Protocol):
+    """A write already sent, as a failure after it names it."""
+
+    @property
+    def request_line(self) -> str: ...
+
+
+def apply_in_plan(
+    write: Planned[C, S], clients: C, current: S | None, console: Console, sent: Sequence[Sent]
+) -> tuple[S | None, bool]:
+    """:func:`apply_write`, for the next write of a plan whose writes ``sent`` went before it:
+    if it fails after them, the failure is :class:`PartlyApplied`, naming what was applied."""
+    try:
+        return apply_write(write, clients, current, console)
+    except EscalatorError as error:
+        if not sent:
+            raise
+        applied = [done.request_line for done in sent]
+        raise PartlyApplied(error, applied=applied, failed=write.request_line) from error
 
 
 def apply_write(

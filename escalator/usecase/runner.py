@@ -21,11 +21,11 @@ from typing import TypeVar
 from escalator.clients.models import Incident, PortBlueprint
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.clients.port import PortClient
-from escalator.errors import EscalatorError, PartlyApplied, ReportingError
+from escalator.errors import EscalatorError, ReportingError
 from escalator.http import Deadline
 from escalator.inputs import ActionInputs
 from escalator.operations.base import Operation, Plan
-from escalator.usecase.apply import apply_write
+from escalator.usecase.apply import apply_in_plan
 from escalator.usecase.incident_entity import FULL_READ, IncidentEntity
 from escalator.usecase.outcome import Outcome
 from escalator.usecase.rounds import Rounds
@@ -155,13 +155,7 @@ class Runner(Rounds[Outcome, R, Plan, PortBlueprint]):
         """The plan's writes, in order, each exactly once; the incident as it then is."""
         outcome = self.outcome
         for write in plan.writes:
-            try:
-                landed, ours = apply_write(write, self.pagerduty, current, self.console)
-            except EscalatorError as error:
-                if not outcome.sent:
-                    raise
-                applied = [sent.request_line for sent in outcome.sent]
-                raise PartlyApplied(error, applied=applied, failed=write.request_line) from error
+            landed, ours = apply_in_plan(write, self.pagerduty, current, self.console, outcome.sent)
             current = landed or current
             if ours:
                 outcome.sent.append(write)

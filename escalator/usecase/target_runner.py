@@ -1,9 +1,10 @@
 """Run one operation on a target other than an incident, end to end: read, plan, apply, report.
 
 The same three rounds as for an incident (:mod:`escalator.usecase.runner`): the Port token beside
-the operation's reads; its writes, each exactly once (:func:`~escalator.usecase.apply.apply_write`)
-with the Port blueprint read beside them; the entity it drafts (if any) and the run update
-together. Nothing is written before every read is done and the plan holds.
+the operation's reads; its writes, each exactly once
+(:func:`~escalator.usecase.apply.apply_in_plan`) with the Port blueprint read beside them; the
+entity it drafts (if any) and the run update together. Nothing is written before every read is
+done and the plan holds.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from typing import TypeVar
 
 from escalator.clients.models import PortBlueprint
 from escalator.clients.port import PortClient
-from escalator.errors import EscalatorError, PartlyApplied, PortError, ReportingError
+from escalator.errors import EscalatorError, PortError, ReportingError
 from escalator.http import Deadline
 from escalator.inputs import ActionInputs
 from escalator.operations.target import Clients, TargetOperation, TargetPlan
 from escalator.report.target_entity import shape
-from escalator.usecase.apply import apply_write
+from escalator.usecase.apply import apply_in_plan
 from escalator.usecase.port_run import redacted
 from escalator.usecase.rounds import Rounds
 from escalator.usecase.target_outcome import TargetOutcome
@@ -132,13 +133,7 @@ class TargetRunner(Rounds[TargetOutcome[S], R, TargetPlan[S], PortBlueprint]):
         """The plan's writes, in order, each exactly once; the target as it then is."""
         outcome, current = self.outcome, plan.before
         for write in plan.writes:
-            try:
-                landed, ours = apply_write(write, self.clients, current, self.console)
-            except EscalatorError as error:
-                if not outcome.sent:
-                    raise
-                applied = [sent.request_line for sent in outcome.sent]
-                raise PartlyApplied(error, applied=applied, failed=write.request_line) from error
+            landed, ours = apply_in_plan(write, self.clients, current, self.console, outcome.sent)
             if ours and not (landed is current and current is not None):
                 outcome.sent.append(write)  # (``current`` itself back: nothing was sent)
             current = landed if landed is not None else current
