@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from escalator.errors import InputError
+from escalator.hints import hint_for
 from escalator.inputs.fields import (
     PAGERDUTY_EVENTS_REGIONS,
     PAGERDUTY_REGIONS,
@@ -43,7 +44,6 @@ from escalator.inputs.fields import (
     Urgency,
     User,
 )
-from escalator.inputs.hints import hint_for
 from escalator.inputs.port_context import PortContext
 
 DEFAULT_BLUEPRINT = "pagerdutyIncident"
