@@ -79,9 +79,6 @@ class FillsFromContext(Protocol):
         ...
 
 
-_FIELDS: Mapping[str, str] = {"from": "from_email", "snooze_duration": "snooze_seconds"}
-
-
 def _region_url(data: Any, service: str, regions: Mapping[str, str], url: str | None = None) -> Any:
     """Fill ``url`` (``<service>_api_url`` by default) from the region when it is not given; a
     given URL wins."""
@@ -193,6 +190,12 @@ class ActionInputs(PortReporting):
     def given(self, input_name: str) -> bool:
         """Whether the input has a value (given, or taken from ``port_context``)."""
         return getattr(self, _FIELDS.get(input_name, input_name)) not in (None, ())
+
+
+#: The fields named otherwise in action.yml, by input name (read from the fields' aliases).
+_FIELDS: Mapping[str, str] = {
+    field.alias: name for name, field in ActionInputs.model_fields.items() if field.alias
+}
 
 
 def _check_operation(inputs: ActionInputs, rules: Mapping[str, InputRule]) -> None:
