@@ -15,13 +15,13 @@ from escalator import terms
 from escalator.errors import EscalatorError, InputError, PagerDutyError, ReportingError
 from escalator.faces.cli import SECRET_ENV, build_parser
 from escalator.faces.cli.options import COMMON, OPTION_FORM
+from escalator.hints import HINTS
 from escalator.inputs import (
     DEFAULTS,
     INPUT_NAMES,
     SECRET_INPUTS,
     ActionInputs,
 )
-from escalator.inputs.hints import HINTS
 from escalator.operations import OPERATION_INPUTS, OPERATIONS, parse_inputs
 from escalator.report.summary import OUTPUT_NAMES
 from escalator.workflow import Console

@@ -7,7 +7,6 @@ it, before any request is sent. The names are those of ``action.yml``.
 - :mod:`~escalator.inputs.port_context`: the JSON a Port action sends;
 - :mod:`~escalator.inputs.model`: :class:`PortReporting` and :class:`ActionInputs`, and how an
   operation's :class:`InputRule` (its own module declares it) is checked;
-- :mod:`~escalator.inputs.hints`: one hint per input;
 - :mod:`~escalator.inputs.translate`: pydantic's errors into :class:`InputError`;
 - :mod:`~escalator.inputs.parse`: from the raw strings to the models.
 """

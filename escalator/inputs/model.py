@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from escalator.errors import InputError
+from escalator.hints import hint_for
 from escalator.inputs.fields import (
     PAGERDUTY_EVENTS_REGIONS,
     PAGERDUTY_REGIONS,
@@ -43,7 +44,6 @@ from escalator.inputs.fields import (
     Urgency,
     User,
 )
-from escalator.inputs.hints import hint_for
 from escalator.inputs.port_context import PortContext
 
 DEFAULT_BLUEPRINT = "pagerdutyIncident"
@@ -77,9 +77,6 @@ class FillsFromContext(Protocol):
     def context_inputs(self, context: PortContext) -> Mapping[str, tuple[str, str]]:
         """Input name to (value, the ``port_context`` key it came from)."""
         ...
-
-
-_FIELDS: Mapping[str, str] = {"from": "from_email", "snooze_duration": "snooze_seconds"}
 
 
 def _region_url(data: Any, service: str, regions: Mapping[str, str], url: str | None = None) -> Any:
@@ -193,6 +190,12 @@ class ActionInputs(PortReporting):
     def given(self, input_name: str) -> bool:
         """Whether the input has a value (given, or taken from ``port_context``)."""
         return getattr(self, _FIELDS.get(input_name, input_name)) not in (None, ())
+
+
+#: The fields named otherwise in action.yml, by input name (read from the fields' aliases).
+_FIELDS: Mapping[str, str] = {
+    field.alias: name for name, field in ActionInputs.model_fields.items() if field.alias
+}
 
 
 def _check_operation(inputs: ActionInputs, rules: Mapping[str, InputRule]) -> None:

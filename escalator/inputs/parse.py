@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from escalator.errors import InputError
-from escalator.inputs.hints import operation_hint
+from escalator.hints import operation_hint
 from escalator.inputs.model import (
     DEFAULT_SERVICE_BLUEPRINT,
     ActionInputs,

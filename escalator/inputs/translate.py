@@ -14,8 +14,8 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from escalator.errors import InputError
+from escalator.hints import hint_for
 from escalator.inputs.fields import show
-from escalator.inputs.hints import hint_for
 from escalator.terms import INPUT_NAMES, SECRET_ENV
 
 #: Model fields named otherwise in action.yml.

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from escalator import __version__
 from escalator.operations import OPERATIONS
+from escalator.terms import INPUT_NAMES
 
 
 class Option(NamedTuple):
@@ -143,17 +144,16 @@ FLAGS: Mapping[str, str] = {
     "finish_port_run": "set the Port run's final status when done",
     "dry_run": "validate and read; show what would be sent; write nothing",
 }
-#: Inputs every operation takes, after its own.
-COMMON: tuple[str, ...] = (
-    "port_context",
-    "from",
-    "pagerduty_region",
-    "pagerduty_api_url",
-    "port_region",
-    "port_api_url",
-    "port_blueprint",
-    "port_property_mapping",
-    "timeout_seconds",
+#: The inputs that are some operation's own (its ``needs``, ``accepts`` or ``cli_extra``).
+_OWN: frozenset[str] = frozenset(
+    name
+    for operation in OPERATIONS.values()
+    for name in (*operation.needs, *operation.accepts, *operation.cli_extra)
+)
+#: Inputs every operation takes, after its own: every option no operation owns, in action.yml
+#: order.
+COMMON: tuple[str, ...] = tuple(
+    name for name in INPUT_NAMES if name in OPTIONS and name not in _OWN
 )
 #: Each operation's example, as its module gives it.
 EXAMPLES: Mapping[str, str] = {name: operation.example for name, operation in OPERATIONS.items()}

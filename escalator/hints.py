@@ -1,7 +1,9 @@
 """One hint per input: what a valid value is, and how to fix a wrong one.
 
-Keys are input names, or keys inside an input's JSON (``port_context.run_id``); a key without an
-entry of its own takes its input's. Inputs are named with placeholders (:mod:`escalator.terms`).
+Keys are input names, in ``action.yml`` order (the action's list of inputs,
+:data:`escalator.terms.INPUT_NAMES`, is read from them), or keys inside an input's JSON
+(``port_context.run_id``); a key without an entry of its own takes its input's. Inputs are named
+with placeholders (:mod:`escalator.terms`).
 """
 
 from __future__ import annotations
