@@ -52,3 +52,23 @@ def sandbox(shared_sandbox: Sandbox) -> Sandbox:
     shared_sandbox.reset()
     shared_sandbox.clear_journal()
     return shared_sandbox
+
+
+#: Modules that must share one process when the suite runs on several workers (pytest-xdist,
+#: ``--dist loadgroup``): those that drive the one Docker engine (each process starts and stops it
+#: on its own), and the views of the fault matrix (each process would run all its cases again).
+_SHARED_PROCESS = {
+    "test_container.py": "docker",
+    "test_release.py": "docker",
+    "test_docker_cleanup.py": "docker",
+    "test_faults.py": "matrix",
+    "test_secrets.py": "matrix",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep each group of :data:`_SHARED_PROCESS` on one worker."""
+    for item in items:
+        group = _SHARED_PROCESS.get(item.path.name)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))

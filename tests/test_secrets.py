@@ -242,7 +242,7 @@ def _escalate_in_process(case_id: str) -> tuple[EscalatorError | None, dict[str,
         console = Console(stream, github=True, terms=ACTION)
         for name in SECRET_INPUTS:
             console.add_secret(raw.get(name))
-        escalation = build_runner(inputs, console, OutputWriter(None, console), GitHubContext())
+        escalation = build_runner(inputs, console, OutputWriter(None, console), GitHubContext(), {})
         error: EscalatorError | None = None
         try:
             escalation.execute()

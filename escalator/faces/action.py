@@ -18,6 +18,7 @@ from escalator.errors import EscalatorError, InputError
 from escalator.faces.connect import connect, port_client, say_port_scope
 from escalator.faces.target_action import build_target_runner, run_target
 from escalator.http import Deadline
+from escalator.http.network import network_env
 from escalator.inputs import (
     INPUT_NAMES,
     SECRET_INPUTS,
@@ -82,6 +83,7 @@ def main(env: Mapping[str, str] | None = None, stdout: TextIO | None = None) -> 
         job_summary=SummaryWriter(Path(summary_path) if summary_path else None, console),
         github=github_context(env),
         insecure_hosts=insecure_http_hosts(env),
+        network=network_env(env),
     )
 
 
@@ -93,23 +95,25 @@ def run(
     job_summary: SummaryWriter,
     github: GitHubContext | None = None,
     insecure_hosts: frozenset[str] = frozenset(),
+    network: Mapping[str, str] | None = None,
     on_done: Callable[[Outcome | TargetOutcome[Any] | None, EscalatorError | None], None]
     | None = None,
 ) -> int:
     """Validate, run the operation, report; every failure the user can cause ends here."""
     github = github or GitHubContext()
+    network = network or {}
     try:
         inputs = parse_inputs(raw, insecure_http_hosts=insecure_hosts)
     except InputError as error:
-        _report_input_error(raw, error, console, insecure_hosts)
+        _report_input_error(raw, error, console, insecure_hosts, network)
         _fail(console, job_summary, error)
         if on_done:
             on_done(None, error)
         return error.exit_code
     if inputs.operation in TARGET_OPERATIONS:
-        target = build_target_runner(inputs, console, outputs, github)
+        target = build_target_runner(inputs, console, outputs, github, network)
         return run_target(target, outputs, job_summary, on_done)
-    runner = build_runner(inputs, console, outputs, github)
+    runner = build_runner(inputs, console, outputs, github, network)
     return run_incident(runner, outputs, job_summary, on_done)
 
 
@@ -144,10 +148,14 @@ def run_incident(
 
 
 def build_runner(
-    inputs: ActionInputs, console: Console, outputs: OutputWriter, github: GitHubContext
+    inputs: ActionInputs,
+    console: Console,
+    outputs: OutputWriter,
+    github: GitHubContext,
+    network: Mapping[str, str],
 ) -> Runner[Any]:
     """The use case with its clients, built here and handed in."""
-    deadline, pagerduty, port, job_link = connect(inputs, console, github)
+    deadline, pagerduty, port, job_link = connect(inputs, console, github, network)
     return Runner(
         inputs,
         INCIDENT_OPERATIONS[inputs.operation],
@@ -186,14 +194,18 @@ def _fail(
 
 
 def _report_input_error(
-    raw: Mapping[str, str], error: InputError, console: Console, insecure_hosts: frozenset[str]
+    raw: Mapping[str, str],
+    error: InputError,
+    console: Console,
+    insecure_hosts: frozenset[str],
+    network: Mapping[str, str],
 ) -> None:
     """Tell the Port run why nothing was done, when its id and working credentials are known."""
     reporting = parse_port_reporting(raw, insecure_http_hosts=insecure_hosts)
     if reporting is None:
         return
     assert reporting.port_run_id is not None
-    port = port_client(reporting, console, Deadline(15.0))
+    port = port_client(reporting, console, Deadline(15.0), network)
     try:
         said = error.render(console.terms)
         message = f"Not started: {said.message}" + (f" Fix: {said.hint}" if said.hint else "")

@@ -1,23 +1,22 @@
-"""The clients of one run, built from its inputs (the environment read here is the face's), and
-what the run says about Port before it starts."""
+"""The clients of one run, built from its inputs and the network variables the face read from its
+environment (``network``: proxies and CA bundles), and what the run says about Port before it
+starts."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from escalator.clients.events import EventsClient
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.clients.port import PortClient
 from escalator.context import GitHubContext
 from escalator.http import Deadline
-from escalator.http.network import network_env
 from escalator.inputs import ActionInputs, PortReporting
 from escalator.workflow import Console
 
 
 def connect(
-    inputs: ActionInputs, console: Console, github: GitHubContext
+    inputs: ActionInputs, console: Console, github: GitHubContext, network: Mapping[str, str]
 ) -> tuple[Deadline, PagerDutyClient, PortClient | None, Callable[[], str] | None]:
     """The run's deadline and its clients: PagerDuty, Port (when reported to), the job link."""
     deadline = Deadline(inputs.timeout_seconds)
@@ -26,9 +25,9 @@ def connect(
         inputs.pagerduty_token.get_secret_value() if inputs.pagerduty_token else "",
         from_email=inputs.from_email,
         deadline=deadline,
-        environ=network_env(os.environ),
+        environ=network,
     )
-    port = port_client(inputs, console, deadline) if inputs.port_enabled else None
+    port = port_client(inputs, console, deadline, network) if inputs.port_enabled else None
     job_link = None
     if inputs.github_token is not None:
         token = inputs.github_token.get_secret_value()
@@ -41,16 +40,18 @@ def connect(
     return deadline, pagerduty, port, job_link
 
 
-def events_client(inputs: ActionInputs, deadline: Deadline) -> EventsClient | None:
+def events_client(
+    inputs: ActionInputs, deadline: Deadline, network: Mapping[str, str]
+) -> EventsClient | None:
     """The Events API v2 client, for an operation given a routing key (None otherwise)."""
     if inputs.routing_key is None or inputs.pagerduty_events_url is None:
         return None
-    return EventsClient.connect(
-        inputs.pagerduty_events_url, deadline=deadline, environ=network_env(os.environ)
-    )
+    return EventsClient.connect(inputs.pagerduty_events_url, deadline=deadline, environ=network)
 
 
-def port_client(inputs: PortReporting, console: Console, deadline: Deadline) -> PortClient:
+def port_client(
+    inputs: PortReporting, console: Console, deadline: Deadline, network: Mapping[str, str]
+) -> PortClient:
     assert inputs.port_client_id is not None
     assert inputs.port_client_secret is not None
     return PortClient.connect(
@@ -59,7 +60,7 @@ def port_client(inputs: PortReporting, console: Console, deadline: Deadline) -> 
         client_secret=inputs.port_client_secret.get_secret_value(),
         deadline=deadline,
         on_token=console.add_secret,
-        environ=network_env(os.environ),
+        environ=network,
     )
 
 

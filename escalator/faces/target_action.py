@@ -55,10 +55,14 @@ def run_target(
 
 
 def build_target_runner(
-    inputs: ActionInputs, console: Console, outputs: OutputWriter, github: GitHubContext
+    inputs: ActionInputs,
+    console: Console,
+    outputs: OutputWriter,
+    github: GitHubContext,
+    network: Mapping[str, str],
 ) -> TargetRunner[Any, Any]:
     """The use case of an operation on another target, with its clients."""
-    deadline, pagerduty, port, job_link = connect(inputs, console, github)
+    deadline, pagerduty, port, job_link = connect(inputs, console, github, network)
     operation = TARGET_OPERATIONS[inputs.operation]
     plain = summary.PLAIN_OUTPUTS | set(operation.secret_outputs)  # a secret is masked already
 
@@ -69,7 +73,7 @@ def build_target_runner(
     return TargetRunner(
         inputs,
         operation,
-        clients=Clients(pagerduty=pagerduty, events=events_client(inputs, deadline)),
+        clients=Clients(pagerduty=pagerduty, events=events_client(inputs, deadline, network)),
         port=port,
         console=console,
         deadline=deadline,

@@ -53,6 +53,7 @@ def raw_inputs(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, st
 def run_operation(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Run the operation of ``args`` as the action would, with tokens from the environment."""
     from escalator.faces.action import insecure_http_hosts, run
+    from escalator.http.network import network_env
     from escalator.step_files import OutputWriter, SummaryWriter
     from escalator.workflow import Console
 
@@ -83,6 +84,7 @@ def run_operation(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         outputs=outputs,
         job_summary=SummaryWriter(None, console),
         insecure_hosts=insecure_http_hosts(env),
+        network=network_env(env),
         on_done=done,
     )
     return errors[0].exit_code if errors else status
