@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 import responses
 
+import escalator.faces.action
 from escalator.sandbox import Sandbox
 
 
@@ -72,3 +74,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         group = _SHARED_PROCESS.get(item.path.name)
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[Mapping[str, str]]:
+    """The raw inputs each CLI run hands to escalator.faces.action.run (which then does nothing)."""
+    calls: list[Mapping[str, str]] = []
+
+    def record(raw: Mapping[str, str], *args: Any, **kwargs: Any) -> int:
+        calls.append(raw)
+        return 0
+
+    monkeypatch.setattr(escalator.faces.action, "run", record)
+    return calls

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Mapping
-from typing import Any
 
 import pytest
 
@@ -17,19 +16,6 @@ from escalator.operations import OPERATIONS
 from escalator.sandbox import Sandbox, seed
 
 ENV = {"PAGERDUTY_TOKEN": "pd-token-from-env", "PORT_CLIENT_ID": "cid", "GITHUB_TOKEN": "gh"}
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[Mapping[str, str]]:
-    """The raw inputs each CLI run hands to escalator.faces.action.run (which then does nothing)."""
-    calls: list[Mapping[str, str]] = []
-
-    def record(raw: Mapping[str, str], *args: Any, **kwargs: Any) -> int:
-        calls.append(raw)
-        return 0
-
-    monkeypatch.setattr(escalator.faces.action, "run", record)
-    return calls
 
 
 def raw_for(sent: list[Mapping[str, str]], *argv: str) -> Mapping[str, str]:

@@ -6,11 +6,9 @@ import json
 import socket
 import urllib.request
 from collections.abc import Mapping
-from typing import Any
 
 import pytest
 
-import escalator.faces.action
 from escalator.faces.cli import main
 from escalator.sandbox import Sandbox, seed
 
@@ -35,19 +33,6 @@ def sandbox_args(sandbox: Sandbox, *, port: bool = True) -> list[str]:
     """The options that point a run at ``sandbox``."""
     found = ["--pagerduty-api-url", sandbox.pagerduty_url, "--from", seed.FROM_EMAIL]
     return found + (["--port-api-url", sandbox.port_url] if port else [])
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[Mapping[str, str]]:
-    """The raw inputs each CLI run hands to the action's run (which then does nothing)."""
-    calls: list[Mapping[str, str]] = []
-
-    def record(raw: Mapping[str, str], *args: Any, **kwargs: Any) -> int:
-        calls.append(raw)
-        return 0
-
-    monkeypatch.setattr(escalator.faces.action, "run", record)
-    return calls
 
 
 @pytest.mark.parametrize(
