@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -56,26 +57,6 @@ def sandbox(shared_sandbox: Sandbox) -> Sandbox:
     return shared_sandbox
 
 
-#: Modules that must share one process when the suite runs on several workers (pytest-xdist,
-#: ``--dist loadgroup``): those that drive the one Docker engine (each process starts and stops it
-#: on its own), and the views of the fault matrix (each process would run all its cases again).
-_SHARED_PROCESS = {
-    "test_container.py": "docker",
-    "test_release.py": "docker",
-    "test_docker_cleanup.py": "docker",
-    "test_faults.py": "matrix",
-    "test_secrets.py": "matrix",
-}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep each group of :data:`_SHARED_PROCESS` on one worker."""
-    for item in items:
-        group = _SHARED_PROCESS.get(item.path.name)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[Mapping[str, str]]:
     """The raw inputs each CLI run hands to escalator.faces.action.run (which then does nothing)."""
@@ -87,3 +68,10 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[Mapping[str, str]]:
 
     monkeypatch.setattr(escalator.faces.action, "run", record)
     return calls
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Undo what the Docker tests added to the engine when the session ends, not later."""
+    engine = sys.modules.get("tests.engine")
+    if engine is not None:
+        engine.finish()

@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -97,7 +98,25 @@ def ensure_engine() -> None:
     except RuntimeError as exc:
         raise Unavailable(f"the engine tool could not start an engine: {exc}") from None
     _state["started"] = "yes"
-    atexit.register(tool, "down")  # runs after the removals registered later
+    at_end(lambda: tool("down"))  # runs after the removals registered later
+
+
+#: What the run must undo when it ends, last registered first.
+_finishers: list[Callable[[], object]] = []
+
+
+def at_end(undo: Callable[[], object]) -> None:
+    """Run ``undo`` when the test run ends (:func:`finish`), or at the process's exit."""
+    if not _finishers:
+        atexit.register(finish)
+    _finishers.append(undo)
+
+
+def finish() -> None:
+    """Undo what the run added to the engine, now (pytest's session end calls it; ``atexit`` is
+    the fallback for other callers)."""
+    while _finishers:
+        _finishers.pop()()
 
 
 def base_image() -> str:
@@ -156,7 +175,7 @@ def tool(*args: str) -> str:
 def remove_at_exit(image: str) -> None:
     """Remove ``image`` (a reference or an ID) when the process ends, untagging only."""
     if not _images and not _prefixes:
-        atexit.register(_clean)
+        at_end(_clean)
     _images.append(image)
 
 
@@ -164,7 +183,7 @@ def forget_references(prefix: str) -> None:
     """Remove, when the process ends, every image with a tag or digest starting with ``prefix``
     (a test registry's ``host:port/``: what pushes, pulls and tags through it left)."""
     if not _images and not _prefixes:
-        atexit.register(_clean)
+        at_end(_clean)
     _prefixes.append(prefix)
 
 
