@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,8 @@ REPO = Path(__file__).resolve().parents[1]
 DOCKER_TESTS = ("tests/test_container.py", "tests/test_release.py", "tests/test_docker_cleanup.py")
 #: The words of pytest's closing line that :func:`closing_line` adds up.
 OUTCOMES = ("passed", "failed", "skipped", "error", "xfailed", "xpassed", "deselected")
+#: Seconds an interrupted pytest has to undo what it added (images, an engine it started).
+STOP_TIMEOUT = 120
 _COUNT = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed|deselected)\b")
 _TIME = re.compile(r" in (\d+(?:\.\d+)?)s\b")
 
@@ -95,12 +98,19 @@ def run(todo: list[Part], folder: Path) -> None:
                     todo[index].wall = time.monotonic() - started
                     del running[index]
             time.sleep(0.2)
-    finally:
+    finally:  # interrupted: stop what still runs as Ctrl-C would (pytest then undoes what its
+        # session added to the Docker engine), and keep what each part printed
         for process in running.values():
-            process.terminate()
-            process.wait()
-    for index, part in enumerate(todo):
-        part.output = (folder / f"{index}.log").read_text(encoding="utf-8", errors="replace")
+            process.send_signal(signal.SIGINT)
+        for index, process in running.items():
+            try:
+                todo[index].code = process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                todo[index].code = process.wait()
+        for index, part in enumerate(todo):
+            log = folder / f"{index}.log"
+            part.output = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
 
 
 def report(todo: list[Part], wall: float) -> int:
@@ -122,9 +132,14 @@ def main() -> int:
     print(f"pytest: {' and '.join(part.name for part in todo)} at once; the output of each "
           "follows when both have ended", flush=True)  # fmt: skip
     started = time.monotonic()
+    interrupted = False
     with tempfile.TemporaryDirectory(prefix="escalate-action-pytest-") as folder:
-        run(todo, Path(folder))
-    return report(todo, time.monotonic() - started)
+        try:
+            run(todo, Path(folder))
+        except KeyboardInterrupt:
+            interrupted = True
+    code = report(todo, time.monotonic() - started)
+    return 130 if interrupted else code
 
 
 if __name__ == "__main__":
