@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from escalator.errors import InputError
-from escalator.inputs import INPUT_NAMES, ActionInputs
+from escalator.inputs import INPUT_NAMES, IncidentInputs
 from escalator.operations import parse_inputs
 from escalator.report.summary import OUTPUT_NAMES
 from escalator.sandbox import Sandbox, seed
@@ -444,7 +444,7 @@ def check_parse(raw: dict[str, str]) -> None:
         assert refused.input.split(".")[0] in INPUT_NAMES
         assert str(refused)
         return
-    assert isinstance(inputs, ActionInputs)
+    assert isinstance(inputs, IncidentInputs)
     assert re.fullmatch(r"[A-Z0-9]{1,64}", inputs.incident_id)
     assert inputs.port_run_id is None or re.fullmatch(r"[A-Za-z0-9_-]+", inputs.port_run_id)
     assert 5 <= inputs.timeout_seconds <= 3600

@@ -11,6 +11,7 @@ import socket
 import sys
 from pathlib import Path
 
+from escalator.operations import OPERATIONS
 from escalator.sandbox import Sandbox
 from tests.e2e import SEED_CASE, Runner, run_entrypoint, runner_for
 
@@ -85,6 +86,41 @@ def test_a_run_without_github_token_loads_no_pygithub_sandbox_or_test_code(
     assert matching(modules, "github", "escalator.clients.github") == set()
     assert matching(modules, "escalator.sandbox", "escalator.kit") == set()
     assert matching(modules, *TEST_ONLY_PACKAGES) == set()
+
+
+#: The modules of the operations themselves (the registry names them), not their shared parts.
+OPERATION_MODULES = {
+    f"escalator.operations.{place.partition(':')[0].lstrip('.')}"
+    for place in OPERATIONS.places.values()
+}
+
+
+def test_a_run_loads_its_own_operation_and_no_other(sandbox: Sandbox, tmp_path: Path) -> None:
+    """An escalation imports escalate's module and no other operation's; importing the action
+    alone imports none."""
+    runner = seed_runner(sandbox, tmp_path)
+    ran = loaded_modules(PROBE, runner, str(REPO / "entrypoint.py"))
+    assert "escalator.usecase.runner" in ran  # the probe did run the action
+    assert ran & OPERATION_MODULES == {"escalator.operations.escalate"}
+    imported = loaded_modules(IMPORT_ONLY, seed_runner(sandbox, tmp_path / "2"), str(REPO))
+    assert imported & OPERATION_MODULES == set()
+
+
+def test_a_run_with_an_input_of_another_operation_loads_them_to_say_whose(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """An input that is not the operation's own makes the parse read every operation's inputs,
+    to name which operations take it; the run fails before any request."""
+    runner = seed_runner(sandbox, tmp_path, schedule_id="PSC7PAY")
+    out = runner.workspace.parent / "modules.json"
+    completed = run_entrypoint(
+        runner, [sys.executable, "-c", PROBE, str(out), str(REPO / "entrypoint.py")]
+    )
+    result = json.loads(out.read_text())
+    assert result["exit"] == 2, completed.stdout  # an input error
+    assert "schedule_id: does not apply to operation: escalate" in completed.stdout
+    assert "it is for oncall, override, remove-override" in completed.stdout
+    assert set(result["modules"]) >= OPERATION_MODULES
 
 
 def test_importing_the_action_loads_no_pygithub(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from escalator.errors import InputError
 from escalator.faces.cli import build_parser
-from escalator.inputs import ActionInputs
+from escalator.inputs import CommonInputs
 from escalator.inputs import parse_inputs as parse_with
 from escalator.kit import definitions
 from escalator.operations import OPERATIONS, parse_inputs
@@ -18,16 +18,22 @@ from escalator.usecase.wording import start_log
 TOKEN = "pd-token-for-tests-1234"
 
 
+class PageInputs(CommonInputs):
+    """Its inputs: a title, and details."""
+
+    title: str
+    details: str | None = None
+
+
 class Page:
     """An operation that acts on no incident and calls no REST API (as an Events API one)."""
 
     name: ClassVar[str] = "page"
-    needs: ClassVar[tuple[str, ...]] = ("title",)
-    accepts: ClassVar[tuple[str, ...]] = ("details",)
+    inputs_model: ClassVar[type[CommonInputs]] = PageInputs
     runs_on_service: ClassVar[bool] = True
     needs_rest_token: ClassVar[bool] = False
 
-    def check_inputs(self, inputs: ActionInputs) -> None:
+    def check_inputs(self, inputs: PageInputs) -> None:
         if inputs.details == "refused":
             raise InputError("details", "is refused by page.", hint="Give other details.")
 
@@ -116,12 +122,36 @@ def test_the_first_run_log_says_the_subject_and_the_ask(name: str) -> None:
         "end": "4h",
         "routing_key": "a3f1c9e27b4d4e5f8c6a0b1d2e3f4a5b",
     }
-    if "schedule_id" in operation.accepts:  # one target only: the schedule
+    model = operation.inputs_model
+    if "schedule_id" in model.accepts():  # one target only: the schedule
         del raw["service_id"]
-    if "service_name" in operation.needs:  # create-service: a policy with the name, alone
+    if "service_name" in model.needs():  # create-service: a policy with the name, alone
         raw |= {"service_name": "Payments", "escalation_policy_id": "PPAYMNT"}
-    needed = {*operation.needs, *operation.accepts, "operation", "pagerduty_token", "routing_key"}
+    needed = {*model.inputs(), "operation", "pagerduty_token", "routing_key"}
     inputs = parse_inputs({key: value for key, value in raw.items() if key in needed})
+    assert type(inputs) is model  # the model the operation named is the one validated
     log = start_log(inputs, operation)
     assert log.startswith(f"{operation.doing} {operation.subject(inputs)}")
     assert operation.asked(inputs) in log
+
+
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
+def test_an_operation_is_named_as_its_module(name: str) -> None:
+    """The registry names each operation as its module ('-' for '_'), and that is the name the
+    operation itself declares."""
+    operation = OPERATIONS[name]
+    assert operation.name == name
+    assert type(operation).__module__.rpartition(".")[2].replace("_", "-") == name
+
+
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
+def test_an_operation_needs_the_fields_of_its_model_that_have_no_default(name: str) -> None:
+    """What an operation needs and accepts is read from its inputs model: a field without a
+    default is needed, and neither list holds a common input."""
+    model = OPERATIONS[name].inputs_model
+    fields = model.model_fields
+    for needed in model.needs():
+        assert fields[model.inputs()[needed]].is_required()
+    for accepted in model.accepts():
+        assert not fields[model.inputs()[accepted]].is_required()
+    assert not set(model.inputs()) & set(CommonInputs.model_fields)

@@ -20,13 +20,12 @@ import pytest
 from escalator.clients.bodies import NoteBody
 from escalator.errors import PagerDutyError
 from escalator.faces.cli import main as cli_main
-from escalator.inputs import ActionInputs
+from escalator.inputs import CommonInputs
 from escalator.operations import OPERATIONS, TARGET_OPERATIONS
 from escalator.operations.base import Change, Field, Positional
 from escalator.operations.target import (
     Clients,
     EntityDraft,
-    TargetOperation,
     TargetPlan,
     TargetReads,
 )
@@ -76,6 +75,12 @@ class AddMark:
         return None
 
 
+class TallyInputs(CommonInputs):
+    """Its inputs: the incident whose notes it tallies."""
+
+    incident_id: str
+
+
 class TallyOperation:
     """Adds a mark to an incident's notes and reports the count on its service's entity."""
 
@@ -85,8 +90,7 @@ class TallyOperation:
     done: ClassVar[str] = "tallied"
     target: ClassVar[str] = "tally"
     secret_outputs: ClassVar[tuple[str, ...]] = ()
-    needs: ClassVar[tuple[str, ...]] = ("incident_id",)
-    accepts: ClassVar[tuple[str, ...]] = ()
+    inputs_model: ClassVar[type[CommonInputs]] = TallyInputs
     runs_on_service: ClassVar[bool] = False
     needs_rest_token: ClassVar[bool] = True
     description: ClassVar[str] = "Add a mark to an incident's notes."
@@ -95,17 +99,17 @@ class TallyOperation:
     cli_extra: ClassVar[tuple[str, ...]] = ()
     kit_action: ClassVar[str] = "tally-action.json"
 
-    def check_inputs(self, inputs: ActionInputs) -> None:
+    def check_inputs(self, inputs: TallyInputs) -> None:
         return None
 
-    def subject(self, inputs: ActionInputs) -> str:
+    def subject(self, inputs: TallyInputs) -> str:
         return f"the notes of PagerDuty incident {inputs.incident_id}"
 
-    def asked(self, inputs: ActionInputs) -> str:
+    def asked(self, inputs: TallyInputs) -> str:
         return "one mark"
 
-    def gather(self, inputs: ActionInputs, reads: TargetReads) -> Tally:
-        incident_id = inputs.incident_id or ""
+    def gather(self, inputs: TallyInputs, reads: TargetReads) -> Tally:
+        incident_id = inputs.incident_id
         notes = reads.submit(reads.clients.pagerduty.list_notes, incident_id)
         incident = reads.clients.pagerduty.get_incident(incident_id)
         service_id = incident.service.id if incident.service else ""
@@ -127,10 +131,10 @@ class TallyOperation:
     def summary_rows(self, state: Tally | None) -> list[tuple[str, str]]:
         return [("Notes", str(len(state.notes)))] if state else []
 
-    def port_blueprint(self, inputs: ActionInputs) -> str | None:
+    def port_blueprint(self, inputs: TallyInputs) -> str | None:
         return "pagerdutyService"
 
-    def entity(self, inputs: ActionInputs, state: Tally) -> EntityDraft | None:
+    def entity(self, inputs: TallyInputs, state: Tally) -> EntityDraft | None:
         properties: Mapping[str, object] = {
             "status": "active",
             "meanSecondsToResolve": len(state.notes),
@@ -142,9 +146,8 @@ class TallyOperation:
 @pytest.fixture(autouse=True)
 def registered(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tally is an operation for the duration of each test only."""
-    operation: TargetOperation[Tally, Tally] = TallyOperation()
     for registry in (OPERATIONS, TARGET_OPERATIONS):
-        monkeypatch.setitem(registry, operation.name, operation)
+        monkeypatch.setitem(registry.places, TallyOperation.name, f"{__name__}:TallyOperation")
 
 
 def run(sandbox: Sandbox, tmp_path: Path, **inputs: str) -> RunResult:
@@ -246,9 +249,8 @@ def test_a_secret_output_is_masked_everywhere_and_written_as_is(
 ) -> None:
     """The secret output is handed to the runner's masking before any log says it, is written
     to the step output intact, and appears in no log, summary or Port run log."""
-    operation: TargetOperation[Tally, Tally] = SecretTally()
     for registry in (OPERATIONS, TARGET_OPERATIONS):
-        monkeypatch.setitem(registry, operation.name, operation)
+        monkeypatch.setitem(registry.places, SecretTally.name, f"{__name__}:SecretTally")
     result = run(sandbox, tmp_path)
     assert result.returncode == 0, result.stdout
     assert result.outputs["receipt"] == RECEIPT

@@ -22,10 +22,11 @@ from escalator.http.network import network_env
 from escalator.inputs import (
     INPUT_NAMES,
     SECRET_INPUTS,
-    ActionInputs,
+    CommonInputs,
     parse_port_reporting,
 )
-from escalator.operations import INCIDENT_OPERATIONS, OPERATIONS, TARGET_OPERATIONS, parse_inputs
+from escalator.operations import INCIDENT_OPERATIONS, TARGET_OPERATIONS, parse_inputs
+from escalator.operations.base import Operation
 from escalator.report import summary
 from escalator.step_files import OutputWriter, SummaryWriter
 from escalator.terms import ACTION
@@ -126,7 +127,7 @@ def run_incident(
     """Run an operation on one incident, and report it."""
     inputs, console, outcome = runner.inputs, runner.console, runner.outcome
     try:
-        with console.group(_group_title(inputs)):
+        with console.group(_group_title(inputs, runner.operation)):
             say_port_scope(inputs, console)
             runner.execute()
     except EscalatorError as error:
@@ -148,7 +149,7 @@ def run_incident(
 
 
 def build_runner(
-    inputs: ActionInputs,
+    inputs: CommonInputs,
     console: Console,
     outputs: OutputWriter,
     github: GitHubContext,
@@ -169,10 +170,10 @@ def build_runner(
     )
 
 
-def _group_title(inputs: ActionInputs) -> str:
-    operation = OPERATIONS[inputs.operation]
-    if inputs.incident_id:
-        return f"{operation.doing} PagerDuty incident {inputs.incident_id}"
+def _group_title(inputs: CommonInputs, operation: Operation[Any, Any]) -> str:
+    incident_id = operation.incident_to_read(inputs)
+    if incident_id:
+        return f"{operation.doing} PagerDuty incident {incident_id}"
     return f"{operation.doing} a PagerDuty incident"
 
 

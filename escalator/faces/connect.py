@@ -11,12 +11,12 @@ from escalator.clients.pagerduty import PagerDutyClient
 from escalator.clients.port import PortClient
 from escalator.context import GitHubContext
 from escalator.http import Deadline
-from escalator.inputs import ActionInputs, PortReporting
+from escalator.inputs import CommonInputs, PortReporting
 from escalator.workflow import Console
 
 
 def connect(
-    inputs: ActionInputs, console: Console, github: GitHubContext, network: Mapping[str, str]
+    inputs: CommonInputs, console: Console, github: GitHubContext, network: Mapping[str, str]
 ) -> tuple[Deadline, PagerDutyClient, PortClient | None, Callable[[], str] | None]:
     """The run's deadline and its clients: PagerDuty, Port (when reported to), the job link."""
     deadline = Deadline(inputs.timeout_seconds)
@@ -41,7 +41,7 @@ def connect(
 
 
 def events_client(
-    inputs: ActionInputs, deadline: Deadline, network: Mapping[str, str]
+    inputs: CommonInputs, deadline: Deadline, network: Mapping[str, str]
 ) -> EventsClient | None:
     """The Events API v2 client, for an operation given a routing key (None otherwise)."""
     if inputs.routing_key is None or inputs.pagerduty_events_url is None:
@@ -64,7 +64,7 @@ def port_client(
     )
 
 
-def say_port_scope(inputs: ActionInputs, console: Console) -> None:
+def say_port_scope(inputs: CommonInputs, console: Console) -> None:
     """Say what Port will not get, only when that is true and worth knowing."""
     if not inputs.port_enabled:
         console.notice(

@@ -10,7 +10,7 @@ from typing import Any
 from escalator.context import GitHubContext
 from escalator.errors import ErrorText, EscalatorError
 from escalator.faces.connect import connect, events_client, say_port_scope
-from escalator.inputs import ActionInputs
+from escalator.inputs import CommonInputs
 from escalator.operations import TARGET_OPERATIONS
 from escalator.operations.target import Clients
 from escalator.report import summary, target_summary
@@ -55,7 +55,7 @@ def run_target(
 
 
 def build_target_runner(
-    inputs: ActionInputs,
+    inputs: CommonInputs,
     console: Console,
     outputs: OutputWriter,
     github: GitHubContext,

@@ -1,12 +1,13 @@
-"""The action's inputs: read once, validated once by pydantic, into one frozen model.
+"""The action's inputs: read once, validated once by pydantic, into the operation's frozen model.
 
 Every failure is an :class:`~escalator.errors.InputError` that names the input and says how to fix
 it, before any request is sent. The names are those of ``action.yml``.
 
 - :mod:`~escalator.inputs.fields`: the value types, their constraints and validators;
 - :mod:`~escalator.inputs.port_context`: the JSON a Port action sends;
-- :mod:`~escalator.inputs.model`: :class:`PortReporting` and :class:`ActionInputs`, and how an
-  operation's :class:`InputRule` (its own module declares it) is checked;
+- :mod:`~escalator.inputs.model`: :class:`PortReporting`, :class:`CommonInputs` (every
+  operation's own inputs model, in its module, adds its fields to them) and how an operation's
+  :class:`InputRule` is checked;
 - :mod:`~escalator.inputs.translate`: pydantic's errors into :class:`InputError`;
 - :mod:`~escalator.inputs.parse`: from the raw strings to the models.
 """
@@ -17,7 +18,8 @@ from escalator.inputs.fields import PAGERDUTY_REGIONS, PORT_REGIONS
 from escalator.inputs.model import (
     DEFAULT_BLUEPRINT,
     DEFAULT_SERVICE_BLUEPRINT,
-    ActionInputs,
+    CommonInputs,
+    IncidentInputs,
     InputRule,
     PortReporting,
 )
@@ -36,7 +38,8 @@ __all__ = [
     "PAGERDUTY_REGIONS",
     "PORT_REGIONS",
     "SECRET_INPUTS",
-    "ActionInputs",
+    "CommonInputs",
+    "IncidentInputs",
     "InputRule",
     "PortContext",
     "PortReporting",

@@ -1,4 +1,5 @@
-"""The validated inputs of a run: :class:`PortReporting`, and :class:`ActionInputs` built on it.
+"""The validated inputs of a run: :class:`PortReporting`, :class:`CommonInputs` built on it, and
+the rules an operation's own inputs model (in its module) is checked by.
 
 Field types carry the checks (:mod:`escalator.inputs.fields`); what depends on several inputs
 (which inputs an operation needs or refuses, both Port credentials or neither) is checked once the
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from escalator.errors import InputError
 from escalator.hints import hint_for
@@ -19,14 +20,7 @@ from escalator.inputs.fields import (
     PAGERDUTY_REGIONS,
     PORT_REGIONS,
     ApiUrl,
-    Assignees,
     Email,
-    EventActionInput,
-    EventSource,
-    IncidentKey,
-    Instant,
-    Level,
-    Line,
     OperationName,
     PagerDutyId,
     PortIdentifier,
@@ -37,12 +31,6 @@ from escalator.inputs.fields import (
     RunId,
     Seconds,
     Secret,
-    ServiceName,
-    Severity,
-    SnoozeSeconds,
-    Until,
-    Urgency,
-    User,
 )
 from escalator.inputs.port_context import PortContext
 
@@ -51,20 +39,18 @@ DEFAULT_SERVICE_BLUEPRINT = "pagerdutyService"
 
 
 class InputRule(Protocol):
-    """What the inputs need to know of an operation (the registry passes them in the validation
-    context as ``operations``: name to rule): the inputs it requires and those it accepts (an
-    input in no operation's rule applies to every one), and its checks across inputs."""
+    """What the inputs need to know of an operation: its inputs model (what it requires and
+    accepts beyond the common inputs), what its Port action runs on, whether it calls the REST
+    API, and its checks across inputs. The parse loads only the rule of the operation asked."""
 
-    #: the inputs it cannot run without
-    needs: ClassVar[tuple[str, ...]]
-    #: the inputs it also takes
-    accepts: ClassVar[tuple[str, ...]]
+    #: its own inputs: the common ones plus its fields (:meth:`CommonInputs.needs`, ``accepts``)
+    inputs_model: ClassVar[type[CommonInputs]]
     #: True when its Port action runs on the service entity (``port_context`` names a service)
     runs_on_service: ClassVar[bool]
     #: False when it does not call PagerDuty's REST API (``pagerduty_token`` is then optional)
     needs_rest_token: ClassVar[bool]
 
-    def check_inputs(self, inputs: ActionInputs) -> None:
+    def check_inputs(self, inputs: CommonInputs) -> None:
         """Raise :class:`InputError` for what its inputs cannot be together."""
         ...
 
@@ -115,35 +101,13 @@ class PortReporting(BaseModel):
         return self.port_client_id is not None and self.port_client_secret is not None
 
 
-class ActionInputs(PortReporting):
-    """Every input of one run, validated; secrets are ``SecretStr``: reprs never show them."""
+class CommonInputs(PortReporting):
+    """The inputs every operation takes, validated; an operation's own model adds its fields
+    (the action's inputs are these plus the union of those models, told apart by
+    ``operation``). Secrets are ``SecretStr``: reprs never show them."""
 
     operation: OperationName
-    incident_id: PagerDutyId | None = None
-    escalation_policy_id: PagerDutyId | None = None
-    escalation_level: Level | None = None
-    urgency: Urgency | None = None
-    assignees: Assignees = ()
-    note: str | None = None
-    resolution: str | None = None
-    snooze_seconds: SnoozeSeconds | None = Field(None, alias="snooze_duration")
-    priority: Line | None = None
-    title: str | None = None
-    service_id: PagerDutyId | None = None
-    details: str | None = None
-    incident_key: IncidentKey | None = None
     routing_key: RoutingKey | None = None
-    event_action: EventActionInput | None = None
-    dedup_key: IncidentKey | None = None
-    severity: Severity | None = None
-    source: EventSource | None = None
-    schedule_id: PagerDutyId | None = None
-    oncall_user: User | None = None
-    start: Instant | None = None
-    end: Until | None = None
-    override_id: PagerDutyId | None = None
-    service_name: ServiceName | None = None
-    description: str | None = None
     from_email: Email | None = Field(None, alias="from")
     #: required by every operation that calls the REST API (:attr:`InputRule.needs_rest_token`)
     pagerduty_token: Secret | None = None
@@ -169,50 +133,67 @@ class ActionInputs(PortReporting):
             events = {**events, "pagerduty_region": data["pagerduty_region"]}
         return _region_url(events, "pagerduty", PAGERDUTY_REGIONS)
 
-    @model_validator(mode="after")
-    def _check_combinations(self, info: ValidationInfo) -> ActionInputs:
-        rules: Mapping[str, InputRule] = (info.context or {})["operations"]
-        if rules[self.operation].needs_rest_token and self.pagerduty_token is None:
-            raise InputError(
-                "pagerduty_token", "is required.", hint=hint_for("pagerduty_token").fix
-            )
-        _check_operation(self, rules)
-        if (self.port_client_id is None) != (self.port_client_secret is None):
-            missing = "port_client_secret" if self.port_client_secret is None else "port_client_id"
-            raise InputError(
-                missing,
-                "is required when the other Port credential is set.",
-                hint="Set both {port_client_id} and {port_client_secret}, from secrets, or "
-                "neither to skip Port.",
-            )
-        return self
+    @classmethod
+    def inputs(cls) -> Mapping[str, str]:
+        """Its inputs beyond the common ones, by input name (as action.yml names them) to field."""
+        return {
+            field.alias or name: name
+            for name, field in cls.model_fields.items()
+            if name not in CommonInputs.model_fields
+        }
+
+    @classmethod
+    def needs(cls) -> tuple[str, ...]:
+        """The inputs of its own it cannot run without, in the order of its fields."""
+        fields = cls.model_fields
+        return tuple(name for name, field in cls.inputs().items() if fields[field].is_required())
+
+    @classmethod
+    def accepts(cls) -> tuple[str, ...]:
+        """The inputs of its own it also takes."""
+        return tuple(name for name in cls.inputs() if name not in cls.needs())
 
     def given(self, input_name: str) -> bool:
         """Whether the input has a value (given, or taken from ``port_context``)."""
-        return getattr(self, _FIELDS.get(input_name, input_name)) not in (None, ())
+        field = type(self).inputs().get(input_name) or _COMMON_FIELDS.get(input_name, input_name)
+        return getattr(self, field, None) not in (None, ())
 
 
-#: The fields named otherwise in action.yml, by input name (read from the fields' aliases).
-_FIELDS: Mapping[str, str] = {
-    field.alias: name for name, field in ActionInputs.model_fields.items() if field.alias
+class IncidentInputs(CommonInputs):
+    """The inputs of an operation on one existing incident: the incident, and the note added
+    after its change."""
+
+    incident_id: PagerDutyId
+    note: str | None = None
+
+
+#: The common fields named otherwise in action.yml, by input name.
+_COMMON_FIELDS: Mapping[str, str] = {
+    field.alias: name for name, field in CommonInputs.model_fields.items() if field.alias
 }
+#: What every operation takes: the common fields, by input name, and the inputs read into them.
+COMMON_INPUTS: frozenset[str] = frozenset(
+    {*(field.alias or name for name, field in CommonInputs.model_fields.items()), "port_context"}
+)
 
 
-def _check_operation(inputs: ActionInputs, rules: Mapping[str, InputRule]) -> None:
-    """The inputs the operation needs are there, and none is given that it would ignore."""
-    operation = inputs.operation
-    rule = rules[operation]
-    specific = dict.fromkeys(name for r in rules.values() for name in r.needs + r.accepts)
-    for name in specific:
-        if inputs.given(name) and name not in rule.needs + rule.accepts:
-            users = [op for op, r in rules.items() if name in r.needs + r.accepts]
-            raise InputError(
-                name,
-                f"does not apply to {{operation={operation}}}.",
-                hint=f"Leave {{{name}}} empty with {operation}; it is for {', '.join(users)}.",
-            )
-    for name in rule.needs:
+def check_rules(inputs: CommonInputs, rule: InputRule) -> None:
+    """What the fields cannot say: the inputs the operation needs have values, its own checks
+    hold, and both Port credentials are given or neither."""
+    for name in rule.inputs_model.needs():
         if not inputs.given(name):
-            hint = hint_for(name).fix
-            raise InputError(name, f"is required by {{operation={operation}}}.", hint=hint)
+            raise required_by(name, inputs.operation)
     rule.check_inputs(inputs)
+    if (inputs.port_client_id is None) != (inputs.port_client_secret is None):
+        missing = "port_client_secret" if inputs.port_client_secret is None else "port_client_id"
+        raise InputError(
+            missing,
+            "is required when the other Port credential is set.",
+            hint="Set both {port_client_id} and {port_client_secret}, from secrets, or "
+            "neither to skip Port.",
+        )
+
+
+def required_by(name: str, operation: str) -> InputError:
+    """The error for an input ``operation`` needs and was not given."""
+    return InputError(name, f"is required by {{operation={operation}}}.", hint=hint_for(name).fix)

@@ -11,15 +11,19 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from escalator.errors import InputError
-from escalator.hints import operation_hint
+from escalator.hints import hint_for, operation_hint
 from escalator.inputs.model import (
+    COMMON_INPUTS,
     DEFAULT_SERVICE_BLUEPRINT,
-    ActionInputs,
+    CommonInputs,
     FillsFromContext,
     InputRule,
     PortReporting,
+    check_rules,
+    required_by,
 )
 from escalator.inputs.port_context import PortContext, parse_port_context, run_id_in
 from escalator.inputs.translate import input_error
@@ -52,10 +56,11 @@ def parse_inputs(
     *,
     operations: Mapping[str, InputRule],
     insecure_http_hosts: frozenset[str] = frozenset(),
-) -> ActionInputs:
-    """Validate the raw string inputs into :class:`ActionInputs`.
+) -> CommonInputs:
+    """Validate the raw string inputs into the inputs model of the operation they name.
 
-    ``operations`` are the registry's rules, the first being the default operation;
+    ``operations`` are the registry's rules by name, the first being the default operation
+    (only the one named is loaded, unless an input of another one is given);
     ``insecure_http_hosts`` are extra hosts allowed over plain http (loopback always is).
     Raises :class:`~escalator.errors.InputError` naming the first invalid input.
     """
@@ -63,19 +68,69 @@ def parse_inputs(
     values.setdefault("operation", next(iter(operations)))
     values["port_context_given"] = "port_context" in values
     context = parse_port_context(values.pop("port_context", ""))
-    rule = operations.get(str(values["operation"]).lower())
+    name = str(values["operation"]).lower()
+    rule = operations.get(name)
     if isinstance(rule, FillsFromContext):
         values["port_run_id"] = context.run_id
         sources = _fill_own(values, rule.context_inputs(context))
     else:
         sources = _fill_from_context(values, context, rule)
+    if rule is None:
+        raise _not_an_operation(values, insecure_http_hosts, sources, operations)
     try:
-        return _validate(ActionInputs, values, insecure_http_hosts, sources, operations)
+        inputs = _validate(
+            rule.inputs_model, values, insecure_http_hosts, sources, operations, rule.inputs_model
+        )
+    except MissingOwn:
+        _check_given(values, rule, operations)
+        first = next(need for need in rule.inputs_model.needs() if need not in values)
+        raise required_by(first, name) from None
+    _check_given(values, rule, operations)
+    check_rules(inputs, rule)
+    return inputs
+
+
+class MissingOwn(Exception):
+    """Only inputs the operation itself needs are missing (said after the other checks)."""
+
+
+def _not_an_operation(
+    values: dict[str, Any],
+    insecure_http_hosts: frozenset[str],
+    sources: Mapping[str, str],
+    operations: Mapping[str, InputRule],
+) -> InputError:
+    """The error for an ``operation`` that names none (or for an input invalid before it)."""
+    try:
+        _validate(CommonInputs, values, insecure_http_hosts, sources, operations)
     except InputError as error:
         if error.input != "operation" or not error.message_template.endswith("an operation."):
-            raise
+            return error
         problem = error.message_template.removeprefix("{operation}: ")
-        raise InputError("operation", problem, hint=operation_hint(operations)) from error
+        return InputError("operation", problem, hint=operation_hint(operations))
+    raise AssertionError("an operation the registry has no rule for validated")  # pragma: no cover
+
+
+def _check_given(
+    values: Mapping[str, Any], rule: InputRule, operations: Mapping[str, InputRule]
+) -> None:
+    """The REST token is there when the operation calls the REST API, and no input of another
+    operation is given (every operation is loaded to say whose it is, only then)."""
+    if rule.needs_rest_token and "pagerduty_token" not in values:
+        raise InputError("pagerduty_token", "is required.", hint=hint_for("pagerduty_token").fix)
+    own = rule.inputs_model.inputs()
+    stray = [name for name in values if name not in own and name not in COMMON_INPUTS]
+    if not stray:
+        return
+    operation = str(values["operation"]).lower()
+    for name in dict.fromkeys(n for r in operations.values() for n in r.inputs_model.inputs()):
+        if name in stray:
+            users = [op for op, r in operations.items() if name in r.inputs_model.inputs()]
+            raise InputError(
+                name,
+                f"does not apply to {{operation={operation}}}.",
+                hint=f"Leave {{{name}}} empty with {operation}; it is for {', '.join(users)}.",
+            )
 
 
 def parse_port_reporting(
@@ -127,7 +182,7 @@ def _fill_from_context(
         values["port_relations"] = context.relations
         return sources
     # an operation run on a service entity: what it makes gets its own blueprint and relations.
-    takes = (*rule.needs, *rule.accepts)
+    takes = rule.inputs_model.inputs()
     service_blueprint = values.get("port_service_blueprint", DEFAULT_SERVICE_BLUEPRINT)
     if context.blueprint == service_blueprint and "service_id" in takes:
         fill("service_id", context.entity, "port_context.entity")
@@ -144,13 +199,28 @@ def _validate(
     insecure_http_hosts: frozenset[str],
     sources: Mapping[str, str],
     operations: Mapping[str, InputRule] | None = None,
+    own: type[CommonInputs] | None = None,
 ) -> Model:
+    """``values`` validated into ``model``; raises :class:`MissingOwn` when the only errors are
+    inputs that ``own`` (an operation's inputs model) needs and were not given."""
     context = {"insecure_http_hosts": insecure_http_hosts, "operations": operations or {}}
     try:
         return model.model_validate(values, context=context)
     except ValidationError as exc:
+        needs = set(own.needs()) if own is not None else set()
+        errors = [e for e in exc.errors() if not _missing_of(e, needs, own)]
+        if not errors:
+            raise MissingOwn from None
         secrets = [str(values[name]) for name in SECRET_ENV if values.get(name)]
-        raise input_error(exc, sources=sources, secrets=secrets) from exc
+        raise input_error(errors, sources=sources, secrets=secrets) from exc
+
+
+def _missing_of(error: ErrorDetails, needs: set[str], own: type[CommonInputs] | None) -> bool:
+    """Whether ``error`` says a field of ``needs`` (by input name) is missing."""
+    if error["type"] != "missing" or own is None or len(error["loc"]) != 1:
+        return False
+    field = str(error["loc"][0])  # the input's name when the field has an alias
+    return any(field in (need, own.inputs()[need]) for need in needs)
 
 
 def port_api_url(

@@ -8,7 +8,7 @@ nor a value that holds one.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
@@ -28,19 +28,20 @@ FIELD_INPUTS: Mapping[str, str] = {
 
 
 def input_error(
-    exc: ValidationError,
+    exc: ValidationError | Sequence[ErrorDetails],
     *,
     within: str = "",
     sources: Mapping[str, str] | None = None,
     secrets: Collection[str] = (),
 ) -> InputError:
-    """The :class:`InputError` for the first error of ``exc``.
+    """The :class:`InputError` for the first error of ``exc`` (or of the errors given).
 
     ``within`` names the input whose JSON was validated (``port_context``); ``sources`` maps a
     field to the key it was taken from when it was not given itself (``port_context.entity``);
     a value that holds one of ``secrets`` (an input wired to the wrong secret) is not quoted.
     """
-    named = [(_input_name(error, within, sources or {}), error) for error in exc.errors()]
+    errors = exc.errors() if isinstance(exc, ValidationError) else exc
+    named = [(_input_name(error, within, sources or {}), error) for error in errors]
     name, error = min(named, key=lambda pair: _order(pair[0]))
     problem = _problem(name, error, secret=_holds_secret(error["input"], secrets))
     return InputError(name, problem, hint=hint_for(name).fix)

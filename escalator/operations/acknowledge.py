@@ -6,7 +6,7 @@ from concurrent.futures import Future
 from typing import ClassVar
 
 from escalator.clients.models import Incident
-from escalator.inputs import ActionInputs
+from escalator.inputs import IncidentInputs
 from escalator.operations.base import Change, Field, Gather, Plan
 from escalator.operations.on_incident import IncidentOperation
 from escalator.operations.state import refuse_resolved
@@ -23,7 +23,7 @@ def plan(incident: Incident, request: None = None) -> Plan:
     return Plan(changes=(change,), writes=writes)
 
 
-class Acknowledge(IncidentOperation[None]):
+class Acknowledge(IncidentOperation[IncidentInputs, None]):
     """The acknowledge operation."""
 
     name: ClassVar[str] = "acknowledge"
@@ -37,7 +37,7 @@ class Acknowledge(IncidentOperation[None]):
     kit_action: ClassVar[str] = "acknowledge-incident-action.json"
 
     def gather(
-        self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None
+        self, inputs: IncidentInputs, reads: Gather, incident: Future[Incident] | None
     ) -> None:
         return None
 

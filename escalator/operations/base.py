@@ -17,11 +17,13 @@ from typing import ClassVar, ParamSpec, Protocol, TypeVar
 from escalator.clients.models import Incident
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.errors import PagerDutyError
-from escalator.inputs import ActionInputs
+from escalator.inputs import CommonInputs
 from escalator.operations.writes import AddNote
 
 T = TypeVar("T")
 R = TypeVar("R")
+#: an operation's inputs model
+In = TypeVar("In", bound=CommonInputs, contravariant=True)
 P = ParamSpec("P")
 
 
@@ -187,9 +189,9 @@ class Positional:
     many: bool = False
 
 
-class Described(Protocol):
+class Described(Protocol[In]):
     """What the faces, the kit and the inputs know of any operation, whatever it acts on:
-    its name, its words, its inputs, its command line and its kit action."""
+    its name, its words, its inputs model ``In``, its command line and its kit action."""
 
     name: ClassVar[str]
     #: what it is called in 'Escalation failed'
@@ -198,9 +200,8 @@ class Described(Protocol):
     doing: ClassVar[str]
     #: past participle for results: 'escalated'
     done: ClassVar[str]
-    #: its inputs (see :class:`escalator.inputs.InputRule`)
-    needs: ClassVar[tuple[str, ...]]
-    accepts: ClassVar[tuple[str, ...]]
+    #: its inputs: the common ones and its own (see :class:`escalator.inputs.InputRule`)
+    inputs_model: ClassVar[type[CommonInputs]]
     runs_on_service: ClassVar[bool]
     needs_rest_token: ClassVar[bool]
     #: the command line: its help, its example, its main input, options beyond its inputs
@@ -211,40 +212,47 @@ class Described(Protocol):
     #: the Port kit's file holding its self-service action
     kit_action: ClassVar[str]
 
-    def check_inputs(self, inputs: ActionInputs) -> None:
+    def check_inputs(self, inputs: In) -> None:
         """Raise :class:`~escalator.errors.InputError` for inputs it cannot take together."""
         ...
 
-    def subject(self, inputs: ActionInputs) -> str:
+    def subject(self, inputs: In) -> str:
         """What it acts on, for the first run log: 'PagerDuty incident Q1'."""
         ...
 
-    def asked(self, inputs: ActionInputs) -> str:
+    def asked(self, inputs: In) -> str:
         """What was asked, from the inputs, before anything is read: 'urgency high'."""
         ...
 
 
-class Operation(Described, Protocol[R]):
-    """An operation on one incident, as the use case runs it, with its typed request ``R`` (see
-    :class:`escalator.operations.target.TargetOperation` for the others)."""
+class Operation(Described[In], Protocol[In, R]):
+    """An operation on one incident, as the use case runs it, with its inputs model ``In`` and
+    its typed request ``R`` (see :class:`escalator.operations.target.TargetOperation` for the
+    others)."""
 
     #: False only for create: there is no incident to read before
     reads_incident: ClassVar[bool]
-    #: whether the ``note`` input is added after its change (False for note itself)
-    adds_note: ClassVar[bool]
+
+    def incident_to_read(self, inputs: In) -> str | None:
+        """The incident read before planning (None: none is, as for a create)."""
+        ...
+
+    def note_after(self, inputs: In) -> str | None:
+        """The note added after its change (None for none, and for note itself)."""
+        ...
 
     def done_label(self, plan: Plan, after: Incident) -> str:
         """The Port run's status label once it changed something: 'Escalated to Platform'."""
         ...
 
     def summary_line(
-        self, inputs: ActionInputs, incident: Incident | None, redact: Callable[[str], str]
+        self, inputs: In, incident: Incident | None, redact: Callable[[str], str]
     ) -> str:
         """A Markdown line the job summary shows under the incident ('' for none); every value
         in it goes through ``redact``."""
         ...
 
-    def gather(self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None) -> R:
+    def gather(self, inputs: In, reads: Gather, incident: Future[Incident] | None) -> R:
         """Read what the plan needs besides the incident (users, priorities, the policy...) and
         return the operation's typed request. Input errors found here are raised here."""
         ...

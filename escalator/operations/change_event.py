@@ -14,9 +14,10 @@ from typing import ClassVar
 from pydantic import SecretStr
 
 from escalator.clients.bodies import ChangePayload, EventLink
-from escalator.inputs import ActionInputs
+from escalator.inputs import CommonInputs
 from escalator.operations.base import Change, Field, Positional
 from escalator.operations.event_parts import (
+    EventInputs,
     check_size,
     custom_details,
     event_source,
@@ -50,6 +51,12 @@ def timestamp(seconds: float) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+class ChangeEventInputs(EventInputs):
+    """Change-event's inputs: the change's title, and where it comes from."""
+
+    title: str
+
+
 class ChangeEventOperation:
     """The change-event operation (a :class:`~escalator.operations.target.TargetOperation`)."""
 
@@ -59,8 +66,7 @@ class ChangeEventOperation:
     done: ClassVar[str] = "sent"
     target: ClassVar[str] = "change event"
     secret_outputs: ClassVar[tuple[str, ...]] = ()
-    needs: ClassVar[tuple[str, ...]] = ("title",)
-    accepts: ClassVar[tuple[str, ...]] = ("source", "details", "service_id")
+    inputs_model: ClassVar[type[CommonInputs]] = ChangeEventInputs
     runs_on_service: ClassVar[bool] = True
     needs_rest_token: ClassVar[bool] = False
     description: ClassVar[str] = (
@@ -74,17 +80,17 @@ class ChangeEventOperation:
     cli_extra: ClassVar[tuple[str, ...]] = ("pagerduty_events_url",)
     kit_action: ClassVar[str] = "change-event-action.json"
 
-    def check_inputs(self, inputs: ActionInputs) -> None:
+    def check_inputs(self, inputs: ChangeEventInputs) -> None:
         require_events(inputs, self.name)
 
-    def subject(self, inputs: ActionInputs) -> str:
+    def subject(self, inputs: ChangeEventInputs) -> str:
         service = f" on PagerDuty service {inputs.service_id}" if inputs.service_id else ""
         return f"a change event{service}"
 
-    def asked(self, inputs: ActionInputs) -> str:
+    def asked(self, inputs: ChangeEventInputs) -> str:
         return f'"{inputs.title}"'
 
-    def gather(self, inputs: ActionInputs, reads: TargetReads) -> ChangeRequest:
+    def gather(self, inputs: ChangeEventInputs, reads: TargetReads) -> ChangeRequest:
         assert inputs.routing_key is not None  # check_inputs requires it
         clock = reads.clients.pagerduty.transport.deadline.clock
         payload: ChangePayload = {
@@ -116,8 +122,8 @@ class ChangeEventOperation:
     def summary_rows(self, state: EventState | None) -> list[tuple[str, str]]:
         return [("Change event", "accepted by PagerDuty")] if state and state.accepted else []
 
-    def port_blueprint(self, inputs: ActionInputs) -> str | None:
+    def port_blueprint(self, inputs: ChangeEventInputs) -> str | None:
         return None
 
-    def entity(self, inputs: ActionInputs, state: EventState) -> EntityDraft | None:
+    def entity(self, inputs: ChangeEventInputs, state: EventState) -> EntityDraft | None:
         return None

@@ -15,7 +15,8 @@ from typing import ClassVar, Literal
 
 from escalator.clients.models import Incident, Priority, User
 from escalator.errors import InputError
-from escalator.inputs import DEFAULT_BLUEPRINT, ActionInputs
+from escalator.inputs import DEFAULT_BLUEPRINT, CommonInputs
+from escalator.inputs.fields import Assignees, IncidentKey, Line, PagerDutyId, Urgency
 from escalator.markdown import md, md_code
 from escalator.operations.base import Change, Field, Gather, Plan, Positional, shown
 from escalator.operations.lookups import resolve_priority, resolve_users
@@ -69,6 +70,20 @@ def run_key() -> str:
     return f"escalator-{uuid.uuid4().hex}"
 
 
+class CreateInputs(CommonInputs):
+    """Create's inputs: the title and the service, and what the new incident may carry."""
+
+    title: str
+    service_id: PagerDutyId
+    details: str | None = None
+    incident_key: IncidentKey | None = None
+    urgency: Urgency | None = None
+    escalation_policy_id: PagerDutyId | None = None
+    priority: Line | None = None
+    assignees: Assignees = ()
+    note: str | None = None
+
+
 class Create:
     """The create operation: the key lookup, priorities and users are read together."""
 
@@ -77,19 +92,9 @@ class Create:
     doing: ClassVar[str] = "Creating"
     done: ClassVar[str] = "created"
     reads_incident: ClassVar[bool] = False
-    needs: ClassVar[tuple[str, ...]] = ("title", "service_id")
-    accepts: ClassVar[tuple[str, ...]] = (
-        "details",
-        "incident_key",
-        "urgency",
-        "escalation_policy_id",
-        "priority",
-        "assignees",
-        "note",
-    )
+    inputs_model: ClassVar[type[CommonInputs]] = CreateInputs
     runs_on_service: ClassVar[bool] = True
     needs_rest_token: ClassVar[bool] = True
-    adds_note: ClassVar[bool] = True
     description: ClassVar[str] = "Create an incident on a service, once per incident key."
     example: ClassVar[str] = (
         'escalator create --service PSVCPAY --title "Card payments failing" -u high '
@@ -99,7 +104,7 @@ class Create:
     cli_extra: ClassVar[tuple[str, ...]] = ("port_service_blueprint",)
     kit_action: ClassVar[str] = "create-incident-action.json"
 
-    def check_inputs(self, inputs: ActionInputs) -> None:
+    def check_inputs(self, inputs: CreateInputs) -> None:
         if inputs.assignees and inputs.escalation_policy_id:
             raise InputError(
                 "assignees",
@@ -115,22 +120,28 @@ class Create:
                 "name the incident blueprint.",
             )
 
-    def subject(self, inputs: ActionInputs) -> str:
+    def subject(self, inputs: CreateInputs) -> str:
         return "a PagerDuty incident"
 
-    def asked(self, inputs: ActionInputs) -> str:
+    def asked(self, inputs: CreateInputs) -> str:
         return f'"{inputs.title}" on service {inputs.service_id}'
+
+    def incident_to_read(self, inputs: CreateInputs) -> str | None:
+        return None
+
+    def note_after(self, inputs: CreateInputs) -> str | None:
+        return inputs.note
 
     def done_label(self, plan: Plan, after: Incident) -> str:
         number = f"#{after.incident_number}" if after.incident_number else after.id
         return f"Created incident {number}"
 
     def summary_line(
-        self, inputs: ActionInputs, incident: Incident | None, redact: Callable[[str], str]
+        self, inputs: CreateInputs, incident: Incident | None, redact: Callable[[str], str]
     ) -> str:
         """Its service and incident key: 'Service payments-api (`PSVCPAY`) · key `k`'."""
         service = incident.service if incident is not None else None
-        service_id = service.id if service is not None else inputs.service_id or ""
+        service_id = service.id if service is not None else inputs.service_id
         name = f"{md(redact(service.summary))} " if service is not None and service.summary else ""
         key = (incident.as_json().get("incident_key") if incident else None) or (
             inputs.incident_key
@@ -139,11 +150,9 @@ class Create:
         return line + (f" · incident key {md_code(redact(str(key)))}" if key else "")
 
     def gather(
-        self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None
+        self, inputs: CreateInputs, reads: Gather, incident: Future[Incident] | None
     ) -> CreateRequest:
         pagerduty = reads.pagerduty
-        assert inputs.title
-        assert inputs.service_id
         key = inputs.incident_key or run_key()
         found = (
             reads.submit(

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from escalator.clients.services import find_service
-from escalator.inputs import ActionInputs
+from escalator.inputs import CommonInputs
+from escalator.inputs.fields import PagerDutyId, ServiceName
 from escalator.operations.base import Change, Field, Positional
 from escalator.operations.service_writes import (
     INTEGRATION_NAME,
@@ -63,6 +64,14 @@ def plan(request: ServiceRequest) -> TargetPlan[ServiceState]:
     )
 
 
+class CreateServiceInputs(CommonInputs):
+    """Create-service's inputs: the name, the escalation policy, a description."""
+
+    service_name: ServiceName
+    escalation_policy_id: PagerDutyId
+    description: str | None = None
+
+
 class CreateServiceOperation:
     """The create-service operation: one lookup by name, then at most two writes."""
 
@@ -72,8 +81,7 @@ class CreateServiceOperation:
     done: ClassVar[str] = "created"
     target: ClassVar[str] = "service"
     secret_outputs: ClassVar[tuple[str, ...]] = ("routing_key",)
-    needs: ClassVar[tuple[str, ...]] = ("service_name", "escalation_policy_id")
-    accepts: ClassVar[tuple[str, ...]] = ("description",)
+    inputs_model: ClassVar[type[CommonInputs]] = CreateServiceInputs
     runs_on_service: ClassVar[bool] = False
     needs_rest_token: ClassVar[bool] = True
     description: ClassVar[str] = (
@@ -88,18 +96,16 @@ class CreateServiceOperation:
     cli_extra: ClassVar[tuple[str, ...]] = ("port_service_blueprint",)
     kit_action: ClassVar[str] = "create-service-action.json"
 
-    def check_inputs(self, inputs: ActionInputs) -> None:
+    def check_inputs(self, inputs: CreateServiceInputs) -> None:
         return None
 
-    def subject(self, inputs: ActionInputs) -> str:
+    def subject(self, inputs: CreateServiceInputs) -> str:
         return "a PagerDuty service"
 
-    def asked(self, inputs: ActionInputs) -> str:
+    def asked(self, inputs: CreateServiceInputs) -> str:
         return f'"{inputs.service_name}" on escalation policy {inputs.escalation_policy_id}'
 
-    def gather(self, inputs: ActionInputs, reads: TargetReads) -> ServiceRequest:
-        assert inputs.service_name
-        assert inputs.escalation_policy_id
+    def gather(self, inputs: CreateServiceInputs, reads: TargetReads) -> ServiceRequest:
         pagerduty = reads.clients.pagerduty
         found = find_service(pagerduty, inputs.service_name)
         return ServiceRequest(
@@ -150,10 +156,10 @@ class CreateServiceOperation:
             ("Page", service.html_url or ""),
         ]
 
-    def port_blueprint(self, inputs: ActionInputs) -> str | None:
+    def port_blueprint(self, inputs: CreateServiceInputs) -> str | None:
         return inputs.port_service_blueprint
 
-    def entity(self, inputs: ActionInputs, state: ServiceState) -> EntityDraft | None:
+    def entity(self, inputs: CreateServiceInputs, state: ServiceState) -> EntityDraft | None:
         """The service entity: the properties the blueprint has are kept (Ocean's has status
         and url; a guide's also description and created_at)."""
         service = state.service

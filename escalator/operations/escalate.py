@@ -13,7 +13,8 @@ from typing import ClassVar, Literal
 
 from escalator.clients.models import EscalationPolicy, Incident
 from escalator.errors import InputError, Refusal
-from escalator.inputs import ActionInputs
+from escalator.inputs import IncidentInputs
+from escalator.inputs.fields import Level, PagerDutyId, Urgency
 from escalator.operations.base import Change, Field, Gather, Plan, Write, shown
 from escalator.operations.on_incident import IncidentOperation
 from escalator.operations.writes import UpdateIncident
@@ -87,19 +88,22 @@ def _check_level(incident: Incident, request: EscalateRequest, urgency_after: st
             )
 
 
-class Escalate(IncidentOperation[EscalateRequest]):
+class EscalateInputs(IncidentInputs):
+    """Escalate's inputs: any of a policy, a level and an urgency, on the incident."""
+
+    escalation_policy_id: PagerDutyId | None = None
+    escalation_level: Level | None = None
+    urgency: Urgency | None = None
+
+
+class Escalate(IncidentOperation[EscalateInputs, EscalateRequest]):
+    inputs_model = EscalateInputs
     """The escalate operation."""
 
     name: ClassVar[str] = "escalate"
     noun: ClassVar[str] = "Escalation"
     doing: ClassVar[str] = "Escalating"
     done: ClassVar[str] = "escalated"
-    accepts: ClassVar[tuple[str, ...]] = (
-        "escalation_policy_id",
-        "escalation_level",
-        "urgency",
-        "note",
-    )
     description: ClassVar[str] = (
         "Reassign an incident's escalation policy, escalate it to a level, change its urgency."
     )
@@ -109,7 +113,7 @@ class Escalate(IncidentOperation[EscalateRequest]):
     )
     kit_action: ClassVar[str] = "escalate-incident-action.json"
 
-    def check_inputs(self, inputs: ActionInputs) -> None:
+    def check_inputs(self, inputs: EscalateInputs) -> None:
         if not (inputs.escalation_policy_id or inputs.escalation_level or inputs.urgency):
             raise InputError(
                 "operation",
@@ -118,7 +122,7 @@ class Escalate(IncidentOperation[EscalateRequest]):
                 "{urgency} to escalate.",
             )
 
-    def asked(self, inputs: ActionInputs) -> str:
+    def asked(self, inputs: EscalateInputs) -> str:
         parts = []
         if inputs.escalation_policy_id:
             parts.append(f"escalation policy {inputs.escalation_policy_id}")
@@ -137,7 +141,7 @@ class Escalate(IncidentOperation[EscalateRequest]):
         return f"Urgency set to {after.urgency}"
 
     def gather(
-        self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None
+        self, inputs: EscalateInputs, reads: Gather, incident: Future[Incident] | None
     ) -> EscalateRequest:
         policy: EscalationPolicy | None = None
         if inputs.escalation_level is not None:

@@ -13,8 +13,8 @@ from urllib.parse import quote, urlsplit
 
 from escalator.clients.bodies import EventLink
 from escalator.errors import InputError
-from escalator.inputs import ActionInputs
-from escalator.inputs.fields import load_json
+from escalator.inputs import CommonInputs
+from escalator.inputs.fields import EventSource, PagerDutyId, load_json
 
 #: PagerDuty's limits (Events API v2): the summary, and the whole event in bytes.
 MAX_SUMMARY = 1024
@@ -23,7 +23,17 @@ MAX_EVENT_BYTES = 512 * 1024
 DEFAULT_SOURCE = "port"
 
 
-def require_events(inputs: ActionInputs, operation: str) -> None:
+class EventInputs(CommonInputs):
+    """The inputs an event operation may take besides its own: what the event says, where it
+    comes from, and the service it is for."""
+
+    title: str | None = None
+    source: EventSource | None = None
+    details: str | None = None
+    service_id: PagerDutyId | None = None
+
+
+def require_events(inputs: CommonInputs, operation: str) -> None:
     """The routing key and the Events API's URL an event operation cannot run without."""
     if inputs.routing_key is None:
         raise InputError(
@@ -62,12 +72,12 @@ def custom_details(details: str | None) -> dict[str, object] | None:
     return document
 
 
-def event_source(inputs: ActionInputs) -> str:
+def event_source(inputs: EventInputs) -> str:
     """The event's ``source``: the input (or the Port entity), else the service, else 'port'."""
     return inputs.source or inputs.service_id or DEFAULT_SOURCE
 
 
-def summary_of(inputs: ActionInputs) -> str:
+def summary_of(inputs: EventInputs) -> str:
     """The event's ``summary`` (the ``title`` input), within PagerDuty's limit."""
     title = inputs.title or ""
     if len(title) > MAX_SUMMARY:
@@ -105,7 +115,7 @@ def port_run_page(port_api_url: str, run_id: str | None) -> str:
     return f"https://app.{host.removeprefix('api.')}/organization/run?runId={quote(run_id)}"
 
 
-def run_links(inputs: ActionInputs, github_run_url: str) -> list[EventLink]:
+def run_links(inputs: EventInputs, github_run_url: str) -> list[EventLink]:
     """Links back to the Port run and to the GitHub run, where each is known."""
     links: list[EventLink] = []
     port_page = port_run_page(inputs.port_api_url, inputs.port_run_id)

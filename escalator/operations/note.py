@@ -6,7 +6,7 @@ from concurrent.futures import Future
 from typing import ClassVar
 
 from escalator.clients.models import Incident
-from escalator.inputs import ActionInputs
+from escalator.inputs import IncidentInputs
 from escalator.operations.base import Change, Field, Gather, Plan, Positional
 from escalator.operations.on_incident import IncidentOperation
 from escalator.operations.writes import AddNote
@@ -20,16 +20,20 @@ def plan(incident: Incident, note: str) -> Plan:
     )
 
 
-class Note(IncidentOperation[str]):
+class NoteInputs(IncidentInputs):
+    """Note's inputs: the incident and the note, which is its change (not added after it)."""
+
+    note: str
+
+
+class Note(IncidentOperation[NoteInputs, str]):
+    inputs_model = NoteInputs
     """The note operation (the note input is its request; it is not added a second time)."""
 
     name: ClassVar[str] = "note"
     noun: ClassVar[str] = "Note"
     doing: ClassVar[str] = "Adding a note to"
     done: ClassVar[str] = "noted"
-    needs: ClassVar[tuple[str, ...]] = ("incident_id", "note")
-    accepts: ClassVar[tuple[str, ...]] = ()
-    adds_note: ClassVar[bool] = False  # the note is its change, not added a second time
     description: ClassVar[str] = "Add a note to an incident."
     example: ClassVar[str] = (
         'escalator note -i Q2LAR4ADCXC8IB "Rolled back the release" --from alice@example.com'
@@ -40,8 +44,10 @@ class Note(IncidentOperation[str]):
     def done_label(self, plan: Plan, after: Incident) -> str:
         return "Note added"
 
-    def gather(self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None) -> str:
-        assert inputs.note is not None  # required for this operation by the inputs
+    def note_after(self, inputs: NoteInputs) -> str | None:
+        return None  # the note is its change, not added a second time
+
+    def gather(self, inputs: NoteInputs, reads: Gather, incident: Future[Incident] | None) -> str:
         return inputs.note
 
     def plan_on(self, incident: Incident, request: str) -> Plan:

@@ -6,42 +6,47 @@ from collections.abc import Callable
 from typing import ClassVar, Generic, TypeVar
 
 from escalator.clients.models import Incident
-from escalator.inputs import ActionInputs
+from escalator.inputs import CommonInputs, IncidentInputs
 from escalator.operations.base import Plan, Positional
 
 R = TypeVar("R")
+In = TypeVar("In", bound=IncidentInputs)
 
 
-class IncidentOperation(Generic[R]):
+class IncidentOperation(Generic[In, R]):
     """The defaults of an operation that reads one incident, then plans on it
-    (``plan_on``): it takes ``incident_id`` and a note, and its Port action runs on the
-    incident entity."""
+    (``plan_on``): its inputs are ``incident_id`` and a note (:class:`IncidentInputs`) unless it
+    names a model of its own, and its Port action runs on the incident entity."""
 
     name: ClassVar[str]
     done: ClassVar[str]
+    inputs_model: ClassVar[type[CommonInputs]] = IncidentInputs
     reads_incident: ClassVar[bool] = True
-    needs: ClassVar[tuple[str, ...]] = ("incident_id",)
-    accepts: ClassVar[tuple[str, ...]] = ("note",)
     runs_on_service: ClassVar[bool] = False
     needs_rest_token: ClassVar[bool] = True
-    adds_note: ClassVar[bool] = True
     positional: ClassVar[Positional | None] = None
     cli_extra: ClassVar[tuple[str, ...]] = ()
 
-    def check_inputs(self, inputs: ActionInputs) -> None:
+    def check_inputs(self, inputs: In) -> None:
         return None
 
-    def subject(self, inputs: ActionInputs) -> str:
+    def subject(self, inputs: In) -> str:
         return f"PagerDuty incident {inputs.incident_id}"
 
-    def asked(self, inputs: ActionInputs) -> str:
+    def asked(self, inputs: In) -> str:
         return ""
+
+    def incident_to_read(self, inputs: In) -> str | None:
+        return inputs.incident_id
+
+    def note_after(self, inputs: In) -> str | None:
+        return inputs.note
 
     def done_label(self, plan: Plan, after: Incident) -> str:
         return self.done.capitalize()
 
     def summary_line(
-        self, inputs: ActionInputs, incident: Incident | None, redact: Callable[[str], str]
+        self, inputs: In, incident: Incident | None, redact: Callable[[str], str]
     ) -> str:
         return ""
 

@@ -9,13 +9,15 @@ maps it from one ID, into a list when the relation is ``many``: both are read).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import ClassVar, Generic, TypeVar
 
 from escalator.clients.models import User
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.clients.schedules import get_user
 from escalator.errors import InputError
-from escalator.inputs import ActionInputs
+from escalator.inputs import CommonInputs
+from escalator.inputs.fields import Instant, PagerDutyId
+from escalator.inputs.fields import User as UserInput
 from escalator.inputs.port_context import PortContext
 from escalator.operations.base import Positional
 from escalator.operations.lookups import resolve_users
@@ -24,6 +26,24 @@ SCHEDULE_BLUEPRINT = "pagerdutySchedule"
 ONCALL_BLUEPRINT = "pagerdutyOncall"
 SERVICE_BLUEPRINT = "pagerdutyService"
 POLICY_BLUEPRINT = "pagerdutyEscalationPolicy"
+
+
+class ScheduleInputs(CommonInputs):
+    """The inputs of an operation that may name a schedule."""
+
+    schedule_id: PagerDutyId | None = None
+
+
+class OnScheduleInputs(ScheduleInputs):
+    """The inputs of an operation on one schedule's on-call: the schedule, the user (else the
+    ``from`` user) and when."""
+
+    schedule_id: PagerDutyId
+    oncall_user: UserInput | None = None
+    start: Instant | None = None
+
+
+In = TypeVar("In", bound=ScheduleInputs)
 
 
 def schedule_in(context: PortContext) -> tuple[str, str] | None:
@@ -38,7 +58,7 @@ def schedule_in(context: PortContext) -> tuple[str, str] | None:
     return None
 
 
-def user_asked(inputs: ActionInputs) -> str:
+def user_asked(inputs: OnScheduleInputs) -> str:
     """``oncall_user``, or else the ``from`` user; raises InputError when neither is given."""
     asked = inputs.oncall_user or inputs.from_email
     if not asked:
@@ -50,7 +70,7 @@ def user_asked(inputs: ActionInputs) -> str:
     return asked
 
 
-def find_user(pagerduty: PagerDutyClient, inputs: ActionInputs) -> User:
+def find_user(pagerduty: PagerDutyClient, inputs: OnScheduleInputs) -> User:
     """The user :func:`user_asked` names, by email (exact match) or ID, with their email: one
     read."""
     asked = user_asked(inputs)
@@ -59,11 +79,12 @@ def find_user(pagerduty: PagerDutyClient, inputs: ActionInputs) -> User:
     return found if found.email else get_user(pagerduty, found.id)
 
 
-class ScheduleOperation:
+class ScheduleOperation(Generic[In]):
     """The defaults of an operation on a schedule: its inputs come from a schedule entity (or an
     on-call entity's relation), it calls the REST API, it has no positional input."""
 
     target: ClassVar[str] = "schedule"
+    inputs_model: ClassVar[type[CommonInputs]]
     secret_outputs: ClassVar[tuple[str, ...]] = ()
     runs_on_service: ClassVar[bool] = False
     needs_rest_token: ClassVar[bool] = True
@@ -74,11 +95,11 @@ class ScheduleOperation:
         found = schedule_in(context)
         return {"schedule_id": found} if found else {}
 
-    def check_inputs(self, inputs: ActionInputs) -> None:
+    def check_inputs(self, inputs: In) -> None:
         return None
 
-    def subject(self, inputs: ActionInputs) -> str:
+    def subject(self, inputs: In) -> str:
         return f"PagerDuty schedule {inputs.schedule_id}"
 
-    def port_blueprint(self, inputs: ActionInputs) -> str | None:
+    def port_blueprint(self, inputs: In) -> str | None:
         return None

@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from escalator.errors import InputError
-from escalator.inputs import ActionInputs
+from escalator.inputs.fields import PagerDutyId
 from escalator.inputs.port_context import PortContext
 from escalator.operations.on_schedule import (
     POLICY_BLUEPRINT,
     SERVICE_BLUEPRINT,
+    ScheduleInputs,
     ScheduleOperation,
     schedule_in,
 )
@@ -47,7 +48,7 @@ def plan(request: OnCallNow) -> TargetPlan[OnCallNow]:
     return TargetPlan(before=request, changes=(), writes=())
 
 
-def target_of(inputs: ActionInputs) -> str:
+def target_of(inputs: OncallInputs) -> str:
     """What the on-calls are read for: 'schedule PSC7PAY'."""
     if inputs.schedule_id:
         return f"schedule {inputs.schedule_id}"
@@ -56,7 +57,14 @@ def target_of(inputs: ActionInputs) -> str:
     return f"service {inputs.service_id}"
 
 
-class Oncall(ScheduleOperation):
+class OncallInputs(ScheduleInputs):
+    """Oncall's inputs: one of a schedule, an escalation policy or a service."""
+
+    escalation_policy_id: PagerDutyId | None = None
+    service_id: PagerDutyId | None = None
+
+
+class Oncall(ScheduleOperation[OncallInputs]):
     """The oncall operation: one ``/oncalls`` read (a service's policy read first; a schedule
     outside every policy read from its final schedule)."""
 
@@ -65,8 +73,7 @@ class Oncall(ScheduleOperation):
     noun: ClassVar[str] = "On-call lookup"
     doing: ClassVar[str] = "Reading who is on call for"
     done: ClassVar[str] = "read"
-    needs: ClassVar[tuple[str, ...]] = ()
-    accepts: ClassVar[tuple[str, ...]] = _TARGETS
+    inputs_model = OncallInputs
     description: ClassVar[str] = (
         "Say who is on call now for a schedule, an escalation policy or a service (the primary "
         "is the lowest level that has someone)."
@@ -83,7 +90,7 @@ class Oncall(ScheduleOperation):
             return {named[context.blueprint]: (context.entity, "port_context.entity")}
         return {}
 
-    def check_inputs(self, inputs: ActionInputs) -> None:
+    def check_inputs(self, inputs: OncallInputs) -> None:
         given = [name for name in _TARGETS if inputs.given(name)]
         if len(given) != 1:
             said = "none was given" if not given else f"{' and '.join(given)} were given"
@@ -94,13 +101,13 @@ class Oncall(ScheduleOperation):
                 "the Port action on a schedule entity).",
             )
 
-    def subject(self, inputs: ActionInputs) -> str:
+    def subject(self, inputs: OncallInputs) -> str:
         return f"PagerDuty {target_of(inputs)}"
 
-    def asked(self, inputs: ActionInputs) -> str:
+    def asked(self, inputs: OncallInputs) -> str:
         return ""
 
-    def gather(self, inputs: ActionInputs, reads: TargetReads) -> OnCallNow:
+    def gather(self, inputs: OncallInputs, reads: TargetReads) -> OnCallNow:
         found = on_call_now(
             reads.clients.pagerduty,
             now=datetime.now(UTC),
@@ -143,7 +150,7 @@ class Oncall(ScheduleOperation):
             return [("On call", "nobody")]
         return [(_level(oncall), _shift(oncall)) for oncall in state.oncalls]
 
-    def entity(self, inputs: ActionInputs, state: OnCallNow) -> EntityDraft | None:
+    def entity(self, inputs: OncallInputs, state: OnCallNow) -> EntityDraft | None:
         return None
 
 

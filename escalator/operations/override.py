@@ -16,12 +16,13 @@ from typing import ClassVar
 from escalator.clients.schedules import Override as Held
 from escalator.clients.schedules import get_schedule, list_overrides
 from escalator.errors import InputError
-from escalator.inputs import ActionInputs
+from escalator.inputs.fields import Until
 from escalator.inputs.times import iso, parse_instant, window
 from escalator.operations.base import Change, Field
 from escalator.operations.on_schedule import (
     ONCALL_BLUEPRINT,
     SCHEDULE_BLUEPRINT,
+    OnScheduleInputs,
     ScheduleOperation,
     find_user,
     user_asked,
@@ -41,10 +42,9 @@ def plan(request: Cover) -> TargetPlan[Cover]:
     return TargetPlan(before=request, changes=(change,), writes=(write,))
 
 
-def window_of(inputs: ActionInputs, now: datetime) -> tuple[datetime, datetime]:
+def window_of(inputs: OverrideInputs, now: datetime) -> tuple[datetime, datetime]:
     """The override's window; raises InputError naming ``end`` (or ``start``) when it is not
     after the start, after now, and within 90 days."""
-    assert inputs.end is not None  # required
     try:
         return window(inputs.start, inputs.end, now)
     except ValueError as exc:
@@ -74,7 +74,13 @@ def same_in(held: list[Held], asked: Cover, *, started_now: bool) -> Cover:
     return replace(asked, start=start, end=end, override=found)
 
 
-class Override(ScheduleOperation):
+class OverrideInputs(OnScheduleInputs):
+    """Override's inputs: the schedule, the user, and the window's end (its start: now)."""
+
+    end: Until
+
+
+class Override(ScheduleOperation[OverrideInputs]):
     """The override operation: the user, the schedule and its overrides in the window are read
     together; then at most one create."""
 
@@ -82,8 +88,7 @@ class Override(ScheduleOperation):
     noun: ClassVar[str] = "Override"
     doing: ClassVar[str] = "Adding an override to"
     done: ClassVar[str] = "overridden"
-    needs: ClassVar[tuple[str, ...]] = ("schedule_id", "end")
-    accepts: ClassVar[tuple[str, ...]] = ("oncall_user", "start")
+    inputs_model = OverrideInputs
     description: ClassVar[str] = (
         "Put a user on call on a schedule from --start (default now) to --end, once: a re-run "
         "finds the override instead of stacking a second."
@@ -93,17 +98,16 @@ class Override(ScheduleOperation):
     )
     kit_action: ClassVar[str] = "override-schedule-action.json"
 
-    def check_inputs(self, inputs: ActionInputs) -> None:
+    def check_inputs(self, inputs: OverrideInputs) -> None:
         user_asked(inputs)
         window_of(inputs, datetime.now(UTC))
 
-    def asked(self, inputs: ActionInputs) -> str:
+    def asked(self, inputs: OverrideInputs) -> str:
         who = inputs.oncall_user or inputs.from_email
         since = f"from {inputs.start} " if inputs.start else ""
         return f"{who} on call {since}until {inputs.end}"
 
-    def gather(self, inputs: ActionInputs, reads: TargetReads) -> Cover:
-        assert inputs.schedule_id is not None  # required
+    def gather(self, inputs: OverrideInputs, reads: TargetReads) -> Cover:
         pagerduty = reads.clients.pagerduty
         start, end = window_of(inputs, datetime.now(UTC))
         user = reads.submit(find_user, pagerduty, inputs)
@@ -147,10 +151,10 @@ class Override(ScheduleOperation):
             ("Override", state.override.id if state.override else "not made"),
         ]
 
-    def port_blueprint(self, inputs: ActionInputs) -> str | None:
+    def port_blueprint(self, inputs: OverrideInputs) -> str | None:
         return ONCALL_BLUEPRINT
 
-    def entity(self, inputs: ActionInputs, state: Cover) -> EntityDraft | None:
+    def entity(self, inputs: OverrideInputs, state: Cover) -> EntityDraft | None:
         """The ``pagerdutyOncall`` entity as Port's integration maps an on-call: identifier
         ``<user id>-<schedule id>-<start>``, title the user's name, the user's email."""
         override = state.override

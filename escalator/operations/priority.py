@@ -6,7 +6,8 @@ from concurrent.futures import Future
 from typing import ClassVar
 
 from escalator.clients.models import Incident, Priority
-from escalator.inputs import ActionInputs
+from escalator.inputs import IncidentInputs
+from escalator.inputs.fields import Line
 from escalator.operations.base import Change, Field, Gather, Plan, Positional, shown
 from escalator.operations.lookups import resolve_priority
 from escalator.operations.on_incident import IncidentOperation
@@ -23,14 +24,20 @@ def plan(incident: Incident, priority: Priority) -> Plan:
     return Plan(changes=(change,), writes=writes)
 
 
-class SetPriority(IncidentOperation[Priority]):
+class PriorityInputs(IncidentInputs):
+    """Priority's inputs: the incident and the priority asked (its name or ID)."""
+
+    priority: Line
+
+
+class SetPriority(IncidentOperation[PriorityInputs, Priority]):
+    inputs_model = PriorityInputs
     """The priority operation: the name is looked up beside the incident read."""
 
     name: ClassVar[str] = "priority"
     noun: ClassVar[str] = "Priority change"
     doing: ClassVar[str] = "Setting the priority of"
     done: ClassVar[str] = "prioritised"
-    needs: ClassVar[tuple[str, ...]] = ("incident_id", "priority")
     description: ClassVar[str] = "Set an incident's priority by name or ID."
     example: ClassVar[str] = "escalator priority -i PT4KHLK P2 --from alice@example.com"
     positional: ClassVar[Positional | None] = Positional(
@@ -38,16 +45,15 @@ class SetPriority(IncidentOperation[Priority]):
     )
     kit_action: ClassVar[str] = "priority-incident-action.json"
 
-    def asked(self, inputs: ActionInputs) -> str:
+    def asked(self, inputs: PriorityInputs) -> str:
         return f"to {inputs.priority}"
 
     def done_label(self, plan: Plan, after: Incident) -> str:
         return f"Priority set to {after.priority.label if after.priority else '?'}"
 
     def gather(
-        self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None
+        self, inputs: PriorityInputs, reads: Gather, incident: Future[Incident] | None
     ) -> Priority:
-        assert inputs.priority is not None  # required for this operation by the inputs
         return resolve_priority(reads.pagerduty, inputs.priority)
 
     def plan_on(self, incident: Incident, request: Priority) -> Plan:

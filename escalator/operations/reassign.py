@@ -6,7 +6,8 @@ from concurrent.futures import Future
 from typing import ClassVar
 
 from escalator.clients.models import Incident, User
-from escalator.inputs import ActionInputs
+from escalator.inputs import IncidentInputs
+from escalator.inputs.fields import Assignees
 from escalator.operations.base import Change, Field, Gather, Plan, Positional, shown
 from escalator.operations.lookups import resolve_users
 from escalator.operations.on_incident import IncidentOperation
@@ -28,14 +29,20 @@ def plan(incident: Incident, users: tuple[User, ...]) -> Plan:
     return Plan(changes=(change,), writes=writes)
 
 
-class Reassign(IncidentOperation[tuple[User, ...]]):
+class ReassignInputs(IncidentInputs):
+    """Reassign's inputs: the incident and the users it is assigned to."""
+
+    assignees: Assignees
+
+
+class Reassign(IncidentOperation[ReassignInputs, tuple[User, ...]]):
+    inputs_model = ReassignInputs
     """The reassign operation: emails are looked up beside the incident read."""
 
     name: ClassVar[str] = "reassign"
     noun: ClassVar[str] = "Reassignment"
     doing: ClassVar[str] = "Reassigning"
     done: ClassVar[str] = "reassigned"
-    needs: ClassVar[tuple[str, ...]] = ("incident_id", "assignees")
     description: ClassVar[str] = (
         "Assign an incident to exactly these PagerDuty users (emails matched exactly)."
     )
@@ -47,7 +54,7 @@ class Reassign(IncidentOperation[tuple[User, ...]]):
     )
     kit_action: ClassVar[str] = "reassign-incident-action.json"
 
-    def asked(self, inputs: ActionInputs) -> str:
+    def asked(self, inputs: ReassignInputs) -> str:
         return "to " + ", ".join(inputs.assignees)
 
     def done_label(self, plan: Plan, after: Incident) -> str:
@@ -57,7 +64,7 @@ class Reassign(IncidentOperation[tuple[User, ...]]):
         return self.done.capitalize()
 
     def gather(
-        self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None
+        self, inputs: ReassignInputs, reads: Gather, incident: Future[Incident] | None
     ) -> tuple[User, ...]:
         return resolve_users(reads.pagerduty, inputs.assignees)
 

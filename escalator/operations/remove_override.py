@@ -13,10 +13,15 @@ from typing import ClassVar
 
 from escalator.clients.models import Reference
 from escalator.clients.schedules import Override, list_overrides
-from escalator.inputs import ActionInputs
+from escalator.inputs.fields import PagerDutyId
 from escalator.inputs.times import iso, parse_instant
 from escalator.operations.base import Change, Field
-from escalator.operations.on_schedule import ScheduleOperation, find_user, user_asked
+from escalator.operations.on_schedule import (
+    OnScheduleInputs,
+    ScheduleOperation,
+    find_user,
+    user_asked,
+)
 from escalator.operations.schedule_writes import DeleteOverride, Removal
 from escalator.operations.target import EntityDraft, TargetPlan, TargetReads
 
@@ -51,7 +56,13 @@ def _end(override: Override) -> datetime | None:
         return None
 
 
-class RemoveOverride(ScheduleOperation):
+class RemoveOverrideInputs(OnScheduleInputs):
+    """Remove-override's inputs: the schedule, and the override or the user's at ``start``."""
+
+    override_id: PagerDutyId | None = None
+
+
+class RemoveOverride(ScheduleOperation[RemoveOverrideInputs]):
     """The remove-override operation: the user and the overrides covering the instant are read,
     then one delete per override found (or the one named, with no read)."""
 
@@ -59,8 +70,7 @@ class RemoveOverride(ScheduleOperation):
     noun: ClassVar[str] = "Override removal"
     doing: ClassVar[str] = "Removing an override from"
     done: ClassVar[str] = "handed back"
-    needs: ClassVar[tuple[str, ...]] = ("schedule_id",)
-    accepts: ClassVar[tuple[str, ...]] = ("oncall_user", "start", "override_id")
+    inputs_model = RemoveOverrideInputs
     description: ClassVar[str] = (
         "Remove an override from a schedule: the one given, or the user's that covers --start "
         "(default now). None found: nothing is sent."
@@ -68,18 +78,17 @@ class RemoveOverride(ScheduleOperation):
     example: ClassVar[str] = "escalator remove-override --schedule PSC7PAY --from alice@example.com"
     kit_action: ClassVar[str] = "remove-override-schedule-action.json"
 
-    def check_inputs(self, inputs: ActionInputs) -> None:
+    def check_inputs(self, inputs: RemoveOverrideInputs) -> None:
         if not inputs.override_id:
             user_asked(inputs)
 
-    def asked(self, inputs: ActionInputs) -> str:
+    def asked(self, inputs: RemoveOverrideInputs) -> str:
         if inputs.override_id:
             return f"override {inputs.override_id}"
         at = f" at {inputs.start}" if inputs.start else " now"
         return f"the override of {inputs.oncall_user or inputs.from_email}{at}"
 
-    def gather(self, inputs: ActionInputs, reads: TargetReads) -> Removal:
-        assert inputs.schedule_id is not None  # required
+    def gather(self, inputs: RemoveOverrideInputs, reads: TargetReads) -> Removal:
         pagerduty, schedule_id = reads.clients.pagerduty, inputs.schedule_id
         if inputs.override_id:
             named = Override(id=inputs.override_id, start="", end="", user=Reference(id=""))
@@ -125,5 +134,5 @@ class RemoveOverride(ScheduleOperation):
         rows.append(("Removed", ", ".join(state.removed) or "none"))
         return rows
 
-    def entity(self, inputs: ActionInputs, state: Removal) -> EntityDraft | None:
+    def entity(self, inputs: RemoveOverrideInputs, state: Removal) -> EntityDraft | None:
         return None

@@ -6,7 +6,7 @@ from concurrent.futures import Future
 from typing import ClassVar
 
 from escalator.clients.models import Incident
-from escalator.inputs import ActionInputs
+from escalator.inputs import IncidentInputs
 from escalator.operations.base import Change, Field, Gather, Plan, Write
 from escalator.operations.on_incident import IncidentOperation
 from escalator.operations.writes import AddNote, UpdateIncident
@@ -27,14 +27,20 @@ def plan(incident: Incident, resolution: str | None) -> Plan:
     return Plan(changes=tuple(changes), writes=tuple(writes))
 
 
-class Resolve(IncidentOperation[str | None]):
+class ResolveInputs(IncidentInputs):
+    """Resolve's inputs: the incident, and why it was resolved."""
+
+    resolution: str | None = None
+
+
+class Resolve(IncidentOperation[ResolveInputs, str | None]):
+    inputs_model = ResolveInputs
     """The resolve operation."""
 
     name: ClassVar[str] = "resolve"
     noun: ClassVar[str] = "Resolution"
     doing: ClassVar[str] = "Resolving"
     done: ClassVar[str] = "resolved"
-    accepts: ClassVar[tuple[str, ...]] = ("resolution", "note")
     description: ClassVar[str] = "Resolve an incident, with the resolution added as a note."
     example: ClassVar[str] = (
         'escalator resolve -i Q2LAR4ADCXC8IB --resolution "Rolled back" --from alice@example.com'
@@ -42,7 +48,7 @@ class Resolve(IncidentOperation[str | None]):
     kit_action: ClassVar[str] = "resolve-incident-action.json"
 
     def gather(
-        self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None
+        self, inputs: ResolveInputs, reads: Gather, incident: Future[Incident] | None
     ) -> str | None:
         return inputs.resolution
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import ClassVar
 
+from pydantic import Field as Input
+
 from escalator.clients.models import Incident
-from escalator.inputs import ActionInputs
+from escalator.inputs import IncidentInputs
+from escalator.inputs.fields import SnoozeSeconds
 from escalator.operations.base import Change, Field, Gather, Plan, Positional, Write
 from escalator.operations.on_incident import IncidentOperation
 from escalator.operations.state import refuse_resolved
@@ -40,14 +43,20 @@ def plan(incident: Incident, seconds: int) -> Plan:
     return Plan(changes=tuple(changes), writes=tuple(writes))
 
 
-class Snooze(IncidentOperation[int]):
+class SnoozeInputs(IncidentInputs):
+    """Snooze's inputs: the incident and how long (``snooze_duration``, in seconds)."""
+
+    snooze_seconds: SnoozeSeconds = Input(alias="snooze_duration")
+
+
+class Snooze(IncidentOperation[SnoozeInputs, int]):
+    inputs_model = SnoozeInputs
     """The snooze operation."""
 
     name: ClassVar[str] = "snooze"
     noun: ClassVar[str] = "Snooze"
     doing: ClassVar[str] = "Snoozing"
     done: ClassVar[str] = "snoozed"
-    needs: ClassVar[tuple[str, ...]] = ("incident_id", "snooze_duration")
     description: ClassVar[str] = "Snooze an incident (a triggered one is acknowledged first)."
     example: ClassVar[str] = "escalator snooze -i Q0RIJJZL24RC6W 30m --from alice@example.com"
     positional: ClassVar[Positional | None] = Positional(
@@ -55,7 +64,7 @@ class Snooze(IncidentOperation[int]):
     )
     kit_action: ClassVar[str] = "snooze-incident-action.json"
 
-    def asked(self, inputs: ActionInputs) -> str:
+    def asked(self, inputs: SnoozeInputs) -> str:
         seconds = inputs.snooze_seconds
         return f"for {duration_text(seconds)}" if seconds is not None else ""
 
@@ -65,8 +74,7 @@ class Snooze(IncidentOperation[int]):
             return f"Snoozed for {sent[Field.SNOOZE].asked}"
         return self.done.capitalize()
 
-    def gather(self, inputs: ActionInputs, reads: Gather, incident: Future[Incident] | None) -> int:
-        assert inputs.snooze_seconds is not None  # required for this operation by the inputs
+    def gather(self, inputs: SnoozeInputs, reads: Gather, incident: Future[Incident] | None) -> int:
         return inputs.snooze_seconds
 
     def plan_on(self, incident: Incident, request: int) -> Plan:

@@ -17,9 +17,10 @@ from typing import ClassVar, Generic, ParamSpec, Protocol, TypeVar
 from escalator.clients.events import EventsClient
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.errors import PagerDutyError
-from escalator.inputs import ActionInputs
+from escalator.inputs import CommonInputs
 from escalator.operations.base import Change, Described
 
+In = TypeVar("In", bound=CommonInputs, contravariant=True)
 S = TypeVar("S")
 R = TypeVar("R")
 T = TypeVar("T")
@@ -106,8 +107,9 @@ class TargetReads(Protocol):
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]: ...
 
 
-class TargetOperation(Described, Protocol[S, R]):
-    """An operation whose target is not an incident, as the use case runs it."""
+class TargetOperation(Described[In], Protocol[In, S, R]):
+    """An operation whose target is not an incident, as the use case runs it, with its inputs
+    model ``I``, the state ``S`` it reads and writes, and its typed request ``R``."""
 
     #: what it acts on, in the summary's heading and the logs: 'schedule', 'service', 'event'
     target: ClassVar[str]
@@ -115,7 +117,7 @@ class TargetOperation(Described, Protocol[S, R]):
     #: and summary as soon as it is read, and written to the step output as is
     secret_outputs: ClassVar[tuple[str, ...]]
 
-    def gather(self, inputs: ActionInputs, reads: TargetReads) -> R:
+    def gather(self, inputs: In, reads: TargetReads) -> R:
         """Read the target and what the plan needs (beside the Port token) and return the typed
         request. Input errors found here are raised here, before anything is written."""
         ...
@@ -140,10 +142,10 @@ class TargetOperation(Described, Protocol[S, R]):
         """The job summary's rows (label, value) under the heading; values are redacted there."""
         ...
 
-    def port_blueprint(self, inputs: ActionInputs) -> str | None:
+    def port_blueprint(self, inputs: In) -> str | None:
         """The blueprint of the entity it upserts, read beside the writes (None: no entity)."""
         ...
 
-    def entity(self, inputs: ActionInputs, state: S) -> EntityDraft | None:
+    def entity(self, inputs: In, state: S) -> EntityDraft | None:
         """The Port entity it upserts for ``state`` (None: it upserts nothing)."""
         ...

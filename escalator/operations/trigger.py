@@ -17,9 +17,11 @@ from pydantic import SecretStr
 from escalator.clients.bodies import EventAction, EventLink, EventPayload
 from escalator.clients.models import Incident
 from escalator.errors import InputError
-from escalator.inputs import ActionInputs
+from escalator.inputs import CommonInputs
+from escalator.inputs.fields import EventActionInput, IncidentKey, Severity
 from escalator.operations.base import Change, Field, Positional
 from escalator.operations.event_parts import (
+    EventInputs,
     check_size,
     custom_details,
     event_source,
@@ -74,7 +76,7 @@ def plan(request: TriggerRequest) -> TargetPlan[EventState]:
     return TargetPlan(before=before, changes=(change,), writes=(write,))
 
 
-def _payload(inputs: ActionInputs) -> EventPayload:
+def _payload(inputs: TriggerInputs) -> EventPayload:
     """A trigger's payload: summary, source, severity and the custom details."""
     payload: EventPayload = {
         "summary": summary_of(inputs),
@@ -87,6 +89,14 @@ def _payload(inputs: ActionInputs) -> EventPayload:
     return payload
 
 
+class TriggerInputs(EventInputs):
+    """Trigger's inputs: the event action and its dedup key and severity, beside the event's."""
+
+    event_action: EventActionInput | None = None
+    dedup_key: IncidentKey | None = None
+    severity: Severity | None = None
+
+
 class Trigger:
     """The trigger operation (a :class:`~escalator.operations.target.TargetOperation`)."""
 
@@ -96,16 +106,7 @@ class Trigger:
     done: ClassVar[str] = "sent"
     target: ClassVar[str] = "event"
     secret_outputs: ClassVar[tuple[str, ...]] = ()
-    needs: ClassVar[tuple[str, ...]] = ()
-    accepts: ClassVar[tuple[str, ...]] = (
-        "event_action",
-        "dedup_key",
-        "title",
-        "severity",
-        "source",
-        "details",
-        "service_id",
-    )
+    inputs_model: ClassVar[type[CommonInputs]] = TriggerInputs
     runs_on_service: ClassVar[bool] = True
     needs_rest_token: ClassVar[bool] = False
     description: ClassVar[str] = (
@@ -120,7 +121,7 @@ class Trigger:
     cli_extra: ClassVar[tuple[str, ...]] = ("pagerduty_events_url",)
     kit_action: ClassVar[str] = "trigger-event-action.json"
 
-    def check_inputs(self, inputs: ActionInputs) -> None:
+    def check_inputs(self, inputs: TriggerInputs) -> None:
         require_events(inputs, self.name)
         action = inputs.event_action or "trigger"
         if action == "trigger" and not inputs.title:
@@ -137,17 +138,17 @@ class Trigger:
                 "port-r_AbC123).",
             )
 
-    def subject(self, inputs: ActionInputs) -> str:
+    def subject(self, inputs: TriggerInputs) -> str:
         service = f" on PagerDuty service {inputs.service_id}" if inputs.service_id else ""
         return f"an alert event{service}"
 
-    def asked(self, inputs: ActionInputs) -> str:
+    def asked(self, inputs: TriggerInputs) -> str:
         action = inputs.event_action or "trigger"
         if action == "trigger":
             return f'trigger "{inputs.title}" ({inputs.severity or DEFAULT_SEVERITY})'
         return f"{action} dedup key {inputs.dedup_key}"
 
-    def gather(self, inputs: ActionInputs, reads: TargetReads) -> TriggerRequest:
+    def gather(self, inputs: TriggerInputs, reads: TargetReads) -> TriggerRequest:
         assert inputs.routing_key is not None  # check_inputs requires it
         action: EventAction = inputs.event_action or "trigger"
         run = inputs.port_run_id
@@ -218,10 +219,10 @@ class Trigger:
             rows.append(("Incident", f"not read: {state.lookup_problem}"))
         return rows
 
-    def port_blueprint(self, inputs: ActionInputs) -> str | None:
+    def port_blueprint(self, inputs: TriggerInputs) -> str | None:
         return inputs.port_blueprint if inputs.pagerduty_token is not None else None
 
-    def entity(self, inputs: ActionInputs, state: EventState) -> EntityDraft | None:
+    def entity(self, inputs: TriggerInputs, state: EventState) -> EntityDraft | None:
         """The incident the event acts on, as the incident operations upsert it (never keyed by
         the dedup key); none when it was not read."""
         incident = state.incident

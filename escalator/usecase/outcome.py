@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from escalator.clients.models import Incident, PortBlueprint, PortEntity
-from escalator.inputs import ActionInputs
+from escalator.inputs import CommonInputs
 from escalator.operations.base import Operation, Plan, Write
 
 
@@ -14,8 +14,8 @@ from escalator.operations.base import Operation, Plan, Write
 class Outcome:
     """The run so far: the incident before and after, the plan, what was sent, what Port got."""
 
-    inputs: ActionInputs
-    operation: Operation[Any]
+    inputs: CommonInputs
+    operation: Operation[Any, Any]
     before: Incident | None = None
     after: Incident | None = None
     plan: Plan | None = None

@@ -16,7 +16,7 @@ from escalator.clients.models import PortEntity
 from escalator.clients.port import PortClient
 from escalator.errors import EscalatorError, PortError, ReportingError
 from escalator.http import Deadline
-from escalator.inputs import ActionInputs
+from escalator.inputs import CommonInputs
 from escalator.operations.base import Described
 from escalator.usecase.run_log import RunLogger
 from escalator.workflow import Console
@@ -38,10 +38,10 @@ class Told(Protocol):
     run_link: str
 
     @property
-    def inputs(self) -> ActionInputs: ...
+    def inputs(self) -> CommonInputs: ...
 
     @property
-    def operation(self) -> Described: ...
+    def operation(self) -> Described[Any]: ...
 
     @property
     def changed(self) -> bool: ...

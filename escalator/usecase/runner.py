@@ -16,14 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from escalator.clients.models import Incident, PortBlueprint
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.clients.port import PortClient
 from escalator.errors import EscalatorError, ReportingError
 from escalator.http import Deadline
-from escalator.inputs import ActionInputs
+from escalator.inputs import CommonInputs
 from escalator.operations.base import Operation, Plan
 from escalator.usecase.apply import apply_in_plan
 from escalator.usecase.incident_entity import FULL_READ, IncidentEntity
@@ -40,8 +40,8 @@ class Runner(Rounds[Outcome, R, Plan, PortBlueprint]):
 
     def __init__(
         self,
-        inputs: ActionInputs,
-        operation: Operation[R],
+        inputs: CommonInputs,
+        operation: Operation[Any, R],
         *,
         pagerduty: PagerDutyClient,
         port: PortClient | None,
@@ -82,7 +82,11 @@ class Runner(Rounds[Outcome, R, Plan, PortBlueprint]):
         """The incident read (unless the operation reads none) beside the operation's lookups."""
         inputs, operation = self.inputs, self.operation
         incident = (
-            self.submit(self.pagerduty.get_incident, inputs.incident_id or "", include=FULL_READ)
+            self.submit(
+                self.pagerduty.get_incident,
+                operation.incident_to_read(inputs) or "",
+                include=FULL_READ,
+            )
             if operation.reads_incident
             else None
         )
@@ -92,8 +96,7 @@ class Runner(Rounds[Outcome, R, Plan, PortBlueprint]):
         """The operation's pure plan, with the note (if any) added after its change."""
         before = self.outcome.before
         plan = self.operation.plan(before, request)
-        if self.operation.adds_note:
-            plan = plan.with_note(self.inputs.note, before)
+        plan = plan.with_note(self.operation.note_after(self.inputs), before)
         target = plan.once_notes_target()
         if target is not None:  # a re-run: add only the notes the incident does not hold
             plan = plan.with_notes_held([n.content for n in self.pagerduty.list_notes(target)])

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from escalator.clients.models import PortEntity
-from escalator.inputs import ActionInputs
+from escalator.inputs import CommonInputs
 from escalator.operations.target import TargetOperation, TargetPlan, TargetWrite
 
 S = TypeVar("S")
@@ -19,8 +19,8 @@ LABEL_LIMIT = 100
 class TargetOutcome(Generic[S]):
     """The run so far: the target before and after, the plan, what was sent, what Port got."""
 
-    inputs: ActionInputs
-    operation: TargetOperation[S, Any]
+    inputs: CommonInputs
+    operation: TargetOperation[Any, S, Any]
     before: S | None = None
     after: S | None = None
     plan: TargetPlan[S] | None = None

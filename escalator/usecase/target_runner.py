@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from escalator.clients.models import PortBlueprint
 from escalator.clients.port import PortClient
 from escalator.errors import EscalatorError, PortError, ReportingError
 from escalator.http import Deadline
-from escalator.inputs import ActionInputs
+from escalator.inputs import CommonInputs
 from escalator.operations.target import Clients, TargetOperation, TargetPlan
 from escalator.report.target_entity import shape
 from escalator.usecase.apply import apply_in_plan
@@ -35,8 +35,8 @@ class TargetRunner(Rounds[TargetOutcome[S], R, TargetPlan[S], PortBlueprint]):
 
     def __init__(
         self,
-        inputs: ActionInputs,
-        operation: TargetOperation[S, R],
+        inputs: CommonInputs,
+        operation: TargetOperation[Any, S, R],
         *,
         clients: Clients,
         port: PortClient | None,

@@ -6,15 +6,16 @@ Each says what was sent and what already held, never more than was done.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from escalator.inputs import ActionInputs
+from escalator.inputs import CommonInputs
 from escalator.operations.base import Described, Field
 from escalator.usecase.outcome import Outcome
 
 LABEL_LIMIT = 100
 
 
-def start_log(inputs: ActionInputs, operation: Described) -> str:
+def start_log(inputs: CommonInputs, operation: Described[Any]) -> str:
     """The first Port run log: 'Escalating PagerDuty incident Q1: urgency high.'"""
     what = operation.asked(inputs)
     return f"{operation.doing} {operation.subject(inputs)}" + (f": {what}." if what else ".")

@@ -144,11 +144,11 @@ FLAGS: Mapping[str, str] = {
     "finish_port_run": "set the Port run's final status when done",
     "dry_run": "validate and read; show what would be sent; write nothing",
 }
-#: The inputs that are some operation's own (its ``needs``, ``accepts`` or ``cli_extra``).
+#: The inputs that are some operation's own (its inputs model's or its ``cli_extra``).
 _OWN: frozenset[str] = frozenset(
     name
     for operation in OPERATIONS.values()
-    for name in (*operation.needs, *operation.accepts, *operation.cli_extra)
+    for name in (*operation.inputs_model.inputs(), *operation.cli_extra)
 )
 #: Inputs every operation takes, after its own: every option no operation owns, in action.yml
 #: order.
@@ -248,7 +248,7 @@ def _add_operation(
             help=f"{positional.help} (or {OPTIONS[positional.input].flags[0]})",
         )
     own = parser.add_argument_group(f"{name} options")
-    for input_name in (*operation.needs, *operation.accepts):
+    for input_name in operation.inputs_model.inputs():
         option = OPTIONS[input_name]
         if positional is not None and input_name == positional.input:
             own.add_argument(

@@ -59,14 +59,14 @@ def unknown_hint(sub: argparse.ArgumentParser, command: str, extra: Sequence[str
         every = [text for option in OPTIONS.values() for text in option.flags]
         meant = flag if flag in every else next(iter(difflib.get_close_matches(flag, every, 1)), "")
         users = [name for name in OPTIONS if meant in OPTIONS[name].flags]
-        takers = [op for op, o in OPERATIONS.items() if set(users) & {*o.needs, *o.accepts}]
+        takers = [op for op, o in OPERATIONS.items() if set(users) & set(o.inputs_model.inputs())]
         if takers:
             said = f"{meant} is" if meant == flag else f"did you mean {meant}? It is"
             return f"hint: {said} for {', '.join(takers)}, not {command}; see its --help."
         return f"hint: see escalator {command} --help for its options."
     texts = [
         OPTIONS[name].flags[0]
-        for name in (*OPERATIONS[command].needs, *OPERATIONS[command].accepts)
+        for name in OPERATIONS[command].inputs_model.inputs()
         if OPTIONS[name].metavar == "TEXT"
     ]
     if OPERATIONS[command].positional is not None:
