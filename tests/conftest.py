@@ -70,6 +70,28 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[Mapping[str, str]]:
     return calls
 
 
+#: The modules that read the fault matrix's shared runs (tests/matrix.py): on several workers
+#: (pytest-xdist) they go to one, so that each case runs once, not once in each worker. (Not by
+#: ``xdist_group`` marks: pytest-xdist 3.8 groups by renaming a test's node ID, which pytest 9.2,
+#: whose node IDs are read-only, no longer sees.)
+MATRIX_MODULES = ("tests/test_faults.py::", "tests/test_secrets.py::")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``-n`` (pytest-xdist's ``--dist load``): each test goes to the next free worker, but
+    the matrix's readers all go to one, as the largest unit of work, handed out first."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class MatrixTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "matrix" if nodeid.startswith(MATRIX_MODULES) else nodeid
+
+    return MatrixTogether(config, log)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Undo what the Docker tests added to the engine when the session ends, not later."""
     engine = sys.modules.get("tests.engine")

@@ -9,6 +9,9 @@ built from Debian's packages. Whatever a test run adds to the engine (a pulled o
 the built image and its build stage, the release tests' tags and pulls) is removed when the tests
 end: :func:`remove_at_exit` and :func:`forget_references` record it.
 
+The tests that use the engine run in one process: on several pytest-xdist workers each would start,
+fill and stop it as if it were alone, so :func:`ensure_engine` refuses to run there.
+
 Where no engine can be had, :class:`Unavailable` says why: the tests skip, and under ``CI=true``
 (:func:`required`) they fail instead.
 """
@@ -88,6 +91,13 @@ def engine_unavailable() -> str | None:
 
 def ensure_engine() -> None:
     """A Docker engine that answers; one started here is stopped when the process ends."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    if workers > 1:
+        # Each worker would start, fill and stop the one engine as if it were alone.
+        raise Unavailable(
+            f"the Docker tests run in one pytest process, not on {workers} workers (-n): "
+            "run them without -n (`bash scripts/test` gives them a process of their own)"
+        )
     if answers():
         return
     reason = _tool_unavailable()

@@ -13,7 +13,9 @@ the outcomes, ``test_secrets`` scans them for credentials).
 
 from __future__ import annotations
 
+import atexit
 import re
+import shutil
 import tempfile
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -494,6 +496,7 @@ def _execute(case: Case, folder: Path) -> CaseRun:
 def _pending() -> dict[str, Future[CaseRun]]:
     """Start every case (slow ones first) in a small pool; each test waits for its own."""
     folder = Path(tempfile.mkdtemp(prefix="escalator-fault-matrix-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # after the pool's threads end
     pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="fault-matrix")
     ordered = sorted(CASES, key=lambda case: not _SLOW.search(case.fault))
     return {case.id: pool.submit(_execute, case, folder) for case in ordered}

@@ -70,3 +70,23 @@ def test_docker_tests_leave_no_image_and_no_file_outside_the_clone(tmp_path: Pat
     assert left.stdout.split() == []
     assert [name for name in engine.references("escalate-action-test") if run_id in name] == []
     assert sorted(path.name for path in parent.iterdir()) == ["escalate-action"]
+
+
+def test_the_engine_is_refused_on_several_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On several pytest-xdist workers no Docker test starts, asks or stops an engine: the
+    refusal says to run them without -n, as scripts/test does."""
+    asked: list[tuple[str, ...]] = []
+
+    def record(*args: str, **options: object) -> str:
+        asked.append(args)
+        return ""
+
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
+    monkeypatch.setattr(engine, "tool", record)
+    monkeypatch.setattr(engine, "docker_run", record)
+    with pytest.raises(engine.Unavailable, match=r"not on 2 workers \(-n\).*without -n"):
+        engine.ensure_engine()
+    assert asked == []
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "1")
+    monkeypatch.setattr(engine, "answers", lambda: True)
+    engine.ensure_engine()  # one worker is one process: the engine that answers is used
