@@ -13,6 +13,7 @@ from pathlib import Path
 
 from escalator.operations import OPERATIONS
 from escalator.sandbox import Sandbox
+from escalator.sandbox.services import SEEDED_INTEGRATIONS
 from tests.e2e import SEED_CASE, Runner, run_entrypoint, runner_for
 
 REPO = Path(__file__).resolve().parents[1]
@@ -121,6 +122,33 @@ def test_a_run_with_an_input_of_another_operation_loads_them_to_say_whose(
     assert "schedule_id: does not apply to operation: escalate" in completed.stdout
     assert "it is for oncall, override, remove-override" in completed.stdout
     assert set(result["modules"]) >= OPERATION_MODULES
+
+
+def test_a_run_loads_the_path_of_its_own_kind_of_operation(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """An escalation loads the incident path and not the one of schedules, services and events
+    (their runner, their faces, the Events API client)."""
+    ran = loaded_modules(PROBE, seed_runner(sandbox, tmp_path), str(REPO / "entrypoint.py"))
+    assert "escalator.faces.incident_action" in ran
+    other = ("escalator.faces.target_action", "escalator.usecase.target_runner")
+    assert matching(ran, *other, "escalator.clients.events", "escalator.operations.target") == set()
+
+
+def test_an_event_loads_neither_the_incident_path_nor_another_operation(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A trigger without a REST token loads its own module and the path of events, not the
+    incident runner nor any other operation's module."""
+    key = next(key for service, _, key in SEEDED_INTEGRATIONS if service == "PSVCPAY")
+    inputs = {"escalation_policy_id": "", "urgency": "", "pagerduty_token": ""}
+    runner = seed_runner(
+        sandbox, tmp_path, operation="trigger", title="Disk full", routing_key=key, **inputs
+    )
+    ran = loaded_modules(PROBE, runner, str(REPO / "entrypoint.py"))
+    assert "escalator.usecase.target_runner" in ran  # the probe did run the action
+    assert ran & OPERATION_MODULES == {"escalator.operations.trigger"}
+    assert matching(ran, "escalator.faces.incident_action", "escalator.usecase.runner") == set()
 
 
 def test_importing_the_action_loads_no_pygithub(sandbox: Sandbox, tmp_path: Path) -> None:

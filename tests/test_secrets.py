@@ -21,7 +21,7 @@ import pytest
 
 from escalator.context import GitHubContext
 from escalator.errors import EscalatorError, ReportingError
-from escalator.faces.action import build_runner
+from escalator.faces.incident_action import build_runner
 from escalator.http.deadline import use_clock
 from escalator.inputs import SECRET_INPUTS
 from escalator.operations import parse_inputs

@@ -2,7 +2,9 @@
 
 Only :func:`main` reads the environment. Secrets are masked before anything else happens. The
 project's own errors become ``::error::`` with a hint, a job summary and a non-zero exit; any other
-exception is a bug and keeps its traceback.
+exception is a bug and keeps its traceback. The run itself is
+:mod:`escalator.faces.incident_action`'s or :mod:`escalator.faces.target_action`'s: a run
+imports the one its operation takes.
 """
 
 from __future__ import annotations
@@ -11,32 +13,23 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from escalator.context import GitHubContext
 from escalator.errors import EscalatorError, InputError
-from escalator.faces.connect import connect, port_client, say_port_scope
-from escalator.faces.target_action import build_target_runner, run_target
+from escalator.faces.connect import port_client
 from escalator.http import Deadline
 from escalator.http.network import network_env
-from escalator.inputs import (
-    INPUT_NAMES,
-    SECRET_INPUTS,
-    CommonInputs,
-    parse_port_reporting,
-)
-from escalator.operations import INCIDENT_OPERATIONS, TARGET_OPERATIONS, parse_inputs
-from escalator.operations.base import Operation
+from escalator.inputs import INPUT_NAMES, SECRET_INPUTS, parse_port_reporting
+from escalator.operations import TARGET_OPERATIONS, parse_inputs
 from escalator.report import summary
 from escalator.step_files import OutputWriter, SummaryWriter
 from escalator.terms import ACTION
-from escalator.usecase import wording
-from escalator.usecase.outcome import Outcome
-from escalator.usecase.runner import Runner
-from escalator.usecase.target_outcome import TargetOutcome
 from escalator.workflow import Console
 
-EXIT_OK = 0
+if TYPE_CHECKING:
+    from escalator.usecase.outcome import Outcome
+    from escalator.usecase.target_outcome import TargetOutcome
 
 
 def input_env_name(name: str) -> str:
@@ -111,75 +104,16 @@ def run(
         if on_done:
             on_done(None, error)
         return error.exit_code
+    # each path's modules are imported by the runs that take it
     if inputs.operation in TARGET_OPERATIONS:
+        from escalator.faces.target_action import build_target_runner, run_target
+
         target = build_target_runner(inputs, console, outputs, github, network)
         return run_target(target, outputs, job_summary, on_done)
+    from escalator.faces.incident_action import build_runner, run_incident
+
     runner = build_runner(inputs, console, outputs, github, network)
-    return run_incident(runner, outputs, job_summary, on_done)
-
-
-def run_incident(
-    runner: Runner[Any],
-    outputs: OutputWriter,
-    job_summary: SummaryWriter,
-    on_done: Callable[[Outcome, EscalatorError | None], None] | None = None,
-) -> int:
-    """Run an operation on one incident, and report it."""
-    inputs, console, outcome = runner.inputs, runner.console, runner.outcome
-    try:
-        with console.group(_group_title(inputs, runner.operation)):
-            say_port_scope(inputs, console)
-            runner.execute()
-    except EscalatorError as error:
-        _write_outputs(outputs, summary.port_outputs(outcome))
-        _fail(console, job_summary, error, outcome)
-        if on_done:
-            on_done(outcome, error)
-        return error.exit_code
-    finally:
-        runner.pagerduty.close()
-        if runner.port is not None:
-            runner.port.close()
-    _write_outputs(outputs, summary.port_outputs(outcome))
-    job_summary.append(summary.render(outcome, redact=console.redact))
-    console.info(wording.result(outcome))
-    if on_done:
-        on_done(outcome, None)
-    return EXIT_OK
-
-
-def build_runner(
-    inputs: CommonInputs,
-    console: Console,
-    outputs: OutputWriter,
-    github: GitHubContext,
-    network: Mapping[str, str],
-) -> Runner[Any]:
-    """The use case with its clients, built here and handed in."""
-    deadline, pagerduty, port, job_link = connect(inputs, console, github, network)
-    return Runner(
-        inputs,
-        INCIDENT_OPERATIONS[inputs.operation],
-        pagerduty=pagerduty,
-        port=port,
-        console=console,
-        deadline=deadline,
-        job_link=job_link,
-        run_url=github.run_url,
-        on_applied=lambda outcome: _write_outputs(outputs, summary.incident_outputs(outcome)),
-    )
-
-
-def _group_title(inputs: CommonInputs, operation: Operation[Any, Any]) -> str:
-    incident_id = operation.incident_to_read(inputs)
-    if incident_id:
-        return f"{operation.doing} PagerDuty incident {incident_id}"
-    return f"{operation.doing} a PagerDuty incident"
-
-
-def _write_outputs(outputs: OutputWriter, values: Mapping[str, str]) -> None:
-    for name, value in values.items():
-        outputs.set(name, value, redact=name not in summary.PLAIN_OUTPUTS)
+    return run_incident(runner, outputs, job_summary, on_done, fail=_fail)
 
 
 def _fail(

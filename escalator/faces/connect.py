@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from escalator.clients.events import EventsClient
 from escalator.clients.pagerduty import PagerDutyClient
 from escalator.clients.port import PortClient
 from escalator.context import GitHubContext
@@ -38,15 +37,6 @@ def connect(
             return find_job_url(github, token, deadline)
 
     return deadline, pagerduty, port, job_link
-
-
-def events_client(
-    inputs: CommonInputs, deadline: Deadline, network: Mapping[str, str]
-) -> EventsClient | None:
-    """The Events API v2 client, for an operation given a routing key (None otherwise)."""
-    if inputs.routing_key is None or inputs.pagerduty_events_url is None:
-        return None
-    return EventsClient.connect(inputs.pagerduty_events_url, deadline=deadline, environ=network)
 
 
 def port_client(

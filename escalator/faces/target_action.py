@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from escalator.clients.events import EventsClient
 from escalator.context import GitHubContext
 from escalator.errors import ErrorText, EscalatorError
-from escalator.faces.connect import connect, events_client, say_port_scope
+from escalator.faces.connect import connect, say_port_scope
+from escalator.http import Deadline
 from escalator.inputs import CommonInputs
 from escalator.operations import TARGET_OPERATIONS
 from escalator.operations.target import Clients
@@ -81,6 +83,15 @@ def build_target_runner(
         run_url=github.run_url,
         on_applied=on_applied,
     )
+
+
+def events_client(
+    inputs: CommonInputs, deadline: Deadline, network: Mapping[str, str]
+) -> EventsClient | None:
+    """The Events API v2 client, for an operation given a routing key (None otherwise)."""
+    if inputs.routing_key is None or inputs.pagerduty_events_url is None:
+        return None
+    return EventsClient.connect(inputs.pagerduty_events_url, deadline=deadline, environ=network)
 
 
 def write_outputs(outputs: OutputWriter, values: Mapping[str, str]) -> None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from escalator.inputs import CommonInputs
 from escalator.inputs import parse_inputs as parse_with
-from escalator.operations.base import Described, Operation
-from escalator.operations.target import TargetOperation
+
+if TYPE_CHECKING:  # the protocols only: a run imports the parts its own operation uses
+    from escalator.operations.base import Described, Operation
+    from escalator.operations.target import TargetOperation
 
 T = TypeVar("T")
 
