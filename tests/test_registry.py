@@ -155,3 +155,22 @@ def test_an_operation_needs_the_fields_of_its_model_that_have_no_default(name: s
     for accepted in model.accepts():
         assert not fields[model.inputs()[accepted]].is_required()
     assert not set(model.inputs()) & set(CommonInputs.model_fields)
+
+
+def test_a_subcommand_lists_what_it_needs_then_its_own_inputs_then_the_shared_note() -> None:
+    """The order of an operation's inputs (its subcommand's options): needed first, then those
+    its own model declares, then those of the model it builds on (the incident's note last)."""
+    escalate = OPERATIONS["escalate"].inputs_model
+    assert list(escalate.inputs()) == [
+        "incident_id",
+        "escalation_policy_id",
+        "escalation_level",
+        "urgency",
+        "note",
+    ]
+    assert OPERATIONS["reassign"].inputs_model.needs() == ("incident_id", "assignees")
+    assert next(iter(OPERATIONS["oncall"].inputs_model.inputs())) == "schedule_id"
+    commands = next(a for a in build_parser()._actions if a.dest == "command")
+    parser = commands.choices["escalate"]  # type: ignore[index]
+    group = next(g for g in parser._action_groups if g.title == "escalate options")
+    assert [action.dest for action in group._group_actions] == list(escalate.inputs())

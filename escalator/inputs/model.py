@@ -135,12 +135,22 @@ class CommonInputs(PortReporting):
 
     @classmethod
     def inputs(cls) -> Mapping[str, str]:
-        """Its inputs beyond the common ones, by input name (as action.yml names them) to field."""
-        return {
-            field.alias or name: name
-            for name, field in cls.model_fields.items()
-            if name not in CommonInputs.model_fields
-        }
+        """Its inputs beyond the common ones, by input name (as action.yml names them) to field:
+        those it needs first, then those the most derived model declares (its own before the
+        shared ones it builds on, such as the incident's note), each in the order of its fields."""
+        fields = [name for name in cls.model_fields if name not in CommonInputs.model_fields]
+
+        def place(name: str) -> tuple[bool, int, int]:
+            if cls.model_fields[name].is_required():
+                return (False, 0, fields.index(name))
+            declared = next(
+                depth
+                for depth, base in enumerate(cls.__mro__)
+                if name in vars(base).get("__annotations__", {})
+            )
+            return (True, declared, fields.index(name))
+
+        return {cls.model_fields[name].alias or name: name for name in sorted(fields, key=place)}
 
     @classmethod
     def needs(cls) -> tuple[str, ...]:

@@ -60,6 +60,7 @@ def target_of(inputs: OncallInputs) -> str:
 class OncallInputs(ScheduleInputs):
     """Oncall's inputs: one of a schedule, an escalation policy or a service."""
 
+    schedule_id: PagerDutyId | None = None
     escalation_policy_id: PagerDutyId | None = None
     service_id: PagerDutyId | None = None
 
