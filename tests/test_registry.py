@@ -174,3 +174,11 @@ def test_a_subcommand_lists_what_it_needs_then_its_own_inputs_then_the_shared_no
     parser = commands.choices["escalate"]  # type: ignore[index]
     group = next(g for g in parser._action_groups if g.title == "escalate options")
     assert [action.dest for action in group._group_actions] == list(escalate.inputs())
+
+
+@pytest.mark.parametrize("name", list(OPERATIONS))
+def test_every_operation_class_keeps_its_docstring(name: str) -> None:
+    """Each operation's class opens with its docstring, not with an assignment that voids it."""
+    doc = type(OPERATIONS[name]).__doc__
+    assert doc is not None
+    assert "operation" in doc
