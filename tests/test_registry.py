@@ -9,6 +9,7 @@ import pytest
 
 from escalator.errors import InputError
 from escalator.faces.cli import build_parser
+from escalator.faces.cli.options import OPTION_FORM
 from escalator.inputs import CommonInputs
 from escalator.inputs import parse_inputs as parse_with
 from escalator.kit import definitions
@@ -174,3 +175,63 @@ def test_a_subcommand_lists_what_it_needs_then_its_own_inputs_then_the_shared_no
     parser = commands.choices["escalate"]  # type: ignore[index]
     group = next(g for g in parser._action_groups if g.title == "escalate options")
     assert [action.dest for action in group._group_actions] == list(escalate.inputs())
+
+
+@pytest.mark.parametrize("name", list(OPERATIONS))
+def test_every_operation_class_keeps_its_docstring(name: str) -> None:
+    """Each operation's class opens with its docstring, not with an assignment that voids it."""
+    doc = type(OPERATIONS[name]).__doc__
+    assert doc is not None
+    assert "operation" in doc
+
+
+#: Each subcommand's own options, in the order they were listed before each operation had its
+#: own inputs model (needed first, then what it also takes).
+OPTION_ORDER: dict[str, tuple[str, ...]] = {
+    "escalate": ("incident_id", "escalation_policy_id", "escalation_level", "urgency", "note"),
+    "acknowledge": ("incident_id", "note"),
+    "resolve": ("incident_id", "resolution", "note"),
+    "reassign": ("incident_id", "assignees", "note"),
+    "note": ("incident_id", "note"),
+    "snooze": ("incident_id", "snooze_duration", "note"),
+    "priority": ("incident_id", "priority", "note"),
+    "create": (
+        "title",
+        "service_id",
+        "details",
+        "incident_key",
+        "urgency",
+        "escalation_policy_id",
+        "priority",
+        "assignees",
+        "note",
+    ),
+    "oncall": ("schedule_id", "escalation_policy_id", "service_id"),
+    "override": ("schedule_id", "end", "oncall_user", "start"),
+    "remove-override": ("schedule_id", "oncall_user", "start", "override_id"),
+    "create-service": ("service_name", "escalation_policy_id", "description"),
+    "trigger": (
+        "event_action",
+        "dedup_key",
+        "title",
+        "severity",
+        "source",
+        "details",
+        "service_id",
+    ),
+    "change-event": ("title", "source", "details", "service_id"),
+}
+
+
+@pytest.mark.parametrize("name", list(OPERATIONS))
+def test_a_subcommand_keeps_the_order_of_its_options(name: str) -> None:
+    """Each subcommand lists its own options as it did before (trigger's --title after
+    --dedup-key, remove-override's --override last), in its help and usage alike."""
+    assert tuple(OPERATIONS[name].inputs_model.inputs()) == OPTION_ORDER[name]
+    commands = next(a for a in build_parser()._actions if a.dest == "command")
+    parser = commands.choices[name]  # type: ignore[index]
+    group = next(g for g in parser._action_groups if g.title == f"{name} options")
+    listed = [action.dest for action in group._group_actions][: len(OPTION_ORDER[name])]
+    positional = OPERATIONS[name].positional
+    form = {positional.input: OPTION_FORM} if positional is not None else {}
+    assert listed == [form.get(input_name, input_name) for input_name in OPTION_ORDER[name]]

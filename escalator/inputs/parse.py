@@ -7,10 +7,10 @@ for an operation run on a service entity, the service), the blueprint, the run a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from escalator.errors import InputError
@@ -75,17 +75,17 @@ def parse_inputs(
         sources = _fill_own(values, rule.context_inputs(context))
     else:
         sources = _fill_from_context(values, context, rule)
+    stray, wrong = _strays(values, rule, operations, insecure_http_hosts)
     if rule is None:
-        raise _not_an_operation(values, insecure_http_hosts, sources, operations)
+        raise _not_an_operation(values, insecure_http_hosts, sources, operations, wrong)
+    model = rule.inputs_model
     try:
-        inputs = _validate(
-            rule.inputs_model, values, insecure_http_hosts, sources, operations, rule.inputs_model
-        )
+        inputs = _validate(model, values, insecure_http_hosts, sources, operations, model, wrong)
     except MissingOwn:
-        _check_given(values, rule, operations)
+        _check_given(values, rule, operations, stray)
         first = next(need for need in rule.inputs_model.needs() if need not in values)
         raise required_by(first, name) from None
-    _check_given(values, rule, operations)
+    _check_given(values, rule, operations, stray)
     check_rules(inputs, rule)
     return inputs
 
@@ -99,10 +99,11 @@ def _not_an_operation(
     insecure_http_hosts: frozenset[str],
     sources: Mapping[str, str],
     operations: Mapping[str, InputRule],
+    wrong: Sequence[ErrorDetails],
 ) -> InputError:
     """The error for an ``operation`` that names none (or for an input invalid before it)."""
     try:
-        _validate(CommonInputs, values, insecure_http_hosts, sources, operations)
+        _validate(CommonInputs, values, insecure_http_hosts, sources, operations, extra=wrong)
     except InputError as error:
         if error.input != "operation" or not error.message_template.endswith("an operation."):
             return error
@@ -111,15 +112,47 @@ def _not_an_operation(
     raise AssertionError("an operation the registry has no rule for validated")  # pragma: no cover
 
 
+def _strays(
+    values: Mapping[str, Any],
+    rule: InputRule | None,
+    operations: Mapping[str, InputRule],
+    insecure_http_hosts: frozenset[str],
+) -> tuple[list[str], list[ErrorDetails]]:
+    """The inputs of other operations given that hold a value once read (every operation is
+    loaded to say whose they are, only then), and the errors of their values, each read as the
+    first operation that takes it reads it: a wrong value is said before the input is said not
+    to apply, in the order of every input, as when one model held them all."""
+    own = rule.inputs_model.inputs() if rule is not None else {}
+    given = [name for name in values if name not in own and name not in COMMON_INPUTS]
+    models = [r.inputs_model for r in operations.values()] if given else []
+    context = {"insecure_http_hosts": insecure_http_hosts, "operations": operations}
+    stray: list[str] = []
+    wrong: list[ErrorDetails] = []
+    for name in given:
+        model = next((m for m in models if name in m.inputs()), None)
+        if model is None:
+            continue
+        kind = TypeAdapter[Any](model.model_fields[model.inputs()[name]].rebuild_annotation())
+        try:
+            value = kind.validate_python(values[name], context=context)
+        except ValidationError as exc:
+            wrong += [{**error, "loc": (name, *error["loc"])} for error in exc.errors()]
+            continue
+        if value not in (None, ()):
+            stray.append(name)
+    return stray, wrong
+
+
 def _check_given(
-    values: Mapping[str, Any], rule: InputRule, operations: Mapping[str, InputRule]
+    values: Mapping[str, Any],
+    rule: InputRule,
+    operations: Mapping[str, InputRule],
+    stray: Sequence[str],
 ) -> None:
     """The REST token is there when the operation calls the REST API, and no input of another
-    operation is given (every operation is loaded to say whose it is, only then)."""
+    operation (``stray``: given, holding a value) is given."""
     if rule.needs_rest_token and "pagerduty_token" not in values:
         raise InputError("pagerduty_token", "is required.", hint=hint_for("pagerduty_token").fix)
-    own = rule.inputs_model.inputs()
-    stray = [name for name in values if name not in own and name not in COMMON_INPUTS]
     if not stray:
         return
     operation = str(values["operation"]).lower()
@@ -200,19 +233,24 @@ def _validate(
     sources: Mapping[str, str],
     operations: Mapping[str, InputRule] | None = None,
     own: type[CommonInputs] | None = None,
+    extra: Sequence[ErrorDetails] = (),
 ) -> Model:
     """``values`` validated into ``model``; raises :class:`MissingOwn` when the only errors are
-    inputs that ``own`` (an operation's inputs model) needs and were not given."""
+    inputs that ``own`` (an operation's inputs model) needs and were not given. ``extra`` are
+    errors found in other inputs, said with the model's in the order of the inputs."""
     context = {"insecure_http_hosts": insecure_http_hosts, "operations": operations or {}}
+    secrets = [str(values[name]) for name in SECRET_ENV if values.get(name)]
     try:
-        return model.model_validate(values, context=context)
+        validated = model.model_validate(values, context=context)
     except ValidationError as exc:
         needs = set(own.needs()) if own is not None else set()
-        errors = [e for e in exc.errors() if not _missing_of(e, needs, own)]
+        errors = [e for e in exc.errors() if not _missing_of(e, needs, own)] + [*extra]
         if not errors:
             raise MissingOwn from None
-        secrets = [str(values[name]) for name in SECRET_ENV if values.get(name)]
         raise input_error(errors, sources=sources, secrets=secrets) from exc
+    if extra:
+        raise input_error(extra, sources=sources, secrets=secrets)
+    return validated
 
 
 def _missing_of(error: ErrorDetails, needs: set[str], own: type[CommonInputs] | None) -> bool:

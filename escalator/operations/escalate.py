@@ -97,9 +97,9 @@ class EscalateInputs(IncidentInputs):
 
 
 class Escalate(IncidentOperation[EscalateInputs, EscalateRequest]):
-    inputs_model = EscalateInputs
     """The escalate operation."""
 
+    inputs_model = EscalateInputs
     name: ClassVar[str] = "escalate"
     noun: ClassVar[str] = "Escalation"
     doing: ClassVar[str] = "Escalating"

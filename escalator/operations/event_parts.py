@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Protocol
 from urllib.parse import quote, urlsplit
 
 from escalator.clients.bodies import EventLink
@@ -24,10 +25,9 @@ DEFAULT_SOURCE = "port"
 
 
 class EventInputs(CommonInputs):
-    """The inputs an event operation may take besides its own: what the event says, where it
-    comes from, and the service it is for."""
+    """The inputs an event operation may take besides its own (its title, which each declares in
+    its place): where the event comes from, what it details, and the service it is for."""
 
-    title: str | None = None
     source: EventSource | None = None
     details: str | None = None
     service_id: PagerDutyId | None = None
@@ -77,7 +77,14 @@ def event_source(inputs: EventInputs) -> str:
     return inputs.source or inputs.service_id or DEFAULT_SOURCE
 
 
-def summary_of(inputs: EventInputs) -> str:
+class Titled(Protocol):
+    """Inputs with a title (each event operation declares its own, required or not)."""
+
+    @property
+    def title(self) -> str | None: ...
+
+
+def summary_of(inputs: Titled) -> str:
     """The event's ``summary`` (the ``title`` input), within PagerDuty's limit."""
     title = inputs.title or ""
     if len(title) > MAX_SUMMARY:

@@ -27,9 +27,9 @@ class NoteInputs(IncidentInputs):
 
 
 class Note(IncidentOperation[NoteInputs, str]):
-    inputs_model = NoteInputs
     """The note operation (the note input is its request; it is not added a second time)."""
 
+    inputs_model = NoteInputs
     name: ClassVar[str] = "note"
     noun: ClassVar[str] = "Note"
     doing: ClassVar[str] = "Adding a note to"

@@ -31,9 +31,9 @@ class PriorityInputs(IncidentInputs):
 
 
 class SetPriority(IncidentOperation[PriorityInputs, Priority]):
-    inputs_model = PriorityInputs
     """The priority operation: the name is looked up beside the incident read."""
 
+    inputs_model = PriorityInputs
     name: ClassVar[str] = "priority"
     noun: ClassVar[str] = "Priority change"
     doing: ClassVar[str] = "Setting the priority of"

@@ -36,9 +36,9 @@ class ReassignInputs(IncidentInputs):
 
 
 class Reassign(IncidentOperation[ReassignInputs, tuple[User, ...]]):
-    inputs_model = ReassignInputs
     """The reassign operation: emails are looked up beside the incident read."""
 
+    inputs_model = ReassignInputs
     name: ClassVar[str] = "reassign"
     noun: ClassVar[str] = "Reassignment"
     doing: ClassVar[str] = "Reassigning"

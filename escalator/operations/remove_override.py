@@ -13,7 +13,8 @@ from typing import ClassVar
 
 from escalator.clients.models import Reference
 from escalator.clients.schedules import Override, list_overrides
-from escalator.inputs.fields import PagerDutyId
+from escalator.inputs.fields import Instant, PagerDutyId
+from escalator.inputs.fields import User as UserInput
 from escalator.inputs.times import iso, parse_instant
 from escalator.operations.base import Change, Field
 from escalator.operations.on_schedule import (
@@ -57,8 +58,11 @@ def _end(override: Override) -> datetime | None:
 
 
 class RemoveOverrideInputs(OnScheduleInputs):
-    """Remove-override's inputs: the schedule, and the override or the user's at ``start``."""
+    """Remove-override's inputs: the schedule, and the user's override at ``start`` or the one
+    named (after them, as its options list them)."""
 
+    oncall_user: UserInput | None = None
+    start: Instant | None = None
     override_id: PagerDutyId | None = None
 
 

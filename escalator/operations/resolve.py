@@ -34,9 +34,9 @@ class ResolveInputs(IncidentInputs):
 
 
 class Resolve(IncidentOperation[ResolveInputs, str | None]):
-    inputs_model = ResolveInputs
     """The resolve operation."""
 
+    inputs_model = ResolveInputs
     name: ClassVar[str] = "resolve"
     noun: ClassVar[str] = "Resolution"
     doing: ClassVar[str] = "Resolving"

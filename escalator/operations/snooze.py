@@ -50,9 +50,9 @@ class SnoozeInputs(IncidentInputs):
 
 
 class Snooze(IncidentOperation[SnoozeInputs, int]):
-    inputs_model = SnoozeInputs
     """The snooze operation."""
 
+    inputs_model = SnoozeInputs
     name: ClassVar[str] = "snooze"
     noun: ClassVar[str] = "Snooze"
     doing: ClassVar[str] = "Snoozing"

@@ -90,10 +90,11 @@ def _payload(inputs: TriggerInputs) -> EventPayload:
 
 
 class TriggerInputs(EventInputs):
-    """Trigger's inputs: the event action and its dedup key and severity, beside the event's."""
+    """Trigger's inputs: the event action, its dedup key, title and severity, beside the event's."""
 
     event_action: EventActionInput | None = None
     dedup_key: IncidentKey | None = None
+    title: str | None = None
     severity: Severity | None = None
 
 
