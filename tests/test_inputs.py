@@ -297,6 +297,24 @@ def test_create_takes_the_service_and_the_key_from_a_service_entity() -> None:
     assert parsed.port_run_id == "r_Run42"
 
 
+def test_create_service_from_an_entity_takes_no_incident_from_it() -> None:
+    """A create-service run from a Port action on some entity (a team, say) does not read that
+    entity as an incident: the run proceeds, and the run id is still read."""
+    context = json.dumps({"blueprint": "team", "entity": "payments-team", "run_id": "r_Run42"})
+    parsed = parse_inputs(
+        {
+            "operation": "create-service",
+            "service_name": "Payments",
+            "escalation_policy_id": "PPAYMNT",
+            "pagerduty_token": TOKEN,
+            "port_context": context,
+        }
+    )
+    assert parsed.operation == "create-service"
+    assert not parsed.given("incident_id")
+    assert parsed.port_run_id == "r_Run42"
+
+
 def test_create_given_inputs_win_over_the_context() -> None:
     """An explicit service_id and incident_key are used rather than the context's."""
     raw = for_operation("create", port_context=service_context(), incident_key="k1")

@@ -21,6 +21,7 @@ from escalator.http import Deadline, OutcomeUnknown, Policy, SystemClock, Transp
 from escalator.http.body import MAX_BODY_BYTES
 from escalator.http.interim import FinalAnswerAdapter, FinalResponse
 from escalator.http.network import bypassed, ca_bundle, is_loopback, proxies_for
+from tests.e2e import SkippingClock
 
 Handler = Callable[[socket.socket], None]
 JSON_OK = b'{"ok":true}'
@@ -378,3 +379,30 @@ def test_every_pool_reads_past_interim_answers(url: str) -> None:
         pool = manager.connection_from_url(url)
         assert pool.ConnectionCls.response_class is FinalResponse  # type: ignore[attr-defined]
     adapter.close()
+
+
+def test_an_attempts_own_time_is_counted_in_real_seconds(server: Callable[..., RawServer]) -> None:
+    """The run's clock may jump (a test's skipped retry wait in another thread of the run): the
+    attempt's own share, a network timeout, is still counted in real seconds, so an answer that
+    comes in time is read, not taken as lost and asked for again; the run's deadline still
+    counts the jump."""
+    body = JSON_OK
+
+    def late_body(conn: socket.socket) -> None:
+        whole = answer(body)
+        conn.sendall(whole[: -len(body)])
+        time.sleep(0.4)
+        conn.sendall(body)
+
+    raw = server(late_body)
+    clock = SkippingClock()
+    deadline = Deadline(120.0, clock=clock)
+    link = Transport("Test", raw.url, headers={}, deadline=deadline, environ={})
+    jump = threading.Timer(0.1, clock.sleep, args=(deadline.attempt_timeout + 5,))
+    jump.start()
+    response = link.request(Policy.TOKEN, "POST", "/v1/auth/access_token")
+    jump.join()
+    assert response.body_error is None
+    assert response.status == 200
+    assert len(raw.requests) == 1
+    assert deadline.remaining() < 120.0 - deadline.attempt_timeout - 5

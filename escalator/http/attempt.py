@@ -4,6 +4,7 @@ never left) when ``requests`` fails."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 
 import requests
@@ -58,15 +59,16 @@ def attempt(
 
 
 def _read(raw: requests.Response, deadline: Deadline, budget: float) -> HttpResponse:
-    """The answer whole, its body read within ``budget`` seconds and the deadline."""
-    clock = deadline.clock
-    until = clock.monotonic() + budget
+    """The answer whole, its body read within ``budget`` seconds and the deadline. The budget
+    is a network timeout, counted in real seconds as the socket's are; the deadline is the run's
+    clock (which a test may move on while this answer is read)."""
+    until = time.monotonic() + budget
     response = HttpResponse(status=raw.status_code, headers=raw.headers)
     try:
         content = read_body(
             raw.raw,
             raw.headers.get("Content-Encoding", ""),
-            time_left=lambda: min(until - clock.monotonic(), deadline.remaining()),
+            time_left=lambda: min(until - time.monotonic(), deadline.remaining()),
             set_timeout=lambda seconds: _set_read_timeout(raw, seconds, budget),
         )
     except BodyError as exc:

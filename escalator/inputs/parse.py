@@ -210,7 +210,8 @@ def _fill_from_context(
 
     values["port_run_id"] = context.run_id
     if rule is None or not rule.runs_on_service:
-        fill("incident_id", context.entity, "port_context.entity")
+        if rule is None or "incident_id" in rule.inputs_model.inputs():  # an incident entity
+            fill("incident_id", context.entity, "port_context.entity")
         fill("port_blueprint", context.blueprint, "port_context.blueprint")
         values["port_relations"] = context.relations
         return sources
