@@ -127,19 +127,35 @@ def report(todo: list[Part], wall: float) -> int:
     return failed or 0
 
 
+class Stopped(KeyboardInterrupt):
+    """A SIGTERM to this process: stop both pytest processes as Ctrl-C would, not orphan them."""
+
+
+def stop_on_term() -> None:
+    """Make a SIGTERM interrupt :func:`run` as Ctrl-C does."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise Stopped
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main() -> int:
+    stop_on_term()
     todo = parts(os.environ.get("PYTEST_WORKERS") or "2")
     print(f"pytest: {' and '.join(part.name for part in todo)} at once; the output of each "
           "follows when both have ended", flush=True)  # fmt: skip
     started = time.monotonic()
-    interrupted = False
+    stopped = 0
     with tempfile.TemporaryDirectory(prefix="escalate-action-pytest-") as folder:
         try:
             run(todo, Path(folder))
+        except Stopped:
+            stopped = 128 + signal.SIGTERM
         except KeyboardInterrupt:
-            interrupted = True
+            stopped = 130
     code = report(todo, time.monotonic() - started)
-    return 130 if interrupted else code
+    return stopped or code
 
 
 if __name__ == "__main__":

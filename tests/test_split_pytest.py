@@ -4,7 +4,12 @@ fails."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -84,3 +89,45 @@ def test_a_process_without_a_closing_line_fails_the_whole(
     ]
     assert split.report(todo, 1.0) == 1
     assert capsys.readouterr().out.splitlines()[-1] == "total: 4 passed, 0 failed, 0 skipped"
+
+
+STOPPED_BY_TERM = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from tests.script_files import load_script
+split = load_script("split_pytest.py", "split_pytest")
+split.stop_on_term()
+todo = [split.Part("sleeper", sys.argv[3:])]
+try:
+    split.run(todo, __import__("pathlib").Path(sys.argv[2]))
+except split.Stopped:
+    sys.exit(143)
+"""
+
+
+def test_a_sigterm_stops_both_pytest_processes_not_orphans_them(tmp_path: Path) -> None:
+    """SIGTERM to the runner interrupts its pytest processes as Ctrl-C would (their session still
+    ends, so the Docker one undoes what it added) instead of leaving them running."""
+    marker = tmp_path / "pid"
+    finished = tmp_path / "finished"
+    args = _project(
+        tmp_path / "p",
+        f"import os, time; open({str(marker)!r}, 'w').write(str(os.getpid())); time.sleep(60)",
+    )
+    (tmp_path / "p" / "conftest.py").write_text(
+        f"def pytest_sessionfinish():\n    open({str(finished)!r}, 'w').write('done')\n",
+        encoding="utf-8",
+    )
+    runner = subprocess.Popen(
+        [sys.executable, "-c", STOPPED_BY_TERM, str(split.REPO), str(tmp_path), *args]
+    )
+    for _ in range(300):  # the sleeping test has started (at most 30 s)
+        if marker.exists() and marker.read_text():
+            break
+        time.sleep(0.1)
+    runner.send_signal(signal.SIGTERM)
+    assert runner.wait(timeout=60) == 143
+    child = int(marker.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)
+    assert finished.read_text() == "done"  # its session ended as after a Ctrl-C
