@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from escalator.workflow import Console
@@ -38,6 +39,11 @@ class OutputWriter:
             return
         with self.path.open("a", encoding="utf-8") as file:
             file.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+
+    def set_all(self, values: Mapping[str, str], *, plain: Collection[str]) -> None:
+        """Write each output, redacted unless its name is in ``plain``."""
+        for name, value in values.items():
+            self.set(name, value, redact=name not in plain)
 
 
 class OutputFileError(ValueError):

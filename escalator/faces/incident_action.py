@@ -39,7 +39,7 @@ def run_incident(
             say_port_scope(inputs, console)
             runner.execute()
     except EscalatorError as error:
-        write_outputs(outputs, summary.port_outputs(outcome))
+        outputs.set_all(summary.port_outputs(outcome), plain=summary.PLAIN_OUTPUTS)
         fail(console, job_summary, error, outcome)
         if on_done:
             on_done(outcome, error)
@@ -48,7 +48,7 @@ def run_incident(
         runner.pagerduty.close()
         if runner.port is not None:
             runner.port.close()
-    write_outputs(outputs, summary.port_outputs(outcome))
+    outputs.set_all(summary.port_outputs(outcome), plain=summary.PLAIN_OUTPUTS)
     job_summary.append(summary.render(outcome, redact=console.redact))
     console.info(wording.result(outcome))
     if on_done:
@@ -74,7 +74,9 @@ def build_runner(
         deadline=deadline,
         job_link=job_link,
         run_url=github.run_url,
-        on_applied=lambda outcome: write_outputs(outputs, summary.incident_outputs(outcome)),
+        on_applied=lambda outcome: outputs.set_all(
+            summary.incident_outputs(outcome), plain=summary.PLAIN_OUTPUTS
+        ),
     )
 
 
@@ -83,9 +85,3 @@ def _group_title(inputs: CommonInputs, operation: Operation[Any, Any]) -> str:
     if incident_id:
         return f"{operation.doing} PagerDuty incident {incident_id}"
     return f"{operation.doing} a PagerDuty incident"
-
-
-def write_outputs(outputs: OutputWriter, values: Mapping[str, str]) -> None:
-    """The outputs, each masked unless it is one of the plain ones."""
-    for name, value in values.items():
-        outputs.set(name, value, redact=name not in summary.PLAIN_OUTPUTS)

@@ -47,7 +47,7 @@ def run_target(
         runner.clients.close()
         if runner.port is not None:
             runner.port.close()
-    write_outputs(outputs, target_summary.target_port_outputs(outcome))
+    outputs.set_all(target_summary.target_port_outputs(outcome), plain=summary.PLAIN_OUTPUTS)
     job_summary.append(target_summary.render_target(outcome, redact=console.redact, error=text))
     if error is None:
         console.info(outcome.result())
@@ -69,8 +69,7 @@ def build_target_runner(
     plain = summary.PLAIN_OUTPUTS | set(operation.secret_outputs)  # a secret is masked already
 
     def on_applied(outcome: TargetOutcome[Any]) -> None:
-        for name, value in target_summary.target_outputs(outcome).items():
-            outputs.set(name, value, redact=name not in plain)
+        outputs.set_all(target_summary.target_outputs(outcome), plain=plain)
 
     return TargetRunner(
         inputs,
@@ -92,8 +91,3 @@ def events_client(
     if inputs.routing_key is None or inputs.pagerduty_events_url is None:
         return None
     return EventsClient.connect(inputs.pagerduty_events_url, deadline=deadline, environ=network)
-
-
-def write_outputs(outputs: OutputWriter, values: Mapping[str, str]) -> None:
-    for name, value in values.items():
-        outputs.set(name, value, redact=name not in summary.PLAIN_OUTPUTS)
