@@ -249,18 +249,15 @@ def _add_operation(
         )
     own = parser.add_argument_group(f"{name} options")
     for input_name in operation.inputs_model.inputs():
-        option = OPTIONS[input_name]
-        if positional is not None and input_name == positional.input:
-            own.add_argument(
-                *option.flags, dest=OPTION_FORM, metavar=option.metavar, help=option.help
-            )
-        else:
-            own.add_argument(
-                *option.flags, dest=input_name, metavar=option.metavar, help=option.help
-            )
+        is_positional = positional is not None and input_name == positional.input
+        _add_option(own, input_name, dest=OPTION_FORM if is_positional else input_name)
     for input_name in operation.cli_extra:
         _add_option(own, input_name)
-    shared = parser.add_argument_group("PagerDuty, Port and the run")
+    _add_shared(parser.add_argument_group("PagerDuty, Port and the run"))
+
+
+def _add_shared(shared: argparse._ArgumentGroup) -> None:
+    """The options every subcommand takes: the common inputs, the flags, ``--json``."""
     for input_name in COMMON:
         _add_option(shared, input_name)
     for input_name, text in FLAGS.items():
@@ -276,6 +273,9 @@ def _add_operation(
     )
 
 
-def _add_option(group: argparse._ArgumentGroup, input_name: str) -> None:
+def _add_option(group: argparse._ArgumentGroup, input_name: str, dest: str = "") -> None:
+    """The input's option in ``group``, landing in ``dest`` (the input's name by default)."""
     option = OPTIONS[input_name]
-    group.add_argument(*option.flags, dest=input_name, metavar=option.metavar, help=option.help)
+    group.add_argument(
+        *option.flags, dest=dest or input_name, metavar=option.metavar, help=option.help
+    )
